@@ -1,0 +1,1 @@
+"""yibao: open medical-insurance (医保) core platform."""

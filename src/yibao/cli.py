@@ -1,0 +1,54 @@
+"""The `yibao` command: database, reference data, registries and the server."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from yibao.features import entry_modules
+
+app = typer.Typer(help="yibao 医保核心平台命令行", no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+
+
+@app.command()
+def migrate() -> None:
+    """创建或升级数据库结构（Alembic 迁移）。Create or upgrade the database schema."""
+    from yibao.bootstrap import bootstrap
+    from yibao.schema import upgrade
+
+    container = bootstrap()
+    upgrade(container.engine)
+    console.print(f"[green]数据库已升级[/green] {container.settings.database_url}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="监听地址（默认 127.0.0.1）"),
+    port: int = typer.Option(None, help="端口（默认 8000）"),
+    setup: bool = typer.Option(True, help="启动前升级数据库、加载参考数据并创建初始管理员"),
+) -> None:
+    """启动 API 与管理台。Serve the REST API and the console."""
+    import uvicorn
+
+    from yibao.bootstrap import bootstrap
+    from yibao.setup import prepare
+    from yibao.web.app import create_app
+
+    container = bootstrap()
+    if setup:
+        prepare(container, console=console)
+    settings = container.settings
+    console.print(f"管理台：http://{host or settings.host}:{port or settings.port}/console  API 文档：/docs")
+    uvicorn.run(
+        create_app(container), host=host or settings.host, port=port or settings.port, log_level="info"
+    )
+
+
+for _module in entry_modules("cli"):
+    app.add_typer(_module.app, name=_module.NAME, help=_module.app.info.help)
+
+
+def main() -> None:
+    """Entry point of the `yibao` console script."""
+    app()

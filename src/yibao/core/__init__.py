@@ -1,0 +1,1 @@
+"""Shared infrastructure: database, unit of work, security context."""

@@ -1,0 +1,1 @@
+"""Pure business logic: no database, no HTTP, no clock, no environment."""

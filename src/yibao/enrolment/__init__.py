@@ -1,0 +1,4 @@
+"""参保登记与缴费 (enrolment and contributions).
+
+Units, persons, insurance relations, contributions, personal accounts and transfers.
+"""

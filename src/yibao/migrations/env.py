@@ -1,0 +1,33 @@
+"""Alembic environment: runs against the engine handed over by yibao.schema (or YIBAO_DATABASE_URL)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from yibao.core.db import Base, make_engine
+from yibao.schema import import_all_models
+
+import_all_models()
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes.get("engine")
+    if engine is None:
+        from yibao.settings import get_settings
+
+        engine = make_engine(get_settings().database_url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,1 @@
+"""Pooling regions (统筹区): one deployment serves several."""

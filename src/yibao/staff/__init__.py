@@ -1,0 +1,1 @@
+"""Staff accounts (用户), roles, sessions."""

@@ -1,0 +1,133 @@
+"""Test fixtures: each test gets a clean database on SQLite (default) or PostgreSQL (--db=postgres).
+
+The schema is built once per run by the real Alembic migrations with the national dictionaries
+loaded; every test then starts from that state (SQLite: a fresh copy of the file; PostgreSQL: a
+private schema whose business tables are truncated after each test).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from tests.factories import login, make_actor
+from yibao.bootstrap import Container, bootstrap
+from yibao.core.db import make_engine
+from yibao.core.security import Actor, Role
+from yibao.reference import lookup
+from yibao.reference import service as reference
+from yibao.schema import upgrade
+from yibao.settings import Settings
+from yibao.web.app import create_app
+
+PG_URL = os.environ.get("YIBAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+KEEP_TABLES = {"alembic_version", "ref_dataset", "ref_dict_entry", "ref_icd_code", "ref_icd_crosswalk"}
+REFERENCE_BEGIN = date(2024, 1, 1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default=os.environ.get("YIBAO_TEST_DB", "sqlite"),
+        choices=["sqlite", "postgres"],
+        help="database backend for the suite",
+    )
+
+
+def _settings(url: str) -> Settings:
+    return Settings(env="test", database_url=url, secret_key="test-secret-key-0123456789abcdef-xyz")
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def _template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database with the dictionaries loaded: a SQLite file path or a PostgreSQL URL."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "template.db"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+    else:
+        schema = f"yibao_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        admin.dispose()
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        engine = make_engine(url)
+    upgrade(engine)
+    container = bootstrap(_settings(url), engine=engine)
+    reference.load_all(
+        new_uow=container.uow, reference_dir=container.settings.reference_dir, begin=REFERENCE_BEGIN
+    )
+    engine.dispose()
+    yield str(path) if backend == "sqlite" else url
+    if backend == "postgres":
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            )
+            if row[0] not in KEEP_TABLES
+        ]
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def container(backend: str, _template: str, tmp_path: Path) -> Iterator[Container]:
+    """A container on a clean database holding only the schema and the reference data."""
+    if backend == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copyfile(_template, target)
+        url = f"sqlite:///{target}"
+    else:
+        url = _template
+    engine = make_engine(url)
+    lookup.invalidate()
+    yield bootstrap(_settings(url), engine=engine)
+    if backend == "postgres":
+        _truncate(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def admin(container: Container) -> Actor:
+    return make_actor(Role.ADMIN, all_regions=True, username="admin")
+
+
+@pytest.fixture
+def app_client(container: Container) -> Iterator[TestClient]:
+    """An HTTP client on the full application (no one signed in)."""
+    with TestClient(create_app(container)) as client:
+        yield client
+
+
+@pytest.fixture
+def admin_headers(container: Container, app_client: TestClient) -> dict[str, str]:
+    """Bearer headers of a deployment administrator (created on the spot)."""
+    from yibao.staff import service as staff
+
+    with container.uow() as uow:
+        staff.ensure_admin(uow=uow, username="admin", password="admin-pass-123")
+    return login(app_client, "admin", "admin-pass-123")
