@@ -1,0 +1,18 @@
+"""The migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from yibao.bootstrap import Container
+from yibao.core.db import Base
+from yibao.schema import import_all_models
+
+
+def test_migrations_match_the_models(container: Container) -> None:
+    import_all_models()
+    with container.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
