@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from yibao.core.cli_support import refusals
 from yibao.features import entry_modules
 
 app = typer.Typer(help="yibao 医保核心平台命令行", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -37,7 +38,8 @@ def serve(
 
     container = bootstrap()
     if setup:
-        prepare(container, console=console)
+        with refusals():
+            prepare(container, console=console)
     settings = container.settings
     console.print(f"管理台：http://{host or settings.host}:{port or settings.port}/console  API 文档：/docs")
     uvicorn.run(

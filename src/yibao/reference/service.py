@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from yibao.core.db import utcnow
 from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
+from yibao.domain.errors import invalid
 from yibao.reference import lookup
 from yibao.reference.models import DictEntry, RefDataset
 
@@ -108,6 +109,12 @@ def load_dictionaries(
 
 def load_all(*, new_uow: Callable[[], UnitOfWork], reference_dir: Path, begin: date) -> list[LoadResult]:
     """Load every reference source from `reference_dir`, each in its own transaction."""
+    if not (reference_dir / DICT_FILE).is_file():
+        raise invalid(
+            "REFERENCE_DIR",
+            "reference_dir",
+            f"参考数据目录 {reference_dir} 中没有 {DICT_FILE}，请设置 YIBAO_REFERENCE_DIR 指向 shared/reference",
+        )
     results: list[LoadResult] = []
     with new_uow() as uow:
         results.append(load_dictionaries(uow=uow, reference_dir=reference_dir, begin=begin))
