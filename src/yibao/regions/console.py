@@ -68,6 +68,39 @@ def create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
     return redirect(f"/console/regions/{region.admdvs}")
 
 
+@router.get("/{admdvs}/edit")
+def edit_page(request: Request, admdvs: str, uow: ConsoleUow) -> Response:
+    try:
+        region = service.get_region(uow=uow, admdvs=admdvs)
+    except BusinessError as exc:
+        return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=404)
+    form = {"name": region.name, "end": region.end.isoformat() if region.end else ""}
+    return render(request, "regions/edit.html", actor=uow.actor, region=region, form=form)
+
+
+@router.post("/{admdvs}/edit")
+def edit(request: Request, admdvs: str, uow: ConsoleUow, form: FormData) -> Response:
+    try:
+        end = parse_date(form.get("end"), field="end", required=False)
+        region = service.update_region(
+            uow=uow, admdvs=admdvs, name=form.get("name", ""), end=end, clear_end=end is None
+        )
+    except BusinessError as exc:
+        region = service.get_region(uow=uow, admdvs=admdvs) if exc.code != "REGION_NOT_FOUND" else None
+        if region is None:
+            return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=404)
+        return render(
+            request,
+            "regions/edit.html",
+            actor=uow.actor,
+            region=region,
+            form=form,
+            error=exc,
+            status_code=error_status(exc),
+        )
+    return redirect(f"/console/regions/{region.admdvs}")
+
+
 @router.get("/{admdvs}")
 def detail(request: Request, admdvs: str, uow: ConsoleUow) -> Response:
     try:
