@@ -86,14 +86,14 @@ def edit(request: Request, admdvs: str, uow: ConsoleUow, form: FormData) -> Resp
             uow=uow, admdvs=admdvs, name=form.get("name", ""), end=end, clear_end=end is None
         )
     except BusinessError as exc:
-        region = service.get_region(uow=uow, admdvs=admdvs) if exc.code != "REGION_NOT_FOUND" else None
-        if region is None:
+        if exc.code == "REGION_NOT_FOUND":
             return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=404)
+        current = service.get_region(uow=uow, admdvs=admdvs)
         return render(
             request,
             "regions/edit.html",
             actor=uow.actor,
-            region=region,
+            region=current,
             form=form,
             error=exc,
             status_code=error_status(exc),
