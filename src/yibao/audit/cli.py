@@ -26,7 +26,7 @@ def list_(
         page = service.list_audit(
             uow=uow, entity=entity, entity_id=entity_id, username=username, page=1, size=limit
         )
-    table = Table("时间", "操作人", "操作", "对象", "统筹区")
+    table = Table("时间(UTC)", "操作人", "操作", "对象", "统筹区")
     for a in page.items:
         table.add_row(
             a.at.strftime("%Y-%m-%d %H:%M:%S"),

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from yibao.console.deps import ConsoleActor, FormData
-from yibao.console.templating import nav_items, redirect, render
+from yibao.console.templating import lang_of, nav_items, redirect, render
 from yibao.domain.errors import BusinessError
 from yibao.staff import service as staff
 from yibao.web.deps import SESSION_COOKIE, ContainerDep
@@ -62,9 +62,9 @@ def logout() -> Response:
 
 @router.get("")
 def home(request: Request, actor: ConsoleActor) -> Response:
-    t_en = request.query_params.get("lang") == "en" or request.cookies.get("yibao_lang") == "en"
+    english = lang_of(request) == "en"
     links = [
-        {"url": item.url, "title": item.en if t_en else item.zh, "text": item.url}
+        {"url": item.url, "title": item.en if english else item.zh, "text": item.zh if english else item.en}
         for item in nav_items()
         if item.perm is None or actor.has(item.perm)
     ]
