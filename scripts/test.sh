@@ -7,8 +7,8 @@ bash scripts/bootstrap.sh
 bash scripts/ensure-services.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
-echo "== ruff";          ruff check src tests
-ruff format --check src tests
+echo "== ruff";          ruff check src tests benchmarks
+ruff format --check src tests benchmarks
 echo "== mypy";          mypy src
 echo "== import-linter"; lint-imports
 echo "== tests on SQLite";     pytest --db=sqlite "$@"

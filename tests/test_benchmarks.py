@@ -1,0 +1,31 @@
+"""Each benchmark script still runs (at a tiny size); the figures themselves live in docs/PERFORMANCE.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SMOKE = {"reference_lookup.py": ["--checks", "2000"]}
+
+
+@pytest.mark.parametrize("script", sorted(SMOKE))
+def test_benchmark_runs_at_tiny_size(script: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *SMOKE[script]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ratio:" in result.stdout
+
+
+def test_every_benchmark_has_a_smoke_run() -> None:
+    assert {p.name for p in (ROOT / "benchmarks").glob("*.py")} == set(SMOKE)
