@@ -30,7 +30,8 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=200_000)
     args = parser.parse_args()
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} python={platform.python_version()}"
+        f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
+        f"python={platform.python_version()}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
