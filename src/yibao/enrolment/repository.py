@@ -1,0 +1,231 @@
+"""Queries on enrolment records (always filtered to the regions the caller may see)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from yibao.core.paging import Page, paginate
+from yibao.enrolment.models import (
+    Account,
+    AccountEntry,
+    Contribution,
+    Person,
+    PersonSequence,
+    Relation,
+    Transfer,
+    Unit,
+)
+from yibao.regions.models import Region
+
+
+class EnrolmentRepository:
+    """Units, persons, relations, contributions, accounts and transfers."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # regions (another area's table, read only) ---------------------------------------------
+    def region_exists(self, admdvs: str) -> bool:
+        return self.session.scalar(select(Region.id).where(Region.admdvs == admdvs)) is not None
+
+    # units ----------------------------------------------------------------------------------
+    def unit_by_uscc(self, uscc: str) -> Unit | None:
+        return self.session.scalar(select(Unit).where(Unit.uscc == uscc))
+
+    def unit_by_id(self, unit_id: int) -> Unit | None:
+        return self.session.get(Unit, unit_id)
+
+    def units_by_ids(self, ids: set[int]) -> dict[int, Unit]:
+        if not ids:
+            return {}
+        return {u.id: u for u in self.session.scalars(select(Unit).where(Unit.id.in_(ids)))}
+
+    def search_units(
+        self, *, regions: frozenset[str] | None, q: str | None, admdvs: str | None, page: int, size: int
+    ) -> Page[Unit]:
+        stmt = select(Unit).order_by(Unit.admdvs, Unit.uscc)
+        if regions is not None:
+            stmt = stmt.where(Unit.admdvs.in_(regions))
+        if admdvs:
+            stmt = stmt.where(Unit.admdvs == admdvs)
+        if q:
+            stmt = stmt.where(or_(Unit.uscc.contains(q.upper()), Unit.name.contains(q)))
+        return paginate(self.session, stmt, page=page, size=size)
+
+    def unit_member_count(self, unit_id: int) -> int:
+        return int(self.session.scalar(select(func.count()).where(Person.unit_id == unit_id)) or 0)
+
+    # persons --------------------------------------------------------------------------------
+    def person_by_psn_no(self, psn_no: str) -> Person | None:
+        return self.session.scalar(select(Person).where(Person.psn_no == psn_no))
+
+    def person_by_certno(self, certno: str) -> Person | None:
+        return self.session.scalar(select(Person).where(Person.certno == certno))
+
+    def persons_by_certnos(self, certnos: set[str]) -> dict[str, Person]:
+        if not certnos:
+            return {}
+        rows = self.session.scalars(select(Person).where(Person.certno.in_(certnos)))
+        return {p.certno: p for p in rows}
+
+    def search_persons(
+        self,
+        *,
+        regions: frozenset[str] | None,
+        q: str | None,
+        certno: str | None,
+        admdvs: str | None,
+        page: int,
+        size: int,
+    ) -> Page[Person]:
+        stmt = select(Person).order_by(Person.psn_no)
+        if regions is not None:
+            stmt = stmt.where(Person.admdvs.in_(regions))
+        if admdvs:
+            stmt = stmt.where(Person.admdvs == admdvs)
+        if certno:
+            stmt = stmt.where(Person.certno == certno.strip().upper())
+        if q:
+            stmt = stmt.where(or_(Person.psn_no.contains(q), Person.name.contains(q)))
+        return paginate(self.session, stmt, page=page, size=size)
+
+    def next_psn_seq(self, admdvs: str) -> int:
+        """Take the next person-number sequence of a region (one conditional UPDATE, or the first row)."""
+        seq = self.session.scalar(
+            update(PersonSequence)
+            .where(PersonSequence.admdvs == admdvs)
+            .values(last=PersonSequence.last + 1)
+            .returning(PersonSequence.last)
+            .execution_options(synchronize_session=False)
+        )
+        if seq is None:
+            self.session.add(PersonSequence(admdvs=admdvs, last=1))
+            self.session.flush()
+            return 1
+        return int(seq)
+
+    # relations ------------------------------------------------------------------------------
+    def relations_of(self, person_id: int) -> list[Relation]:
+        stmt = select(Relation).where(Relation.person_id == person_id).order_by(Relation.begin, Relation.id)
+        return list(self.session.scalars(stmt))
+
+    def relation_by_id(self, relation_id: int) -> Relation | None:
+        return self.session.get(Relation, relation_id)
+
+    # contributions --------------------------------------------------------------------------
+    def contribution(self, relation_id: int, period: str) -> Contribution | None:
+        return self.session.scalar(
+            select(Contribution).where(Contribution.relation_id == relation_id, Contribution.period == period)
+        )
+
+    def contribution_by_id(self, contribution_id: int) -> Contribution | None:
+        return self.session.get(Contribution, contribution_id)
+
+    def contributions_of(self, psn_no: str) -> list[Contribution]:
+        stmt = (
+            select(Contribution)
+            .where(Contribution.psn_no == psn_no)
+            .order_by(Contribution.period, Contribution.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def arrears(
+        self, *, regions: frozenset[str] | None, admdvs: str | None, today: date, page: int, size: int
+    ) -> Page[Contribution]:
+        stmt = (
+            select(Contribution)
+            .where(Contribution.paid_on.is_(None), Contribution.due_date < today)
+            .order_by(Contribution.admdvs, Contribution.psn_no, Contribution.period)
+        )
+        if regions is not None:
+            stmt = stmt.where(Contribution.admdvs.in_(regions))
+        if admdvs:
+            stmt = stmt.where(Contribution.admdvs == admdvs)
+        return paginate(self.session, stmt, page=page, size=size)
+
+    # accounts -------------------------------------------------------------------------------
+    def account_of(self, psn_no: str) -> Account | None:
+        return self.session.scalar(select(Account).where(Account.psn_no == psn_no))
+
+    def credit(self, account: Account, amount: int) -> int:
+        """Add to a balance in one statement; the new balance."""
+        new_balance = int(
+            self.session.execute(
+                update(Account)
+                .where(Account.id == account.id)
+                .values(balance=Account.balance + amount)
+                .returning(Account.balance)
+                .execution_options(synchronize_session=False)
+            ).scalar_one()
+        )
+        set_committed_value(account, "balance", new_balance)
+        return new_balance
+
+    def debit(self, account: Account, amount: int) -> int | None:
+        """Take `amount` from a balance only if it covers it, in one conditional UPDATE.
+
+        The database evaluates `balance >= amount` on the row it updates (PostgreSQL re-checks it
+        after waiting for a concurrent writer's lock; SQLite serialises writers with BEGIN
+        IMMEDIATE), so concurrent debits can never drive the balance below zero. None when refused.
+        """
+        new_balance = self.session.execute(
+            update(Account)
+            .where(Account.id == account.id, Account.balance >= amount)
+            .values(balance=Account.balance - amount)
+            .returning(Account.balance)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if new_balance is None:
+            return None
+        set_committed_value(account, "balance", int(new_balance))
+        return int(new_balance)
+
+    def current_balance(self, account: Account) -> int:
+        """The balance as stored now (not the value loaded earlier in this session)."""
+        balance = int(self.session.scalar(select(Account.balance).where(Account.id == account.id)) or 0)
+        set_committed_value(account, "balance", balance)
+        return balance
+
+    def entries(self, account_id: int, *, page: int, size: int) -> Page[AccountEntry]:
+        stmt = (
+            select(AccountEntry).where(AccountEntry.account_id == account_id).order_by(AccountEntry.id.desc())
+        )
+        return paginate(self.session, stmt, page=page, size=size)
+
+    def entry_by_id(self, entry_id: int) -> AccountEntry | None:
+        return self.session.get(AccountEntry, entry_id)
+
+    def debit_by_reference(self, account_id: int, reference: str) -> AccountEntry | None:
+        return self.session.scalar(
+            select(AccountEntry)
+            .where(
+                AccountEntry.account_id == account_id,
+                AccountEntry.reference == reference,
+                AccountEntry.entry_type == "debit_settlement",
+            )
+            .order_by(AccountEntry.id)
+            .limit(1)
+        )
+
+    def reversal_of(self, entry_id: int) -> AccountEntry | None:
+        return self.session.scalar(select(AccountEntry).where(AccountEntry.reverses_id == entry_id))
+
+    def ledger_sum(self, account_id: int) -> int:
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(AccountEntry.amount), 0)).where(
+                AccountEntry.account_id == account_id
+            )
+        )
+        return int(total or 0)
+
+    # transfers ------------------------------------------------------------------------------
+    def transfers_of(self, psn_no: str) -> list[Transfer]:
+        stmt = select(Transfer).where(Transfer.psn_no == psn_no).order_by(Transfer.transfer_date, Transfer.id)
+        return list(self.session.scalars(stmt))
+
+    def add(self, row: object) -> None:
+        self.session.add(row)

@@ -1,0 +1,1396 @@
+"""Use cases of enrolment (参保登记与缴费): units, persons, relations, contributions, accounts, transfers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TypeVar
+
+from yibao.core.db import utcnow
+from yibao.core.paging import Page
+from yibao.core.security import Actor, Perm
+from yibao.core.uow import UnitOfWork
+from yibao.core.validation import optional_text, parse_date, require_admdvs, require_text
+from yibao.domain import enrolment as rules
+from yibao.domain.enrolment import (
+    AccountPolicy,
+    EntryType,
+    RelationFact,
+    RelationStatus,
+    WaitingPolicy,
+)
+from yibao.domain.errors import BusinessError, FieldError, collect, conflict, invalid, not_found
+from yibao.domain.identity import ResidentId, check_uscc, mask_id, parse_resident_id
+from yibao.domain.money import fen_to_yuan, yuan_to_fen
+from yibao.domain.periods import check_order
+from yibao.enrolment.models import (
+    Account,
+    AccountEntry,
+    Contribution,
+    Person,
+    Relation,
+    Transfer,
+    Unit,
+)
+from yibao.enrolment.repository import EnrolmentRepository
+from yibao.reference.lookup import dictionaries
+
+DEFAULT_WAITING = WaitingPolicy()
+DEFAULT_ACCOUNT = AccountPolicy()
+T = TypeVar("T")
+_PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
+
+
+class _Fields:
+    """Collects every broken field rule of an input instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def check(self, fn: Callable[[], T]) -> T | None:
+        try:
+            return fn()
+        except BusinessError as exc:
+            self.errors.extend(exc.errors)
+            return None
+
+    def add(self, field_name: str, code: str, message: str) -> None:
+        self.errors.append(FieldError(field_name, code, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise collect(self.errors)
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def _region_must_exist(repo: EnrolmentRepository, admdvs: str, field_name: str = "admdvs") -> None:
+    if not repo.region_exists(admdvs):
+        raise invalid("REGION_NOT_FOUND", field_name, f"字段 {field_name}：统筹区 {admdvs} 不存在")
+
+
+def _phone(value: str | None, field_name: str = "phone") -> str | None:
+    text = optional_text(value, field=field_name, max_len=32, label="联系电话")
+    if text is not None and not _PHONE.match(text):
+        raise invalid("PHONE_FORMAT", field_name, f"字段 {field_name} 联系电话格式错误：{text!r}")
+    return text
+
+
+# =============================================================================================
+# Units (参保单位)
+
+
+def create_unit(
+    *,
+    uow: UnitOfWork,
+    uscc: str,
+    name: str,
+    admdvs: str,
+    unit_type: str,
+    begin: date,
+    end: date | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+) -> Unit:
+    """Register an employer; its credit code must be valid and new, its region must exist."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    fields = _Fields()
+    code = fields.check(lambda: check_uscc(uscc))
+    unit_name = fields.check(lambda: require_text(name, field="name", max_len=128, label="单位名称"))
+    region = fields.check(lambda: require_admdvs(admdvs))
+    kind = fields.check(lambda: rules.check_unit_type(unit_type))
+    contact = fields.check(
+        lambda: optional_text(contact_name, field="contact_name", max_len=64, label="联系人")
+    )
+    phone = fields.check(lambda: _phone(contact_phone, "contact_phone"))
+    fields.check(lambda: check_order(begin, end))
+    fields.raise_if_any()
+    assert code is not None and unit_name is not None and region is not None and kind is not None
+    uow.actor.require_region(region)
+    repo = EnrolmentRepository(uow.session)
+    _region_must_exist(repo, region)
+    existing = repo.unit_by_uscc(code)
+    if existing is not None:
+        raise conflict(
+            "UNIT_EXISTS",
+            f"字段 uscc：统一社会信用代码 {code} 已登记为单位“{existing.name}”（统筹区 {existing.admdvs}）",
+            "uscc",
+        )
+    unit = Unit(
+        uscc=code,
+        name=unit_name,
+        admdvs=region,
+        unit_type=kind,
+        contact_name=contact,
+        contact_phone=phone,
+        status="active",
+        begin=begin,
+        end=end,
+    )
+    repo.add(unit)
+    uow.flush()
+    uow.audit(action="unit.create", entity="unit", entity_id=code, admdvs=region, after=unit.snapshot())
+    uow.commit()
+    return unit
+
+
+def update_unit(
+    *,
+    uow: UnitOfWork,
+    uscc: str,
+    name: str | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    status: str | None = None,
+    end: date | None = None,
+) -> Unit:
+    """Change a unit's name, contact, status or last day."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    unit = get_unit(uow=uow, uscc=uscc)
+    before = unit.snapshot()
+    if name is not None:
+        unit.name = require_text(name, field="name", max_len=128, label="单位名称")
+    if contact_name is not None:
+        unit.contact_name = optional_text(contact_name, field="contact_name", max_len=64, label="联系人")
+    if contact_phone is not None:
+        unit.contact_phone = _phone(contact_phone, "contact_phone")
+    if status is not None:
+        unit.status = rules.check_unit_status(status)
+    if end is not None:
+        check_order(unit.begin, end)
+        unit.end = end
+    uow.audit(
+        action="unit.update",
+        entity="unit",
+        entity_id=unit.uscc,
+        admdvs=unit.admdvs,
+        before=before,
+        after=unit.snapshot(),
+    )
+    uow.commit()
+    return unit
+
+
+def get_unit(*, uow: UnitOfWork, uscc: str) -> Unit:
+    """The unit with this credit code, if the actor may see its region."""
+    uow.actor.require(Perm.ENROL_READ)
+    unit = EnrolmentRepository(uow.session).unit_by_uscc((uscc or "").strip().upper())
+    if unit is None or not uow.actor.sees_region(unit.admdvs):
+        raise not_found("UNIT_NOT_FOUND", f"字段 uscc：参保单位 {uscc} 不存在", "uscc")
+    return unit
+
+
+def list_units(
+    *, uow: UnitOfWork, q: str | None = None, admdvs: str | None = None, page: int = 1, size: int = 20
+) -> Page[Unit]:
+    """Units of the actor's regions, searched by credit code or name."""
+    uow.actor.require(Perm.ENROL_READ)
+    return EnrolmentRepository(uow.session).search_units(
+        regions=uow.actor.region_filter(), q=q, admdvs=admdvs, page=page, size=size
+    )
+
+
+def unit_member_count(*, uow: UnitOfWork, uscc: str) -> int:
+    """How many persons are registered with the unit."""
+    unit = get_unit(uow=uow, uscc=uscc)
+    return EnrolmentRepository(uow.session).unit_member_count(unit.id)
+
+
+# =============================================================================================
+# Persons (参保人): what callers see
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A person as shown to one actor: the ID number masked unless the actor holds PERSON_SENSITIVE."""
+
+    psn_no: str
+    certno: str
+    name: str
+    gend: str
+    birth_date: date
+    phone: str | None
+    admdvs: str
+    unit_uscc: str | None
+    unit_name: str | None
+    certno_masked: bool
+
+
+def shown_certno(actor: Actor, certno: str) -> str:
+    """The ID number as this actor may see it."""
+    return certno if actor.has(Perm.PERSON_SENSITIVE) else mask_id(certno)
+
+
+def _view(actor: Actor, person: Person, unit: Unit | None) -> PersonView:
+    sensitive = actor.has(Perm.PERSON_SENSITIVE)
+    return PersonView(
+        psn_no=person.psn_no,
+        certno=person.certno if sensitive else mask_id(person.certno),
+        name=person.name,
+        gend=person.gend,
+        birth_date=person.birth_date,
+        phone=person.phone,
+        admdvs=person.admdvs,
+        unit_uscc=unit.uscc if unit else None,
+        unit_name=unit.name if unit else None,
+        certno_masked=not sensitive,
+    )
+
+
+def _views(uow: UnitOfWork, persons: list[Person]) -> list[PersonView]:
+    units = EnrolmentRepository(uow.session).units_by_ids({p.unit_id for p in persons if p.unit_id})
+    return [_view(uow.actor, p, units.get(p.unit_id) if p.unit_id else None) for p in persons]
+
+
+def _person_snapshot(person: Person) -> dict[str, object]:
+    return {
+        "psn_no": person.psn_no,
+        "certno": mask_id(person.certno),  # the audit trail never holds a full ID number
+        "name": person.name,
+        "gend": person.gend,
+        "birth_date": person.birth_date,
+        "phone": person.phone,
+        "admdvs": person.admdvs,
+        "unit_id": person.unit_id,
+    }
+
+
+def _visible_person(uow: UnitOfWork, psn_no: str) -> Person:
+    person = EnrolmentRepository(uow.session).person_by_psn_no((psn_no or "").strip())
+    if person is None or not uow.actor.sees_region(person.admdvs):
+        raise not_found("PERSON_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 不存在", "psn_no")
+    return person
+
+
+def get_person(*, uow: UnitOfWork, psn_no: str) -> PersonView:
+    """The person with this number, if the actor may see the person's region."""
+    uow.actor.require(Perm.ENROL_READ)
+    return _views(uow, [_visible_person(uow, psn_no)])[0]
+
+
+def list_persons(
+    *,
+    uow: UnitOfWork,
+    q: str | None = None,
+    certno: str | None = None,
+    admdvs: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> Page[PersonView]:
+    """Persons of the actor's regions, searched by number or name, or by the exact ID number."""
+    uow.actor.require(Perm.ENROL_READ)
+    found = EnrolmentRepository(uow.session).search_persons(
+        regions=uow.actor.region_filter(), q=q, certno=certno, admdvs=admdvs, page=page, size=size
+    )
+    return Page(items=_views(uow, found.items), total=found.total, page=found.page, size=found.size)
+
+
+def update_person(
+    *, uow: UnitOfWork, psn_no: str, name: str | None = None, phone: str | None = None
+) -> PersonView:
+    """Correct a person's name or phone (ID number, sex and birth date never change)."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    person = _visible_person(uow, psn_no)
+    before = _person_snapshot(person)
+    if name is not None:
+        person.name = require_text(name, field="name", max_len=64, label="姓名")
+    if phone is not None:
+        person.phone = _phone(phone)
+    uow.audit(
+        action="person.update",
+        entity="person",
+        entity_id=person.psn_no,
+        admdvs=person.admdvs,
+        before=before,
+        after=_person_snapshot(person),
+    )
+    uow.commit()
+    return get_person(uow=uow, psn_no=person.psn_no)
+
+
+# =============================================================================================
+# Enrolment of a person with a first relation (参保登记)
+
+
+@dataclass(frozen=True)
+class EnrolInput:
+    """Checked input of one enrolment."""
+
+    resident: ResidentId
+    name: str
+    phone: str | None
+    admdvs: str
+    insutype: str
+    psn_type: str
+    begin: date
+    end: date | None
+    unit: Unit | None
+    idet_type: str | None
+    disa_lv: str | None
+    waiting_end: date | None
+
+
+@dataclass(frozen=True)
+class RelationInput:
+    """Checked fields of one relation."""
+
+    insutype: str
+    psn_type: str
+    begin: date
+    end: date | None
+    idet_type: str | None
+    disa_lv: str | None
+    waiting_end: date | None
+
+
+def _check_relation_fields(
+    uow: UnitOfWork,
+    fields: _Fields,
+    *,
+    insutype: str,
+    psn_type: str,
+    begin: date | str | None,
+    end: date | str | None,
+    idet_type: str | None,
+    disa_lv: str | None,
+    waiting_end: date | str | None,
+) -> RelationInput | None:
+    """Check the relation fields one by one, collecting every broken rule (None when any is broken)."""
+    dicts = dictionaries(uow.session)
+    before = len(fields.errors)
+    scheme = fields.check(lambda: dicts.require("insutype", insutype, field="insutype"))
+    category = fields.check(lambda: dicts.require("psn_type", psn_type, field="psn_type"))
+    first = fields.check(lambda: parse_date(begin, field="begin"))
+    last = fields.check(lambda: parse_date(end, field="end", required=False))
+    waiting = fields.check(lambda: parse_date(waiting_end, field="waiting_end", required=False))
+    group = fields.check(lambda: rules.check_special_group(idet_type, disa_lv))
+    if first is not None and last is not None:
+        fields.check(lambda: check_order(first, last))
+    if len(fields.errors) > before:
+        return None
+    assert scheme is not None and category is not None and first is not None and group is not None
+    return RelationInput(scheme, category, first, last, group[0], group[1], waiting)
+
+
+def _check_enrol(
+    uow: UnitOfWork,
+    *,
+    certno: str,
+    name: str,
+    phone: str | None,
+    admdvs: str,
+    insutype: str,
+    psn_type: str,
+    begin: date | str | None,
+    end: date | str | None = None,
+    unit_uscc: str | None = None,
+    idet_type: str | None = None,
+    disa_lv: str | None = None,
+    waiting_end: date | str | None = None,
+) -> EnrolInput:
+    """Every rule of an enrolment, format first (all broken fields together), then stored conflicts."""
+    fields = _Fields()
+    resident = fields.check(lambda: parse_resident_id(certno))
+    person_name = fields.check(lambda: require_text(name, field="name", max_len=64, label="姓名"))
+    phone_no = fields.check(lambda: _phone(phone))
+    region = fields.check(lambda: require_admdvs(admdvs))
+    uscc = (unit_uscc or "").strip()
+    unit_code = fields.check(lambda: check_uscc(uscc, field="unit_uscc")) if uscc else None
+    relation = _check_relation_fields(
+        uow,
+        fields,
+        insutype=insutype,
+        psn_type=psn_type,
+        begin=begin,
+        end=end,
+        idet_type=idet_type,
+        disa_lv=disa_lv,
+        waiting_end=waiting_end,
+    )
+    repo = EnrolmentRepository(uow.session)
+    if region is not None and not repo.region_exists(region):
+        fields.add("admdvs", "REGION_NOT_FOUND", f"字段 admdvs：统筹区 {region} 不存在")
+    if resident is not None and relation is not None and relation.begin < resident.birth_date:
+        fields.add(
+            "begin", "ENROL_BEFORE_BIRTH", f"字段 begin 参保开始日期（{relation.begin}）不能早于出生日期"
+        )
+    unit: Unit | None = None
+    if unit_code is not None:
+        unit = repo.unit_by_uscc(unit_code)
+        if unit is None or unit.admdvs != region:
+            fields.add(
+                "unit_uscc", "UNIT_NOT_FOUND", f"字段 unit_uscc：统筹区 {region} 内没有参保单位 {unit_code}"
+            )
+            unit = None
+        elif unit.status != "active":
+            fields.add(
+                "unit_uscc",
+                "UNIT_INACTIVE",
+                f"字段 unit_uscc：参保单位 {unit_code} 不是正常状态，不能登记人员",
+            )
+    fields.raise_if_any()
+    assert resident is not None and person_name is not None and region is not None and relation is not None
+    uow.actor.require_region(region)
+    existing = repo.person_by_certno(resident.number)
+    if existing is not None:
+        raise conflict(
+            "PERSON_EXISTS",
+            f"字段 certno：该身份证号已登记为参保人（个人编号 {existing.psn_no}，统筹区 {existing.admdvs}）",
+            "certno",
+        )
+    return EnrolInput(
+        resident=resident,
+        name=person_name,
+        phone=phone_no,
+        admdvs=region,
+        insutype=relation.insutype,
+        psn_type=relation.psn_type,
+        begin=relation.begin,
+        end=relation.end,
+        unit=unit,
+        idet_type=relation.idet_type,
+        disa_lv=relation.disa_lv,
+        waiting_end=relation.waiting_end,
+    )
+
+
+def _create_enrolment(uow: UnitOfWork, data: EnrolInput) -> tuple[Person, Relation]:
+    repo = EnrolmentRepository(uow.session)
+    psn_no = rules.psn_no_for(data.admdvs, repo.next_psn_seq(data.admdvs))
+    person = Person(
+        psn_no=psn_no,
+        certno=data.resident.number,
+        name=data.name,
+        gend=data.resident.gender,
+        birth_date=data.resident.birth_date,
+        phone=data.phone,
+        admdvs=data.admdvs,
+        unit_id=data.unit.id if data.unit else None,
+        created_at=utcnow(),
+    )
+    repo.add(person)
+    uow.flush()
+    uow.audit(
+        action="person.create",
+        entity="person",
+        entity_id=psn_no,
+        admdvs=data.admdvs,
+        after=_person_snapshot(person),
+    )
+    relation = _open_relation(
+        uow,
+        person=person,
+        insutype=data.insutype,
+        psn_type=data.psn_type,
+        admdvs=data.admdvs,
+        begin=data.begin,
+        end=data.end,
+        unit=data.unit,
+        idet_type=data.idet_type,
+        disa_lv=data.disa_lv,
+        waiting_end=data.waiting_end,
+    )
+    return person, relation
+
+
+def enrol(
+    *,
+    uow: UnitOfWork,
+    certno: str,
+    name: str,
+    admdvs: str,
+    insutype: str,
+    psn_type: str,
+    begin: date | str | None,
+    phone: str | None = None,
+    end: date | str | None = None,
+    unit_uscc: str | None = None,
+    idet_type: str | None = None,
+    disa_lv: str | None = None,
+    waiting_end: date | str | None = None,
+) -> PersonView:
+    """Register a person and the first insurance relation; sex and birth date come from the ID."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    data = _check_enrol(
+        uow,
+        certno=certno,
+        name=name,
+        phone=phone,
+        admdvs=admdvs,
+        insutype=insutype,
+        psn_type=psn_type,
+        begin=begin,
+        end=end,
+        unit_uscc=unit_uscc,
+        idet_type=idet_type,
+        disa_lv=disa_lv,
+        waiting_end=waiting_end,
+    )
+    person, _ = _create_enrolment(uow, data)
+    uow.commit()
+    return _view(uow.actor, person, data.unit)
+
+
+# =============================================================================================
+# Insurance relations (参保关系)
+
+
+def _facts(relations: list[Relation]) -> list[RelationFact]:
+    return [
+        RelationFact(r.psn_no, r.insutype, r.admdvs, r.begin, r.end, RelationStatus(r.status))
+        for r in relations
+    ]
+
+
+def _open_relation(
+    uow: UnitOfWork,
+    *,
+    person: Person,
+    insutype: str,
+    psn_type: str,
+    admdvs: str,
+    begin: date,
+    end: date | None,
+    unit: Unit | None,
+    idet_type: str | None,
+    disa_lv: str | None,
+    waiting_end: date | None,
+    note: str | None = None,
+) -> Relation:
+    """Add a relation after the duplicate-enrolment and supplementary-scheme rules."""
+    repo = EnrolmentRepository(uow.session)
+    existing = _facts(repo.relations_of(person.id))
+    clash = rules.find_basic_overlap(insutype=insutype, begin=begin, end=end, existing=existing)
+    if clash is not None:
+        raise rules.duplicate_error(clash)
+    rules.check_supplementary(insutype=insutype, begin=begin, end=end, existing=existing)
+    relation = Relation(
+        person_id=person.id,
+        psn_no=person.psn_no,
+        insutype=insutype,
+        psn_type=psn_type,
+        admdvs=admdvs,
+        unit_id=unit.id if unit else None,
+        idet_type=idet_type,
+        disa_lv=disa_lv,
+        begin=begin,
+        end=end,
+        waiting_end=waiting_end,
+        status=RelationStatus.ACTIVE.value,
+    )
+    repo.add(relation)
+    if insutype == rules.EMPLOYEE_BASIC and repo.account_of(person.psn_no) is None:
+        repo.add(Account(person_id=person.id, psn_no=person.psn_no, admdvs=admdvs, balance=0))
+    uow.flush()
+    uow.audit(
+        action="relation.create",
+        entity="relation",
+        entity_id=relation.id,
+        admdvs=admdvs,
+        after=relation.snapshot(),
+        note=note,
+    )
+    return relation
+
+
+def add_relation(
+    *,
+    uow: UnitOfWork,
+    psn_no: str,
+    insutype: str,
+    psn_type: str,
+    begin: date | str | None,
+    admdvs: str | None = None,
+    end: date | str | None = None,
+    unit_uscc: str | None = None,
+    idet_type: str | None = None,
+    disa_lv: str | None = None,
+    waiting_end: date | str | None = None,
+) -> Relation:
+    """Enrol an already registered person in one more scheme (region defaults to the person's)."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    person = _visible_person(uow, psn_no)
+    fields = _Fields()
+    region = fields.check(lambda: require_admdvs(admdvs) if admdvs else person.admdvs) or person.admdvs
+    relation_in = _check_relation_fields(
+        uow,
+        fields,
+        insutype=insutype,
+        psn_type=psn_type,
+        begin=begin,
+        end=end,
+        idet_type=idet_type,
+        disa_lv=disa_lv,
+        waiting_end=waiting_end,
+    )
+    repo = EnrolmentRepository(uow.session)
+    unit: Unit | None = None
+    uscc = (unit_uscc or "").strip().upper()
+    if uscc:
+        unit = repo.unit_by_uscc(uscc)
+        if unit is None or unit.admdvs != region:
+            fields.add(
+                "unit_uscc", "UNIT_NOT_FOUND", f"字段 unit_uscc：统筹区 {region} 内没有参保单位 {uscc}"
+            )
+    fields.raise_if_any()
+    assert relation_in is not None
+    uow.actor.require_region(region)
+    _region_must_exist(repo, region)
+    if relation_in.begin < person.birth_date:
+        raise invalid(
+            "ENROL_BEFORE_BIRTH", "begin", f"字段 begin 参保开始日期（{relation_in.begin}）不能早于出生日期"
+        )
+    relation = _open_relation(
+        uow,
+        person=person,
+        insutype=relation_in.insutype,
+        psn_type=relation_in.psn_type,
+        admdvs=region,
+        begin=relation_in.begin,
+        end=relation_in.end,
+        unit=unit,
+        idet_type=relation_in.idet_type,
+        disa_lv=relation_in.disa_lv,
+        waiting_end=relation_in.waiting_end,
+    )
+    uow.commit()
+    return relation
+
+
+def _visible_relation(uow: UnitOfWork, psn_no: str, relation_id: int) -> Relation:
+    person = _visible_person(uow, psn_no)
+    relation = EnrolmentRepository(uow.session).relation_by_id(relation_id)
+    if relation is None or relation.person_id != person.id or not uow.actor.sees_region(relation.admdvs):
+        raise not_found(
+            "RELATION_NOT_FOUND", f"字段 relation_id：参保关系 {relation_id} 不存在", "relation_id"
+        )
+    return relation
+
+
+def list_relations(*, uow: UnitOfWork, psn_no: str) -> list[Relation]:
+    """A person's insurance relations, oldest first."""
+    uow.actor.require(Perm.ENROL_READ)
+    person = _visible_person(uow, psn_no)
+    return EnrolmentRepository(uow.session).relations_of(person.id)
+
+
+def change_relation_status(
+    *, uow: UnitOfWork, psn_no: str, relation_id: int, status: str, end: date | None = None
+) -> Relation:
+    """Suspend, resume or end a relation; ending needs the last day; illegal transitions are refused."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    relation = _visible_relation(uow, psn_no, relation_id)
+    uow.actor.require_region(relation.admdvs)
+    target = rules.parse_status(status)
+    rules.check_transition(RelationStatus(relation.status), target)
+    before = relation.snapshot()
+    if target is RelationStatus.ENDED:
+        if end is None:
+            raise invalid("REQUIRED", "end", "字段 end 终止参保必须填写参保结束日期")
+        check_order(relation.begin, end)
+        if relation.end is not None and end > relation.end:
+            raise invalid("PERIOD_ORDER", "end", f"字段 end 终止日期不能晚于原参保结束日期（{relation.end}）")
+        relation.end = end
+    relation.status = target.value
+    uow.audit(
+        action=f"relation.{target.value}",
+        entity="relation",
+        entity_id=relation.id,
+        admdvs=relation.admdvs,
+        before=before,
+        after=relation.snapshot(),
+    )
+    uow.commit()
+    return relation
+
+
+# =============================================================================================
+# Contributions (缴费), arrears (欠费) and back-payment (补缴)
+
+
+def _is_monthly(insutype: str) -> bool:
+    scheme = rules.scheme_of(insutype)
+    return scheme.employee or scheme.requires == rules.EMPLOYEE_BASIC
+
+
+def record_contribution(
+    *,
+    uow: UnitOfWork,
+    psn_no: str,
+    relation_id: int,
+    period: str,
+    unit_fen: int = 0,
+    individual_fen: int = 0,
+    subsidy_fen: int = 0,
+    base_wage_fen: int | None = None,
+    paid_on: date | None = None,
+    waiting_policy: WaitingPolicy = DEFAULT_WAITING,
+    account_policy: AccountPolicy = DEFAULT_ACCOUNT,
+) -> Contribution:
+    """Register what is due for one period of a relation; with `paid_on` it is paid at once."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    relation = _visible_relation(uow, psn_no, relation_id)
+    uow.actor.require_region(relation.admdvs)
+    errors: list[FieldError] = []
+    parsed: rules.ContributionPeriod | None = None
+    try:
+        parsed = rules.parse_period(period, employee=_is_monthly(relation.insutype))
+    except BusinessError as exc:
+        errors.extend(exc.errors)
+    try:
+        rules.check_amounts(
+            unit_fen=unit_fen,
+            individual_fen=individual_fen,
+            subsidy_fen=subsidy_fen,
+            base_wage_fen=base_wage_fen,
+        )
+    except BusinessError as exc:
+        errors.extend(exc.errors)
+    if (
+        relation.insutype == rules.EMPLOYEE_BASIC
+        and base_wage_fen is None
+        and not rules.is_retired(relation.psn_type)
+    ):
+        errors.append(FieldError("base_wage_fen", "REQUIRED", "字段 base_wage_fen 职工缴费必须填写缴费基数"))
+    if errors:
+        raise collect(errors)
+    assert parsed is not None
+    if parsed.last_day < relation.begin or (relation.end is not None and parsed.first_day > relation.end):
+        raise invalid(
+            "PERIOD_OUTSIDE",
+            "period",
+            f"字段 period 缴费期间 {parsed.text} 不在参保关系期间"
+            f"（{relation.begin}—{relation.end or '长期'}）内",
+        )
+    repo = EnrolmentRepository(uow.session)
+    if repo.contribution(relation.id, parsed.text) is not None:
+        raise conflict("CONTRIBUTION_EXISTS", f"字段 period：缴费期间 {parsed.text} 已登记", "period")
+    row = Contribution(
+        relation_id=relation.id,
+        psn_no=relation.psn_no,
+        admdvs=relation.admdvs,
+        insutype=relation.insutype,
+        period=parsed.text,
+        months=parsed.months,
+        unit_fen=unit_fen,
+        individual_fen=individual_fen,
+        subsidy_fen=subsidy_fen,
+        base_wage_fen=base_wage_fen,
+        due_date=parsed.due_date,
+        paid_on=None,
+        late=False,
+        account_credit_fen=0,
+    )
+    repo.add(row)
+    uow.flush()
+    uow.audit(
+        action="contribution.create",
+        entity="contribution",
+        entity_id=row.id,
+        admdvs=row.admdvs,
+        after=row.snapshot(),
+    )
+    if paid_on is not None:
+        _apply_payment(uow, row, relation, paid_on, waiting_policy, account_policy)
+    uow.commit()
+    return row
+
+
+def _apply_payment(
+    uow: UnitOfWork,
+    row: Contribution,
+    relation: Relation,
+    paid_on: date,
+    waiting_policy: WaitingPolicy,
+    account_policy: AccountPolicy,
+) -> None:
+    """Mark a period paid, apply the waiting-period rule and credit the personal account."""
+    before = row.snapshot()
+    outcome = rules.back_payment_outcome(
+        due_date=row.due_date,
+        paid_on=paid_on,
+        current_waiting_end=relation.waiting_end,
+        policy=waiting_policy,
+    )
+    row.paid_on = paid_on
+    row.late = outcome.late
+    if outcome.late and outcome.waiting_end != relation.waiting_end:
+        relation_before = relation.snapshot()
+        relation.waiting_end = outcome.waiting_end
+        uow.audit(
+            action="relation.waiting_lifted" if outcome.lifts_waiting else "relation.waiting_started",
+            entity="relation",
+            entity_id=relation.id,
+            admdvs=relation.admdvs,
+            before=relation_before,
+            after=relation.snapshot(),
+            note=f"缴费期间 {row.period} 于 {paid_on} 补缴",
+        )
+    if relation.insutype == rules.EMPLOYEE_BASIC:
+        credit = rules.account_credit(
+            individual=row.individual_fen,
+            unit=row.unit_fen,
+            months=row.months,
+            retired=rules.is_retired(relation.psn_type),
+            policy=account_policy,
+        )
+        if credit > 0:
+            _post(uow, relation.psn_no, EntryType.CREDIT_CONTRIBUTION, credit, f"contribution:{row.id}")
+        row.account_credit_fen = credit
+    uow.audit(
+        action="contribution.back_pay" if outcome.late else "contribution.pay",
+        entity="contribution",
+        entity_id=row.id,
+        admdvs=row.admdvs,
+        before=before,
+        after=row.snapshot(),
+    )
+
+
+def pay_contribution(
+    *,
+    uow: UnitOfWork,
+    psn_no: str,
+    contribution_id: int,
+    paid_on: date,
+    waiting_policy: WaitingPolicy = DEFAULT_WAITING,
+    account_policy: AccountPolicy = DEFAULT_ACCOUNT,
+) -> Contribution:
+    """Pay a due period; after its due date this is a back-payment (补缴) that may lift the waiting period."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    repo = EnrolmentRepository(uow.session)
+    row = repo.contribution_by_id(contribution_id)
+    person = _visible_person(uow, psn_no)
+    if row is None or row.psn_no != person.psn_no or not uow.actor.sees_region(row.admdvs):
+        raise not_found(
+            "CONTRIBUTION_NOT_FOUND",
+            f"字段 contribution_id：缴费记录 {contribution_id} 不存在",
+            "contribution_id",
+        )
+    uow.actor.require_region(row.admdvs)
+    if row.paid_on is not None:
+        raise conflict(
+            "CONTRIBUTION_PAID",
+            f"字段 contribution_id：缴费期间 {row.period} 已于 {row.paid_on} 缴清",
+            "contribution_id",
+        )
+    relation = repo.relation_by_id(row.relation_id)
+    assert relation is not None
+    _apply_payment(uow, row, relation, paid_on, waiting_policy, account_policy)
+    uow.commit()
+    return row
+
+
+def list_contributions(*, uow: UnitOfWork, psn_no: str) -> list[Contribution]:
+    """A person's contribution periods, oldest first."""
+    uow.actor.require(Perm.ENROL_READ)
+    person = _visible_person(uow, psn_no)
+    return [
+        c
+        for c in EnrolmentRepository(uow.session).contributions_of(person.psn_no)
+        if uow.actor.sees_region(c.admdvs)
+    ]
+
+
+def list_arrears(
+    *, uow: UnitOfWork, admdvs: str | None = None, today: date | None = None, page: int = 1, size: int = 50
+) -> Page[Contribution]:
+    """欠费: periods due before `today` and still unpaid, in the actor's regions."""
+    uow.actor.require(Perm.ENROL_READ)
+    if admdvs:
+        admdvs = require_admdvs(admdvs)
+        if not uow.actor.sees_region(admdvs):
+            raise not_found("REGION_NOT_FOUND", f"字段 admdvs：统筹区 {admdvs} 不存在", "admdvs")
+    return EnrolmentRepository(uow.session).arrears(
+        regions=uow.actor.region_filter(), admdvs=admdvs, today=today or _today(), page=page, size=size
+    )
+
+
+def contribution_months(*, uow: UnitOfWork, psn_no: str) -> int:
+    """缴费年限 in months: paid months of employee basic insurance, in every region (transfers kept)."""
+    uow.actor.require(Perm.ENROL_READ)
+    person = _visible_person(uow, psn_no)
+    return _paid_employee_months(EnrolmentRepository(uow.session), person.psn_no)
+
+
+def _paid_employee_months(repo: EnrolmentRepository, psn_no: str) -> int:
+    periods = [
+        rules.parse_period(c.period, employee=True)
+        for c in repo.contributions_of(psn_no)
+        if c.insutype == rules.EMPLOYEE_BASIC and c.paid_on is not None
+    ]
+    return rules.contribution_months(periods)
+
+
+# =============================================================================================
+# Personal account (个人账户)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """A personal account's balance and one page of its ledger (newest first)."""
+
+    psn_no: str
+    admdvs: str
+    balance: int
+    entries: Page[AccountEntry]
+
+
+def _account(repo: EnrolmentRepository, psn_no: str) -> Account:
+    account = repo.account_of(psn_no)
+    if account is None:
+        raise not_found(
+            "ACCOUNT_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 没有个人账户（仅职工医保参保人有）", "psn_no"
+        )
+    return account
+
+
+def _post(uow: UnitOfWork, psn_no: str, entry_type: EntryType, amount: int, reference: str) -> AccountEntry:
+    """Append a credit (positive) to the ledger and move the balance in the same transaction."""
+    repo = EnrolmentRepository(uow.session)
+    account = _account(repo, psn_no)
+    balance = repo.credit(account, amount)
+    entry = AccountEntry(
+        account_id=account.id,
+        psn_no=psn_no,
+        entry_type=entry_type.value,
+        amount=amount,
+        balance_after=balance,
+        reference=reference,
+        at=utcnow(),
+    )
+    repo.add(entry)
+    uow.flush()
+    return entry
+
+
+def get_account(*, uow: UnitOfWork, psn_no: str, page: int = 1, size: int = 20) -> AccountView:
+    """The balance and a page of the ledger of a person's account."""
+    uow.actor.require(Perm.ENROL_READ)
+    person = _visible_person(uow, psn_no)
+    repo = EnrolmentRepository(uow.session)
+    account = _account(repo, person.psn_no)
+    return AccountView(
+        psn_no=account.psn_no,
+        admdvs=account.admdvs,
+        balance=account.balance,
+        entries=repo.entries(account.id, page=page, size=size),
+    )
+
+
+def debit_account(
+    *, uow: UnitOfWork, psn_no: str, amount: int, reference: str, commit: bool = True
+) -> AccountEntry:
+    """Pay `amount` fen from the personal account (settlement); refused when the balance is short.
+
+    One conditional UPDATE takes the money only if the balance covers it, so concurrent debits can
+    never drive it below zero; the ledger line is written in the same transaction. Settlement calls
+    this inside its own unit of work with `commit=False`; it checks its own permissions first.
+    """
+    amount = rules.require_positive(amount)
+    ref = require_text(reference, field="reference", max_len=64, label="业务流水号")
+    repo = EnrolmentRepository(uow.session)
+    account = _account(repo, (psn_no or "").strip())
+    balance = repo.debit(account, amount)
+    if balance is None:
+        current = repo.current_balance(account)
+        raise conflict(
+            "ACCOUNT_INSUFFICIENT",
+            f"字段 amount：个人账户余额不足"
+            f"（余额 {fen_to_yuan(current)} 元，需支付 {fen_to_yuan(amount)} 元）",
+            "amount",
+        )
+    entry = AccountEntry(
+        account_id=account.id,
+        psn_no=account.psn_no,
+        entry_type=EntryType.DEBIT_SETTLEMENT.value,
+        amount=-amount,
+        balance_after=balance,
+        reference=ref,
+        at=utcnow(),
+    )
+    repo.add(entry)
+    uow.flush()
+    uow.audit(
+        action="account.debit",
+        entity="account",
+        entity_id=account.psn_no,
+        admdvs=account.admdvs,
+        after={"amount": -amount, "balance_after": balance, "reference": ref},
+    )
+    if commit:
+        uow.commit()
+    return entry
+
+
+def reverse_debit(
+    *, uow: UnitOfWork, psn_no: str, original_reference: str, reference: str, commit: bool = True
+) -> AccountEntry:
+    """Give back a settlement debit (冲正) once; a second reversal of the same debit is refused."""
+    ref = require_text(reference, field="reference", max_len=64, label="业务流水号")
+    repo = EnrolmentRepository(uow.session)
+    account = _account(repo, (psn_no or "").strip())
+    debit = repo.debit_by_reference(account.id, original_reference)
+    if debit is None:
+        raise not_found(
+            "DEBIT_NOT_FOUND",
+            f"字段 original_reference：个人账户没有业务流水号为 {original_reference} 的结算支付",
+            "original_reference",
+        )
+    if repo.reversal_of(debit.id) is not None:
+        raise conflict(
+            "DEBIT_REVERSED",
+            f"字段 original_reference：结算支付 {original_reference} 已冲正",
+            "original_reference",
+        )
+    balance = repo.credit(account, -debit.amount)
+    entry = AccountEntry(
+        account_id=account.id,
+        psn_no=account.psn_no,
+        entry_type=EntryType.REVERSAL.value,
+        amount=-debit.amount,
+        balance_after=balance,
+        reference=ref,
+        reverses_id=debit.id,
+        at=utcnow(),
+    )
+    repo.add(entry)
+    uow.flush()
+    uow.audit(
+        action="account.reversal",
+        entity="account",
+        entity_id=account.psn_no,
+        admdvs=account.admdvs,
+        after={
+            "amount": entry.amount,
+            "balance_after": balance,
+            "reference": ref,
+            "reverses": original_reference,
+        },
+    )
+    if commit:
+        uow.commit()
+    return entry
+
+
+# =============================================================================================
+# Transfer between regions (转移接续)
+
+
+def transfer_person(*, uow: UnitOfWork, psn_no: str, to_admdvs: str, on: date) -> Transfer:
+    """Move the basic relation to another region from `on`: the old one ends the day before, the
+    contribution months and the account balance go with the person."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    person = _visible_person(uow, psn_no)
+    target = require_admdvs(to_admdvs, field="to_admdvs")
+    repo = EnrolmentRepository(uow.session)
+    _region_must_exist(repo, target, "to_admdvs")
+    uow.actor.require_region(target, field="to_admdvs")
+    relations = repo.relations_of(person.id)
+    basic = next(
+        (
+            r
+            for r in relations
+            if rules.scheme_of(r.insutype).basic
+            and r.status == RelationStatus.ACTIVE.value
+            and r.begin < on
+            and (r.end is None or on <= r.end)
+        ),
+        None,
+    )
+    if basic is None:
+        raise conflict(
+            "TRANSFER_NO_RELATION",
+            f"字段 on：参保人 {person.psn_no} 在 {on} 没有可转出的正常基本医疗保险参保关系",
+            "on",
+        )
+    if basic.admdvs == target:
+        raise invalid(
+            "TRANSFER_SAME_REGION", "to_admdvs", f"字段 to_admdvs：转入统筹区与转出统筹区相同（{target}）"
+        )
+    source = basic.admdvs
+    uow.actor.require_region(source)
+    last_day = on - timedelta(days=1)
+    carried = [
+        r
+        for r in relations
+        if r.admdvs == source
+        and r.status != RelationStatus.ENDED.value
+        and r.begin <= last_day
+        and (r.end is None or on <= r.end)
+    ]
+    new_relations: list[tuple[Relation, Relation]] = []
+    for old in carried:
+        before = old.snapshot()
+        old.end = last_day
+        old.status = RelationStatus.ENDED.value
+        uow.audit(
+            action="relation.transfer_out",
+            entity="relation",
+            entity_id=old.id,
+            admdvs=source,
+            before=before,
+            after=old.snapshot(),
+        )
+    uow.flush()
+    for old in sorted(carried, key=lambda r: not rules.scheme_of(r.insutype).basic):
+        new = _open_relation(
+            uow,
+            person=person,
+            insutype=old.insutype,
+            psn_type=old.psn_type,
+            admdvs=target,
+            begin=on,
+            end=None,
+            unit=None,
+            idet_type=old.idet_type,
+            disa_lv=old.disa_lv,
+            waiting_end=None,
+            note=f"由统筹区 {source} 转入",
+        )
+        new_relations.append((old, new))
+    balance = 0
+    account = repo.account_of(person.psn_no)
+    if account is not None:
+        balance = repo.current_balance(account)
+        if balance > 0:
+            out_balance = repo.debit(account, balance)
+            assert out_balance is not None
+            repo.add(
+                AccountEntry(
+                    account_id=account.id,
+                    psn_no=person.psn_no,
+                    entry_type=EntryType.TRANSFER_OUT.value,
+                    amount=-balance,
+                    balance_after=out_balance,
+                    reference=f"transfer:{source}->{target}",
+                    at=utcnow(),
+                )
+            )
+            uow.flush()
+            _post(uow, person.psn_no, EntryType.TRANSFER_IN, balance, f"transfer:{source}->{target}")
+        account.admdvs = target
+    person_before = _person_snapshot(person)
+    person.admdvs = target
+    person.unit_id = None
+    months = _paid_employee_months(repo, person.psn_no)
+    new_basic = next(n for o, n in new_relations if o.id == basic.id)
+    transfer = Transfer(
+        psn_no=person.psn_no,
+        insutype=basic.insutype,
+        from_admdvs=source,
+        to_admdvs=target,
+        from_relation_id=basic.id,
+        to_relation_id=new_basic.id,
+        transfer_date=on,
+        months=months,
+        balance_fen=balance,
+        at=utcnow(),
+    )
+    repo.add(transfer)
+    uow.flush()
+    uow.audit(
+        action="person.transfer",
+        entity="person",
+        entity_id=person.psn_no,
+        admdvs=target,
+        before=person_before,
+        after={**_person_snapshot(person), "transfer": transfer.snapshot()},
+    )
+    uow.commit()
+    return transfer
+
+
+def list_transfers(*, uow: UnitOfWork, psn_no: str) -> list[Transfer]:
+    """A person's transfers between regions, oldest first."""
+    uow.actor.require(Perm.ENROL_READ)
+    person = _visible_person(uow, psn_no)
+    return EnrolmentRepository(uow.session).transfers_of(person.psn_no)
+
+
+# =============================================================================================
+# Bulk import (批量导入) and export of persons
+
+IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "certno": ("certno", "身份证号", "证件号码"),
+    "name": ("name", "姓名"),
+    "phone": ("phone", "联系电话", "电话"),
+    "admdvs": ("admdvs", "统筹区", "统筹区编码"),
+    "insutype": ("insutype", "险种", "险种类型"),
+    "psn_type": ("psn_type", "人员类别"),
+    "begin": ("begin", "参保开始日期", "开始日期"),
+    "end": ("end", "参保结束日期", "结束日期"),
+    "unit_uscc": ("unit_uscc", "单位统一社会信用代码", "单位代码"),
+    "idet_type": ("idet_type", "特殊人群", "人员身份类别"),
+    "disa_lv": ("disa_lv", "残疾等级"),
+}
+REQUIRED_COLUMNS = ("certno", "name", "admdvs", "insutype", "psn_type", "begin")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One broken rule in one row of an import file (row numbers as in a spreadsheet: header is 1)."""
+
+    row: int
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import: all rows stored, or none and every error listed."""
+
+    total: int = 0
+    created: list[str] = field(default_factory=list)  # psn_no of the persons stored
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV (UTF-8, with or without BOM, or GB18030) or XLSX file with their row numbers."""
+    from yibao.core.excel import read_xlsx_rows
+
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        try:
+            return list(enumerate(read_xlsx_rows(data), start=2))
+        except Exception as exc:  # a broken workbook is the user's file, not our bug
+            raise invalid(
+                "IMPORT_FILE", "file", f"字段 file 无法读取Excel文件：{type(exc).__name__}"
+            ) from exc
+    if not name.endswith(".csv"):
+        raise invalid("IMPORT_FILE", "file", "字段 file 只接受 .csv 或 .xlsx 文件")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise invalid("IMPORT_FILE", "file", "字段 file CSV文件编码应为 UTF-8 或 GB18030")
+    reader = csv.DictReader(io.StringIO(text))
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, raw in enumerate(reader, start=2):
+        values = {str(k).strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if any(values.values()):
+            rows.append((number, values))
+    return rows
+
+
+def _canonical(raw: dict[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, aliases in IMPORT_COLUMNS.items():
+        for alias in aliases:
+            if alias in raw:
+                out[key] = raw[alias]
+                break
+    return out
+
+
+def import_persons(*, uow: UnitOfWork, filename: str, data: bytes) -> ImportReport:
+    """Enrol every row of a CSV/XLSX file, all or nothing: any bad row stores nothing and every
+    bad row is reported with its row number, field, code and message."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    rows = _read_rows(filename, data)
+    report = ImportReport(total=len(rows))
+    if not rows:
+        raise invalid("IMPORT_EMPTY", "file", "字段 file 文件中没有数据行")
+    header = _canonical({k: "" for k in rows[0][1]})
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise invalid("IMPORT_COLUMNS", "file", f"字段 file 缺少必需的列：{'、'.join(missing)}")
+    checked: list[EnrolInput] = []
+    seen: dict[str, int] = {}
+    for number, raw in rows:
+        values = _canonical(raw)
+        try:
+            item = _check_enrol(
+                uow,
+                certno=values.get("certno", ""),
+                name=values.get("name", ""),
+                phone=values.get("phone"),
+                admdvs=values.get("admdvs", ""),
+                insutype=values.get("insutype", ""),
+                psn_type=values.get("psn_type", ""),
+                begin=values.get("begin"),
+                end=values.get("end"),
+                unit_uscc=values.get("unit_uscc"),
+                idet_type=values.get("idet_type"),
+                disa_lv=values.get("disa_lv"),
+            )
+        except BusinessError as exc:
+            for e in exc.errors or [FieldError(exc.field or "", exc.code, exc.message)]:
+                report.errors.append(RowError(number, e.field, e.code, e.message))
+            continue
+        first = seen.get(item.resident.number)
+        if first is not None:
+            report.errors.append(
+                RowError(
+                    number, "certno", "IMPORT_DUPLICATE_ROW", f"字段 certno：与第 {first} 行的身份证号重复"
+                )
+            )
+            continue
+        seen[item.resident.number] = number
+        checked.append(item)
+    if report.errors:
+        uow.rollback()
+        return report
+    for item in checked:
+        person, _ = _create_enrolment(uow, item)
+        report.created.append(person.psn_no)
+    uow.audit(
+        action="person.import",
+        entity="person_import",
+        entity_id=(filename or "import")[:64],
+        after={"rows": report.total, "created": len(report.created)},
+    )
+    uow.commit()
+    return report
+
+
+EXPORT_HEADERS = ["个人编号", "身份证号", "姓名", "性别", "出生日期", "联系电话", "统筹区", "参保单位"]
+
+
+def export_persons(*, uow: UnitOfWork, q: str | None = None, certno: str | None = None) -> list[list[object]]:
+    """Rows of the persons list for Excel, ID numbers masked unless the actor holds PERSON_SENSITIVE."""
+    from yibao.core.paging import MAX_PAGE_SIZE
+
+    rows: list[list[object]] = []
+    page = 1
+    while True:
+        found = list_persons(uow=uow, q=q, certno=certno, page=page, size=MAX_PAGE_SIZE)
+        for p in found.items:
+            rows.append(
+                [
+                    p.psn_no,
+                    p.certno,
+                    p.name,
+                    GENDERS.get(p.gend, p.gend),
+                    p.birth_date,
+                    p.phone,
+                    p.admdvs,
+                    p.unit_name,
+                ]
+            )
+        if page >= found.pages:
+            return rows
+        page += 1
+
+
+GENDERS = {"1": "男", "2": "女"}
+
+
+def parse_yuan(value: str | None, *, field_name: str) -> int:
+    """A yuan amount typed in a form or file, as fen (blank is zero)."""
+    text = (value or "").strip()
+    return yuan_to_fen(text, field=field_name) if text else 0
