@@ -118,7 +118,7 @@ def create_institution(
     uscc: str | None = None,
     agreement_begin: date | None = None,
     agreement_end: date | None = None,
-) -> Institution:
+) -> InstitutionView:
     """Register a designated institution (status applying, or active when an agreement period is given)."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
     uow.actor.require_region(require_admdvs(admdvs))
@@ -153,7 +153,7 @@ def create_institution(
         after=institution.snapshot(),
     )
     uow.commit()
-    return institution
+    return _view(institution, dictionaries(uow.session), today())
 
 
 def _new_institution(values: InstitutionFields, begin: date | None, end: date | None) -> Institution:
@@ -207,7 +207,7 @@ def update_institution(
     address: str | None = None,
     uscc: str | None = None,
     active: bool | None = None,
-) -> Institution:
+) -> InstitutionView:
     """Change registry fields (None leaves a field unchanged, "" clears an optional one)."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
     institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
@@ -243,7 +243,7 @@ def update_institution(
             after=after,
         )
     uow.commit()
-    return institution
+    return _view(institution, dictionaries(uow.session), today())
 
 
 def get_institution(*, uow: UnitOfWork, fixmedins_code: str) -> Institution:
@@ -360,7 +360,7 @@ def change_agreement(
     end: date | None = None,
     until: date | None = None,
     reason: str | None = None,
-) -> Institution:
+) -> InstitutionView:
     """Apply an agreement action (sign, renew, suspend, resume, expire, terminate) on `day` (today)."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
     try:
@@ -391,7 +391,7 @@ def change_agreement(
         note=state.reason,
     )
     uow.commit()
-    return institution
+    return _view(institution, dictionaries(uow.session), today())
 
 
 def settlement_allowed(*, uow: UnitOfWork, fixmedins_code: str, day: date) -> tuple[bool, str, str]:
@@ -643,7 +643,7 @@ def create_doctor(
     fixmedins_code: str | None = None,
     dept_code: str | None = None,
     begin: date | None = None,
-) -> Doctor:
+) -> DoctorView:
     """Register an insurance doctor/pharmacist/nurse (one code per person), optionally at an institution."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
     uow.actor.require_region(require_admdvs(admdvs))
@@ -672,7 +672,7 @@ def create_doctor(
         after=_audit(doctor),
     )
     uow.commit()
-    return doctor
+    return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
 
 
 def _audit(doctor: Doctor) -> dict[str, object]:
@@ -750,7 +750,7 @@ def list_doctors(
     )
 
 
-def update_doctor(*, uow: UnitOfWork, dr_code: str, name: str) -> Doctor:
+def update_doctor(*, uow: UnitOfWork, dr_code: str, name: str) -> DoctorView:
     """Correct a doctor's name."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
     doctor = get_doctor(uow=uow, dr_code=dr_code)
@@ -766,7 +766,7 @@ def update_doctor(*, uow: UnitOfWork, dr_code: str, name: str) -> Doctor:
         after=_audit(doctor),
     )
     uow.commit()
-    return doctor
+    return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
 
 
 def link_doctor(
@@ -777,7 +777,7 @@ def link_doctor(
     begin: date,
     dept_code: str | None = None,
     end: date | None = None,
-) -> Doctor:
+) -> DoctorView:
     """Record that a doctor practises at an institution (in a department) from `begin`."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
     doctor = get_doctor(uow=uow, dr_code=dr_code)
@@ -794,10 +794,10 @@ def link_doctor(
         after=_audit(doctor),
     )
     uow.commit()
-    return doctor
+    return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
 
 
-def end_doctor_link(*, uow: UnitOfWork, dr_code: str, fixmedins_code: str, end: date) -> Doctor:
+def end_doctor_link(*, uow: UnitOfWork, dr_code: str, fixmedins_code: str, end: date) -> DoctorView:
     """End a doctor's open practice at an institution on `end` (the last day)."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
     doctor = get_doctor(uow=uow, dr_code=dr_code)
@@ -819,7 +819,7 @@ def end_doctor_link(*, uow: UnitOfWork, dr_code: str, fixmedins_code: str, end: 
         after=_audit(doctor),
     )
     uow.commit()
-    return doctor
+    return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
 
 
 def change_doctor_status(
@@ -830,7 +830,7 @@ def change_doctor_status(
     day: date | None = None,
     until: date | None = None,
     reason: str | None = None,
-) -> Doctor:
+) -> DoctorView:
     """Suspend (until a day), resume or cancel a doctor's insurance qualification; audited."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
     try:
@@ -862,7 +862,7 @@ def change_doctor_status(
         note=state.reason,
     )
     uow.commit()
-    return doctor
+    return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
 
 
 def doctor_qualification(
