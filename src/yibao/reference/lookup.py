@@ -1,15 +1,22 @@
-"""In-memory O(1) lookups of reference codes for the hot path, rebuilt when a data set is loaded."""
+"""In-memory O(1) lookups of reference codes for the hot path, rebuilt when a data set is loaded.
+
+Each lookup holds the version in force (the data set of its kind with no end date), is cached per
+database and rebuilt when the newest data set id changes (every load adds one), or after
+`invalidate()`.
+"""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibao.domain.errors import invalid
-from yibao.reference.models import DictEntry, RefDataset
+from yibao.domain.reference import EDITIONS, SYSTEMS, normalize_code
+from yibao.reference.models import DictEntry, IcdCode, IcdCrosswalk, RefDataset
 
 
 @dataclass
@@ -43,21 +50,118 @@ class Dictionaries:
         return value
 
 
+@dataclass
+class IcdCodes:
+    """The ICD codes in force of one system (诊断 icd10 / 手术操作 icd9): code → (name, gray)."""
+
+    system: str
+    codes: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    generation: int = -1
+
+    @property
+    def title(self) -> str:
+        return SYSTEMS.get(self.system, self.system)
+
+    def get(self, code: str | None) -> tuple[str, bool] | None:
+        """(name, gray) of a code, or None when the code is not in the list."""
+        return self.codes.get(normalize_code(code or ""))
+
+    def name(self, code: str | None) -> str | None:
+        """The name of a code, or None."""
+        found = self.get(code)
+        return found[0] if found else None
+
+    def is_gray(self, code: str | None) -> bool:
+        """Whether a code is a gray code (灰码, not accepted for settlement)."""
+        found = self.get(code)
+        return bool(found and found[1])
+
+    def require(self, code: str | None, *, field: str) -> str:
+        """Refuse an empty or unknown code (gray codes pass); answer the code as stored."""
+        value = normalize_code(code or "")
+        if not value:
+            raise invalid("ICD_REQUIRED", field, f"字段 {field} 不能为空，须填写{self.title}代码")
+        if value not in self.codes:
+            raise invalid(
+                "ICD_UNKNOWN", field, f"字段 {field} 的值 {value!r} 不是{self.title}代码表中的有效代码"
+            )
+        return value
+
+    def require_settleable(self, code: str | None, *, field: str) -> str:
+        """Refuse an empty, unknown or gray code (灰码 不可结算); answer the code as stored."""
+        value = self.require(code, field=field)
+        name, gray = self.codes[value]
+        if gray:
+            raise invalid(
+                "ICD_GRAY",
+                field,
+                f"字段 {field} 的代码 {value}（{name}）是{self.title}灰码，不可用于医保结算",
+            )
+        return value
+
+
+@dataclass
+class Crosswalks:
+    """The crosswalks in force: (system, from edition) → from code → 医保版 2.0 codes."""
+
+    maps: dict[tuple[str, str], dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    generation: int = -1
+
+    def targets(self, system: str, from_edition: str, code: str | None) -> list[str]:
+        """The 医保版 2.0 codes a code of another edition maps to (empty when unmapped)."""
+        check_edition(system, from_edition)
+        return list(self.maps.get((system, from_edition), {}).get(normalize_code(code or ""), ()))
+
+
+def check_system(system: str, *, field: str = "system") -> str:
+    """Refuse a code system other than icd10 / icd9."""
+    if system not in SYSTEMS:
+        raise invalid(
+            "ICD_SYSTEM", field, f"字段 {field} 的值 {system!r} 不是代码体系，应为 {'/'.join(SYSTEMS)}"
+        )
+    return system
+
+
+def check_edition(system: str, edition: str, *, field: str = "edition") -> str:
+    """Refuse an edition that has no crosswalk to 医保版 2.0 in `system`."""
+    check_system(system)
+    if edition not in EDITIONS[system]:
+        raise invalid(
+            "ICD_EDITION",
+            field,
+            f"字段 {field} 的值 {edition!r} 不是 {system} 的对照版本，应为 {'/'.join(EDITIONS[system])}",
+        )
+    return edition
+
+
+T = TypeVar("T", Dictionaries, IcdCodes, Crosswalks)
+
 _lock = threading.Lock()
-_cache: dict[str, Dictionaries] = {}
+_cache: dict[tuple[str, str], object] = {}
 
 
 def _generation(session: Session) -> int:
     return int(session.scalar(select(RefDataset.id).order_by(RefDataset.id.desc()).limit(1)) or 0)
 
 
-def dictionaries(session: Session) -> Dictionaries:
-    """The dictionaries in force, cached per database and rebuilt after every reference load."""
+def _database(session: Session) -> str:
     bind = session.get_bind()
-    key = str(bind.engine.url if hasattr(bind, "engine") else bind)
+    return str(bind.engine.url if hasattr(bind, "engine") else bind)
+
+
+def _cached(session: Session, what: str, kind: type[T]) -> tuple[T | None, int, tuple[str, str]]:
+    key = (_database(session), what)
     generation = _generation(session)
     cached = _cache.get(key)
-    if cached is not None and cached.generation == generation:
+    if isinstance(cached, kind) and cached.generation == generation:
+        return cached, generation, key
+    return None, generation, key
+
+
+def dictionaries(session: Session) -> Dictionaries:
+    """The dictionaries in force, cached per database and rebuilt after every reference load."""
+    cached, generation, key = _cached(session, "dict", Dictionaries)
+    if cached is not None:
         return cached
     with _lock:
         fresh = Dictionaries(generation=generation)
@@ -71,6 +175,61 @@ def dictionaries(session: Session) -> Dictionaries:
             fresh.names[dict_name] = dict_label
         _cache[key] = fresh
         return fresh
+
+
+def icd_codes(session: Session, system: str) -> IcdCodes:
+    """The ICD codes in force of `system` (icd10 / icd9), cached like `dictionaries`."""
+    check_system(system)
+    cached, generation, key = _cached(session, system, IcdCodes)
+    if cached is not None:
+        return cached
+    with _lock:
+        fresh = IcdCodes(system=system, generation=generation)
+        rows = session.execute(
+            select(IcdCode.code, IcdCode.name, IcdCode.gray)
+            .join(RefDataset, RefDataset.id == IcdCode.dataset_id)
+            .where(RefDataset.kind == system, RefDataset.end.is_(None))
+        )
+        fresh.codes = {code: (name, bool(gray)) for code, name, gray in rows}
+        _cache[key] = fresh
+        return fresh
+
+
+def diagnoses(session: Session) -> IcdCodes:
+    """The ICD-10 医保版 diagnoses in force (诊断代码)."""
+    return icd_codes(session, "icd10")
+
+
+def procedures(session: Session) -> IcdCodes:
+    """The ICD-9-CM-3 医保版 procedures in force (手术操作代码)."""
+    return icd_codes(session, "icd9")
+
+
+def crosswalks(session: Session) -> Crosswalks:
+    """Every crosswalk in force, cached like `dictionaries`."""
+    cached, generation, key = _cached(session, "crosswalk", Crosswalks)
+    if cached is not None:
+        return cached
+    with _lock:
+        fresh = Crosswalks(generation=generation)
+        rows = session.execute(
+            select(
+                IcdCrosswalk.system, IcdCrosswalk.from_edition, IcdCrosswalk.from_code, IcdCrosswalk.to_code
+            )
+            .join(RefDataset, RefDataset.id == IcdCrosswalk.dataset_id)
+            .where(RefDataset.end.is_(None))
+            .order_by(IcdCrosswalk.id)
+        )
+        for system, edition, source, target in rows:
+            table = fresh.maps.setdefault((system, edition), {})
+            table[source] = (*table.get(source, ()), target)
+        _cache[key] = fresh
+        return fresh
+
+
+def crosswalk(session: Session, system: str, from_edition: str, code: str | None) -> list[str]:
+    """The 医保版 2.0 codes that `code` of edition `from_edition` maps to (empty when unmapped)."""
+    return crosswalks(session).targets(system, from_edition, code)
 
 
 def invalidate() -> None:
