@@ -251,7 +251,9 @@ def get_institution(*, uow: UnitOfWork, fixmedins_code: str) -> Institution:
     code = (fixmedins_code or "").strip()
     institution = InstitutionRepository(uow.session).by_code(code)
     if institution is None or not uow.actor.sees_region(institution.admdvs):
-        raise not_found("INSTITUTION_NOT_FOUND", f"定点机构 {code} 不存在", "fixmedins_code")
+        raise not_found(
+            "INSTITUTION_NOT_FOUND", f"字段 fixmedins_code：定点机构 {code} 不存在", "fixmedins_code"
+        )
     return institution
 
 
@@ -467,7 +469,7 @@ def update_department(
     institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
     dept = InstitutionRepository(uow.session).department(institution, dept_code)
     if dept is None:
-        raise not_found("DEPT_NOT_FOUND", f"科室 {dept_code} 不存在", "dept_code")
+        raise not_found("DEPT_NOT_FOUND", f"字段 dept_code：科室 {dept_code} 不存在", "dept_code")
     before = dept.snapshot()
     if name is not None:
         dept.name = require_text(name, field="name", max_len=64, label="科室名称")
@@ -707,7 +709,7 @@ def get_doctor(*, uow: UnitOfWork, dr_code: str) -> Doctor:
     code = (dr_code or "").strip().upper()
     doctor = DoctorRepository(uow.session).by_code(code)
     if doctor is None or not uow.actor.sees_region(doctor.admdvs):
-        raise not_found("DOCTOR_NOT_FOUND", f"医保医师 {code} 不存在", "dr_code")
+        raise not_found("DOCTOR_NOT_FOUND", f"字段 dr_code：医保医师 {code} 不存在", "dr_code")
     return doctor
 
 
@@ -804,7 +806,9 @@ def end_doctor_link(*, uow: UnitOfWork, dr_code: str, fixmedins_code: str, end: 
     link = next((lk for lk in doctor.links if lk.fixmedins_code == fixmedins_code and lk.end is None), None)
     if link is None:
         raise not_found(
-            "DOCTOR_LINK_NOT_FOUND", f"该医师在机构 {fixmedins_code} 没有未结束的执业记录", "fixmedins_code"
+            "DOCTOR_LINK_NOT_FOUND",
+            f"字段 fixmedins_code：该医师在机构 {fixmedins_code} 没有未结束的执业记录",
+            "fixmedins_code",
         )
     before = _audit(doctor)
     check_order(link.begin, end)
