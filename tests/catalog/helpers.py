@@ -90,3 +90,26 @@ def operator(code: str = "H43990100001", region: str = "439901") -> Actor:
 def reviewer(region: str = "439901") -> Actor:
     """An agency reviewer of one region."""
     return make_actor(Role.REVIEWER, regions=(region,), username=f"reviewer{region}")
+
+
+def add_user(
+    container: Container,
+    username: str,
+    role: Role,
+    *,
+    region: str = "439901",
+    institution_code: str | None = None,
+) -> None:
+    """A staff account (password "pass-word-123") for API and console tests."""
+    from yibao.staff import service as staff
+
+    with container.uow(SYSTEM) as uow:
+        staff.create_user(
+            uow=uow,
+            username=username,
+            password="pass-word-123",
+            display_name=username,
+            roles=[role.value],
+            regions=[region],
+            institution_code=institution_code,
+        )

@@ -96,7 +96,11 @@ def test_unknown_and_missing_columns_are_reported_on_row_one(container: Containe
 def test_an_import_changes_known_codes(container: Container, admin: Actor) -> None:
     add_drug(container)
     rows = [[DRUG_CODE, "地塞米松磷酸钠注射液", "2025-01-01", "02", "0.05", "1.20", "170000"]]
-    data = write_xlsx("药品", ["国家编码", "名称", "开始日期", "收费项目等级", "先行自付比例", "最高限价(元)", "dosform"], rows)
+    data = write_xlsx(
+        "药品",
+        ["国家编码", "名称", "开始日期", "收费项目等级", "先行自付比例", "最高限价(元)", "dosform"],
+        rows,
+    )
     with container.uow(admin) as uow:
         result = service.import_items(uow=uow, list_type="drug", filename="change.xlsx", data=data)
     assert (result.created, result.closed) == (1, 1)
@@ -108,7 +112,9 @@ def test_an_import_changes_known_codes(container: Container, admin: Actor) -> No
     ]
 
 
-def test_two_rows_of_one_code_in_a_file_are_a_change_in_date_order(container: Container, admin: Actor) -> None:
+def test_two_rows_of_one_code_in_a_file_are_a_change_in_date_order(
+    container: Container, admin: Actor
+) -> None:
     data = (
         "code,name,begin,chrgitm_lv,selfpay_ratio\n"
         f"{DRUG_CODE},新名称,2025-01-01,02,0.1\n"

@@ -91,7 +91,9 @@ def test_a_change_closes_the_old_version_the_day_before(container: Container, ad
         assert service.item_on(uow=uow, code=DRUG_CODE, day=date(2025, 3, 1)).id == new.id  # type: ignore[union-attr]
         assert service.item_on(uow=uow, code=DRUG_CODE, day=date(2023, 12, 31)) is None
         actions = list(
-            uow.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "catalog_item").order_by(AuditEntry.id))
+            uow.session.scalars(
+                select(AuditEntry.action).where(AuditEntry.entity == "catalog_item").order_by(AuditEntry.id)
+            )
         )
     assert actions == ["catalog.create", "catalog.close", "catalog.version"]
 
@@ -108,7 +110,9 @@ def test_a_version_overlapping_another_is_refused_naming_it(container: Container
 def test_a_version_of_another_kind_is_refused(container: Container, admin: Actor) -> None:
     add_drug(container)
     with container.uow(admin) as uow, pytest.raises(BusinessError) as info:
-        service.add_version(uow=uow, code=DRUG_CODE, fields={**service_fields(begin="2025-01-01"), "kind": "service"})
+        service.add_version(
+            uow=uow, code=DRUG_CODE, fields={**service_fields(begin="2025-01-01"), "kind": "service"}
+        )
     assert info.value.code == "CATALOG_KIND_MISMATCH"
 
 

@@ -93,7 +93,9 @@ def test_revoked_mapping_is_used_up_to_its_end_only(ready: Container) -> None:
         service.revoke_mapping(uow=uow, mapping_id=mapping.id, end=date(2024, 1, 1))
     assert info.value.code == "PERIOD_ORDER"
     with ready.uow(reviewer()) as uow:
-        revoked = service.revoke_mapping(uow=uow, mapping_id=mapping.id, end=date(2024, 6, 30), reason="错误对码")
+        revoked = service.revoke_mapping(
+            uow=uow, mapping_id=mapping.id, end=date(2024, 6, 30), reason="错误对码"
+        )
     assert (revoked.status, revoked.end) == ("revoked", date(2024, 6, 30))
     with ready.uow(operator()) as uow:
         on = service.resolve_mapping(uow=uow, fixmedins_code=HOSPITAL, medins_list_codg="YP-0001",
@@ -110,8 +112,14 @@ def test_revoked_mapping_is_used_up_to_its_end_only(ready: Container) -> None:
 def test_resubmitting_an_approved_code_for_the_same_period_is_a_conflict(ready: Container) -> None:
     mapping = _submit(ready)
     with ready.uow(operator()) as uow, pytest.raises(BusinessError) as info:
-        service.submit_mapping(uow=uow, fixmedins_code=HOSPITAL, medins_list_codg="YP-0001",
-                               medins_list_name="x", hilist_code=DRUG_CODE, begin=date(2024, 5, 1))  # fmt: skip
+        service.submit_mapping(
+            uow=uow,
+            fixmedins_code=HOSPITAL,
+            medins_list_codg="YP-0001",
+            medins_list_name="x",
+            hilist_code=DRUG_CODE,
+            begin=date(2024, 5, 1),
+        )
     assert info.value.code == "MAPPING_PENDING"
     with ready.uow(reviewer()) as uow:
         service.approve_mapping(uow=uow, mapping_id=mapping.id)
@@ -162,7 +170,9 @@ def test_operators_see_only_their_own_institutions_mappings(ready: Container) ->
     other = _submit(ready, actor=operator("H43990200001", "439902"), fixmedins_code="H43990200001")
     with ready.uow(operator()) as uow:
         assert [m.id for m in service.list_mappings(uow=uow).items] == [mine.id]
-        assert [m.id for m in service.list_mappings(uow=uow, fixmedins_code="H43990200001").items] == [mine.id]
+        assert [m.id for m in service.list_mappings(uow=uow, fixmedins_code="H43990200001").items] == [
+            mine.id
+        ]
         with pytest.raises(BusinessError) as info:
             service.get_mapping(uow=uow, mapping_id=other.id)
         assert info.value.code == "MAPPING_NOT_FOUND"

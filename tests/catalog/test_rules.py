@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 import pytest
 from hypothesis import given
@@ -17,7 +18,7 @@ from yibao.domain.errors import BusinessError
 class _Books:
     """A stand-in for the national dictionaries."""
 
-    codes = {
+    codes: ClassVar[dict[str, set[str]]] = {
         "list_type": {"101", "102", "103", "104", "105", "106", "201", "301"},
         "drug_dosform": {"170000", "100000"},
         "med_chrgitm_type": {"01", "05"},
@@ -333,7 +334,11 @@ def test_every_bad_field_of_a_row_is_reported() -> None:
 
 @pytest.mark.parametrize(
     ("status", "action", "target"),
-    [("submitted", "approve", "approved"), ("submitted", "reject", "rejected"), ("approved", "revoke", "revoked")],
+    [
+        ("submitted", "approve", "approved"),
+        ("submitted", "reject", "rejected"),
+        ("approved", "revoke", "revoked"),
+    ],
 )
 def test_legal_mapping_transitions(status: str, action: str, target: str) -> None:
     assert rules.mapping_transition(status, action) == target
