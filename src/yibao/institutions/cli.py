@@ -63,17 +63,25 @@ def list_(
         page = service.list_institutions(
             uow=uow, q=q, admdvs=admdvs, agreement_status=status, page=1, size=500
         )
-    table = Table("编码", "名称", "类型", "等级", "统筹区", "协议状态", "今日状态", "协议期", "可结算")
+    table = Table()
+    table.add_column("编码 Code", no_wrap=True)
+    for title in (
+        "名称 Name",
+        "等级 Level",
+        "统筹区 Region",
+        "今日状态 Status",
+        "协议止 End",
+        "可结算 Settle",
+    ):
+        table.add_column(title)
     for i in page.items:
         table.add_row(
             i.fixmedins_code,
             i.name,
-            i.fixmedins_type_name or i.fixmedins_type,
-            i.hosp_lv_name or "",
+            i.hosp_lv_name or i.fixmedins_type_name or "",
             i.admdvs,
-            i.agreement_status,
             i.effective_status,
-            f"{i.agreement_begin or ''} — {i.agreement_end or ''}",
+            str(i.agreement_end or ""),
             "是" if i.can_settle_today else "否",
         )
     console.print(table)
@@ -102,7 +110,10 @@ def show(code: str = typer.Argument(..., help="定点机构编码 Institution co
     for d in departments:
         table.add_row(d.dept_code, d.name, d.caty, str(d.begin), str(d.end or ""))
     console.print(table)
-    table = Table("执业编码", "姓名", "类别", "状态", title="医保医师 Doctors")
+    table = Table(title="医保医师 Doctors")
+    table.add_column("执业编码 Code", no_wrap=True)
+    for title in ("姓名 Name", "类别 Kind", "状态 Status"):
+        table.add_column(title)
     for doc in doctors:
         table.add_row(doc.dr_code, doc.name, doc.kind, doc.status)
     console.print(table)
