@@ -1297,7 +1297,13 @@ def _canonical(raw: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def import_persons(*, uow: UnitOfWork, filename: str, data: bytes) -> ImportReport:
+def import_persons(
+    *,
+    uow: UnitOfWork,
+    filename: str,
+    data: bytes,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
     """Enrol every row of a CSV/XLSX file, all or nothing: any bad row stores nothing and every
     bad row is reported with its row number, field, code and message."""
     uow.actor.require(Perm.ENROL_WRITE)
@@ -1311,7 +1317,10 @@ def import_persons(*, uow: UnitOfWork, filename: str, data: bytes) -> ImportRepo
         raise invalid("IMPORT_COLUMNS", "file", f"字段 file 缺少必需的列：{'、'.join(missing)}")
     checked: list[EnrolInput] = []
     seen: dict[str, int] = {}
-    for number, raw in rows:
+    steps = len(rows) * 2
+    for index, (number, raw) in enumerate(rows, start=1):
+        if progress is not None:
+            progress(index, steps)
         values = _canonical(raw)
         try:
             item = _check_enrol(
@@ -1345,9 +1354,11 @@ def import_persons(*, uow: UnitOfWork, filename: str, data: bytes) -> ImportRepo
     if report.errors:
         uow.rollback()
         return report
-    for item in checked:
+    for index, item in enumerate(checked, start=len(rows) + 1):
         person, _ = _create_enrolment(uow, item)
         report.created.append(person.psn_no)
+        if progress is not None:
+            progress(index, steps)
     uow.audit(
         action="person.import",
         entity="person_import",
