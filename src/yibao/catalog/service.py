@@ -240,6 +240,38 @@ def list_items(
     )
 
 
+def form_options(*, uow: UnitOfWork) -> dict[str, list[tuple[str, str]]]:
+    """The code lists the catalog forms offer: kinds, list types, classes and national dictionaries."""
+    books = dictionaries(uow.session)
+    return {
+        "kind": list(rules.KINDS.items()),
+        "list_type": books.options("list_type"),
+        "chrgitm_lv": list(rules.CLASSES.items()),
+        "med_chrgitm_type": books.options("med_chrgitm_type"),
+        "drug_dosform": books.options("drug_dosform"),
+        "gend": list(rules.SEXES.items()),
+        "tier": list(rules.TIERS.items()),
+        "benefit": list(rules.BENEFITS.items()),
+        "insutype": books.options("insutype"),
+        "yes_no": [("0", "否"), ("1", "是")],
+        "mapping_status": list(rules.MAPPING_STATES.items()),
+    }
+
+
+def item_form(item: CatalogItem) -> dict[str, str]:
+    """A stored version as form values (yuan strings, ratio as a fraction), to prefill a new version."""
+    values: dict[str, str] = {"kind": item.kind}
+    for name in COLUMNS:
+        if name == "selfpay_ratio":
+            values[name] = rules.ratio_fraction(item.selfpay_bp)
+        elif name in ("high_value", "restr_inpatient_only"):
+            values[name] = "1" if getattr(item, name) else "0"
+        else:
+            value = _cell(item, name)
+            values[name] = "" if value is None else str(value)
+    return values
+
+
 def kind_of(list_type: str | None) -> str:
     """The catalog kind named by an import/export parameter: a kind (drug/service/consumable/facility)
     or a list_type dictionary code (101..106 → drug, 201 → service, 301 → consumable)."""
