@@ -1184,3 +1184,18 @@ def institution_doctors(*, uow: UnitOfWork, fixmedins_code: str) -> list[DoctorV
     _require_read(uow, fixmedins_code)
     get_institution(uow=uow, fixmedins_code=fixmedins_code)
     return list_doctors(uow=uow, fixmedins_code=fixmedins_code, page=1, size=500).items
+
+
+def form_options(*, uow: UnitOfWork) -> dict[str, list[tuple[str, str]]]:
+    """Choices for the console forms: dictionary codes, statuses, actions and kinds with Chinese labels."""
+    dicts = dictionaries(uow.session)
+    return {
+        "fixmedins_type": dicts.options("fixmedins_type"),
+        "hosp_lv": sorted(dicts.options("hosp_lv"), key=lambda o: int(o[0]) if o[0].isdigit() else 0),
+        "dept": dicts.options("dept"),
+        "agreement_status": [(s.value, zh) for s, zh in rules.AGREEMENT_STATUS_ZH.items()],
+        "agreement_action": [(a.value, zh) for a, zh in rules.AGREEMENT_ACTION_ZH.items()],
+        "doctor_kind": [(k.value, zh) for k, zh in rules.DOCTOR_KIND_ZH.items()],
+        "doctor_status": [(s.value, zh) for s, zh in rules.DOCTOR_STATUS_ZH.items()],
+        "doctor_action": [(a.value, zh) for a, zh in rules.DOCTOR_ACTION_ZH.items()],
+    }
