@@ -372,7 +372,12 @@ SUBMITTED = "submitted"
 APPROVED = "approved"
 REJECTED = "rejected"
 REVOKED = "revoked"
-MAPPING_STATES: dict[str, str] = {SUBMITTED: "待审核", APPROVED: "已通过", REJECTED: "已驳回", REVOKED: "已撤销"}
+MAPPING_STATES: dict[str, str] = {
+    SUBMITTED: "待审核",
+    APPROVED: "已通过",
+    REJECTED: "已驳回",
+    REVOKED: "已撤销",
+}
 _TRANSITIONS: dict[tuple[str, str], str] = {
     (SUBMITTED, "approve"): APPROVED,
     (SUBMITTED, "reject"): REJECTED,
@@ -387,7 +392,8 @@ def mapping_transition(status: str, action: str) -> str:
     if target is None:
         raise conflict(
             "MAPPING_STATE",
-            f"字段 status：对码状态为{MAPPING_STATES.get(status, status)}，不能{_ACTIONS_ZH.get(action, action)}",
+            f"字段 status：对码状态为{MAPPING_STATES.get(status, status)}，"
+            f"不能{_ACTIONS_ZH.get(action, action)}",
             "status",
         )
     return target
