@@ -1405,3 +1405,28 @@ def parse_yuan(value: str | None, *, field_name: str) -> int:
     """A yuan amount typed in a form or file, as fen (blank is zero)."""
     text = (value or "").strip()
     return yuan_to_fen(text, field=field_name) if text else 0
+
+
+@dataclass(frozen=True)
+class FormOptions:
+    """Choices offered by the enrolment forms: (code, label) pairs."""
+
+    insutypes: list[tuple[str, str]]
+    psn_types: list[tuple[str, str]]
+    special_groups: list[tuple[str, str]]
+    disability_levels: list[tuple[str, str]]
+    unit_types: list[tuple[str, str]]
+    unit_statuses: list[tuple[str, str]]
+
+
+def form_options(*, uow: UnitOfWork) -> FormOptions:
+    """The dictionary codes the enrolment forms offer."""
+    dicts = dictionaries(uow.session)
+    return FormOptions(
+        insutypes=dicts.options("insutype"),
+        psn_types=dicts.options("psn_type"),
+        special_groups=list(rules.SPECIAL_GROUPS.items()),
+        disability_levels=[(lv, f"{lv}级") for lv in rules.DISABILITY_LEVELS],
+        unit_types=list(rules.UNIT_TYPES.items()),
+        unit_statuses=list(rules.UNIT_STATUSES.items()),
+    )
