@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from yibao.domain import catalog as rules
 from yibao.domain.errors import BusinessError
+from yibao.domain.periods import overlaps
 
 
 class _Books:
@@ -164,6 +165,29 @@ def test_a_later_version_blocks_an_earlier_open_one() -> None:
     assert info.value.code == "CATALOG_VERSION_OVERLAP"
     closing, _ = rules.plan_version([later], date(2024, 1, 1), date(2024, 12, 31), code="X", change=True)
     assert closing is None
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.one_of(st.none(), st.integers(0, 30))), min_size=1, max_size=8)
+)
+def test_accepted_versions_never_overlap(steps: list[tuple[int, int | None]]) -> None:
+    """Whatever sequence of changes is asked for, the versions kept never share a day."""
+    start = date(2024, 1, 1)
+    kept: list[V] = []
+    for offset, length in steps:
+        begin = start + timedelta(days=offset)
+        end = None if length is None else begin + timedelta(days=length)
+        try:
+            closing, close_end = rules.plan_version(kept, begin, end, code="X", change=True)
+        except BusinessError as exc:
+            assert exc.code == "CATALOG_VERSION_OVERLAP"
+            continue
+        if closing is not None:
+            closing.end = close_end
+        kept.append(V(begin, end))
+    for i, a in enumerate(kept):
+        for b in kept[i + 1 :]:
+            assert not overlaps(a, b)
 
 
 # ------------------------------------------------------------------ restrictions

@@ -76,6 +76,7 @@ def list_page(
         form=form,
         options=options,
         labels=LABELS,
+        ratio=rules.format_ratio,
         query=request.url.query,
     )
 
