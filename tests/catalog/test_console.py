@@ -45,6 +45,8 @@ def test_search_detail_and_export(app_client: TestClient, container: Container) 
     assert detail.status_code == 200
     assert "限二级、三级医疗机构" in detail.text and "限住院" in detail.text and "10%" in detail.text
     assert client.get("/console/catalog/items/XA01ABD075A002010100999").status_code == 404
+    assert client.get(f"/console/catalog/items/{DRUG_CODE}", params={"on": "2024-06-01"}).status_code == 200
+    assert client.get(f"/console/catalog/items/{DRUG_CODE}", params={"on": "bad"}).status_code == 422
     exported = client.get("/console/catalog/export.xlsx", params={"kind": "drug"})
     assert exported.status_code == 200 and read_xlsx_rows(exported.content)[0]["国家编码"] == DRUG_CODE
 

@@ -262,9 +262,9 @@ def decide_mapping(
 def detail(request: Request, code: str, uow: ConsoleUow, on: str | None = None) -> Response:
     try:
         versions = service.get_versions(uow=uow, code=code)
+        day = parse_date(on, field="on", required=False)
     except BusinessError as exc:
-        return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=404)
-    day = parse_date(on, field="on", required=False) if on else None
+        return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=error_status(exc))
     current = rules.item_valid_on(versions, day) if day else versions[-1]
     return render(
         request,

@@ -368,6 +368,8 @@ def import_items(
     specs: list[tuple[int, rules.ItemSpec]] = []
     for index, row in enumerate(rows):
         number = index + 2
+        if progress is not None:
+            progress(index + 1, len(rows))
         raw = {_HEADER_TO_FIELD[k]: v for k, v in row.items() if k in _HEADER_TO_FIELD}
         try:
             spec = rules.validate_item(kind, raw, books)
@@ -377,8 +379,6 @@ def import_items(
                 errors.append(RowError(number, e.field, e.code, f"第{number}行：{e.message}"))
             continue
         specs.append((number, spec))
-        if progress is not None:
-            progress(index + 1, len(rows))
     repo = CatalogRepository(uow.session)
     stored = repo.versions_of(spec.code for _, spec in specs)
     planned: dict[str, list[Any]] = {code: list(versions) for code, versions in stored.items()}
