@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorKind(StrEnum):
@@ -79,3 +80,63 @@ def collect(errors: list[FieldError]) -> BusinessError:
     return BusinessError(
         code=first.code, message=first.message, field=first.field, kind=ErrorKind.INVALID, errors=errors
     )
+
+
+_PYDANTIC_ZH = {
+    "missing": "必填",
+    "int_parsing": "必须是整数",
+    "int_type": "必须是整数",
+    "int_from_float": "必须是整数",
+    "float_parsing": "必须是数字",
+    "decimal_parsing": "必须是数字",
+    "bool_parsing": "必须是布尔值",
+    "date_from_datetime_parsing": "日期格式应为 yyyy-MM-dd",
+    "date_parsing": "日期格式应为 yyyy-MM-dd",
+    "date_type": "日期格式应为 yyyy-MM-dd",
+    "datetime_parsing": "时间格式应为 yyyy-MM-dd HH:mm:ss",
+    "string_type": "必须是字符串",
+    "string_too_long": "长度超出上限",
+    "string_too_short": "长度不足",
+    "string_pattern_mismatch": "格式不符合要求",
+    "list_type": "必须是列表",
+    "dict_type": "必须是对象",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "greater_than": "必须大于下限",
+    "greater_than_equal": "不能小于下限",
+    "less_than_equal": "超出上限",
+    "json_invalid": "不是有效的 JSON",
+    "model_attributes_type": "格式错误",
+    "model_type": "格式错误",
+    "extra_forbidden": "不允许的字段",
+    "too_short": "元素个数不足",
+}
+
+
+def pydantic_errors(
+    errors: list[Any], *, code: str = "VALIDATION", label: str = "字段", skip: tuple[str, ...] = ()
+) -> BusinessError:
+    """Translate pydantic's error list into one business error with a Chinese message per field."""
+    fields: list[FieldError] = []
+    for err in errors:
+        name = ".".join(str(p) for p in err.get("loc", ()) if p not in skip) or "body"
+        kind = str(err.get("type", "invalid"))
+        if kind == "value_error":
+            rule = str(err.get("msg", "")).removeprefix("Value error, ")
+        else:
+            rule = _PYDANTIC_ZH.get(kind, "格式错误")
+        ctx = err.get("ctx") or {}
+        extra = ""
+        if "max_length" in ctx:
+            extra = f"（最多{ctx['max_length']}）"
+        elif "min_length" in ctx:
+            extra = f"（至少{ctx['min_length']}）"
+        elif "expected" in ctx:
+            extra = f"（可选：{ctx['expected']}）"
+        elif "ge" in ctx or "gt" in ctx:
+            extra = f"（下限 {ctx.get('ge', ctx.get('gt'))}）"
+        fields.append(FieldError(name, f"FIELD_{kind.upper()}", f"{label} {name} {rule}{extra}"))
+    if not fields:
+        fields.append(FieldError("body", "FIELD_INVALID", "请求格式错误"))
+    first = fields[0]
+    return BusinessError(code=code, message=first.message, field=first.field, errors=fields)

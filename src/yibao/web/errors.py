@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from yibao.domain.errors import BusinessError, ErrorKind, FieldError
+from yibao.domain.errors import BusinessError, ErrorKind, pydantic_errors
 
 log = logging.getLogger("yibao.web")
 
@@ -22,60 +22,10 @@ STATUS = {
     ErrorKind.UNAUTHENTICATED: 401,
 }
 
-_PYDANTIC_ZH = {
-    "missing": "必填",
-    "int_parsing": "必须是整数",
-    "int_type": "必须是整数",
-    "float_parsing": "必须是数字",
-    "decimal_parsing": "必须是数字",
-    "bool_parsing": "必须是布尔值",
-    "date_from_datetime_parsing": "日期格式应为 yyyy-MM-dd",
-    "date_parsing": "日期格式应为 yyyy-MM-dd",
-    "datetime_parsing": "时间格式应为 yyyy-MM-dd HH:mm:ss",
-    "string_type": "必须是字符串",
-    "string_too_long": "长度超出上限",
-    "string_too_short": "长度不足",
-    "list_type": "必须是列表",
-    "dict_type": "必须是对象",
-    "literal_error": "取值不在允许范围内",
-    "enum": "取值不在允许范围内",
-    "greater_than": "必须大于下限",
-    "greater_than_equal": "不能小于下限",
-    "less_than_equal": "超出上限",
-    "json_invalid": "不是有效的 JSON",
-    "model_attributes_type": "格式错误",
-    "extra_forbidden": "不允许的字段",
-}
-
-
-def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "header")]
-    return ".".join(parts) or "body"
-
 
 def validation_errors(errors: list[Any]) -> BusinessError:
     """Translate pydantic's errors into one business error listing every field."""
-    fields: list[FieldError] = []
-    for err in errors:
-        name = _field_name(tuple(err.get("loc", ())))
-        rule = _PYDANTIC_ZH.get(err.get("type", ""), "格式错误")
-        ctx = err.get("ctx") or {}
-        extra = ""
-        if "max_length" in ctx:
-            extra = f"（最多{ctx['max_length']}）"
-        elif "min_length" in ctx:
-            extra = f"（至少{ctx['min_length']}）"
-        elif "expected" in ctx:
-            extra = f"（可选：{ctx['expected']}）"
-        elif "ge" in ctx or "gt" in ctx:
-            extra = f"（下限 {ctx.get('ge', ctx.get('gt'))}）"
-        fields.append(
-            FieldError(name, f"FIELD_{err.get('type', 'invalid').upper()}", f"字段 {name} {rule}{extra}")
-        )
-    if not fields:
-        fields.append(FieldError("body", "FIELD_INVALID", "请求格式错误"))
-    first = fields[0]
-    return BusinessError(code="VALIDATION", message=first.message, field=first.field, errors=fields)
+    return pydantic_errors(errors, skip=("body", "query", "path", "form", "header"))
 
 
 def error_response(error: BusinessError) -> JSONResponse:
