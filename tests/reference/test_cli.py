@@ -67,3 +67,12 @@ def test_refusals_print_the_code_and_exit_2(cli_env: Container, args: list[str],
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert code in result.output
+
+
+@pytest.mark.parametrize("command", ["load", "datasets", "icd"])
+def test_every_reference_command_has_bilingual_help(command: str) -> None:
+    result = runner.invoke(app, ["reference", command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output)  # Chinese
+    assert any(word in result.output for word in ("Load", "List", "Look"))  # and English
