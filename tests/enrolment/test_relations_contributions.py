@@ -12,7 +12,7 @@ from tests.enrolment.helpers import enrol, relation_id
 from tests.factories import add_region, make_actor
 from yibao.audit.models import AuditEntry
 from yibao.bootstrap import Container
-from yibao.core.security import Actor, Role
+from yibao.core.security import SYSTEM, Actor, Role
 from yibao.domain.enrolment import WaitingPolicy
 from yibao.domain.errors import BusinessError
 from yibao.enrolment import service
@@ -325,3 +325,62 @@ def test_retiree_account_gets_the_fixed_monthly_amount(regions: Container, admin
         )
         assert row.account_credit_fen == 6000
         assert service.get_account(uow=uow, psn_no=person.psn_no).balance == 6000
+
+
+def test_concurrent_basic_enrolments_of_one_person_let_only_one_through(
+    regions: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two clerks enrol the same person in two regions at the same moment: one is refused as 重复参保.
+
+    Reading the existing relations is slowed down so both requests would read "no basic relation"
+    unless the person's row lock makes the second wait for the first to commit."""
+    import threading
+    import time
+
+    from yibao.enrolment.repository import EnrolmentRepository
+
+    person = enrol(regions, insutype="390", psn_type="15", begin=date(2023, 1, 1))
+    rid = relation_id(regions, person.psn_no, "390")
+    with regions.uow(SYSTEM) as uow:
+        service.change_relation_status(
+            uow=uow, psn_no=person.psn_no, relation_id=rid, status="ended", end=date(2023, 12, 31)
+        )
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    read_relations = EnrolmentRepository.relations_of
+
+    def slow_relations_of(self: EnrolmentRepository, person_id: int) -> list[Relation]:
+        rows = read_relations(self, person_id)
+        time.sleep(0.5)
+        return rows
+
+    monkeypatch.setattr(EnrolmentRepository, "relations_of", slow_relations_of)
+
+    def worker(admdvs: str, insutype: str, psn_type: str) -> None:
+        barrier.wait()
+        try:
+            with regions.uow(SYSTEM) as uow:
+                service.add_relation(
+                    uow=uow,
+                    psn_no=person.psn_no,
+                    insutype=insutype,
+                    psn_type=psn_type,
+                    admdvs=admdvs,
+                    begin=date(2024, 1, 1),
+                )
+            outcomes.append("ok")
+        except BusinessError as exc:
+            outcomes.append(exc.code)
+
+    threads = [
+        threading.Thread(target=worker, args=("439901", "310", "11")),
+        threading.Thread(target=worker, args=("439902", "390", "15")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["ENROL_DUPLICATE", "ok"]
+    with regions.uow() as uow:
+        active = uow.session.scalar(select(func.count()).where(Relation.status == "active"))
+    assert active == 1

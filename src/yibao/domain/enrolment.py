@@ -259,14 +259,6 @@ def check_amounts(**amounts: Fen | None) -> None:
             raise invalid("MONEY_NEGATIVE", name, f"字段 {name} 金额不能为负数")
 
 
-def months_between(earlier: date, later: date) -> int:
-    """Whole calendar months from `earlier` to `later` (0 when `later` is in the same month or before)."""
-    months = (later.year - earlier.year) * 12 + (later.month - earlier.month)
-    if later.day < earlier.day:
-        months -= 1
-    return max(months, 0)
-
-
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (clamped to the month's last day)."""
     index = day.year * 12 + day.month - 1 + months

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -102,11 +103,19 @@ class EnrolmentRepository:
             .returning(PersonSequence.last)
             .execution_options(synchronize_session=False)
         )
-        if seq is None:
-            self.session.add(PersonSequence(admdvs=admdvs, last=1))
-            self.session.flush()
+        if seq is not None:
+            return int(seq)
+        try:
+            with self.session.begin_nested():  # the first person of a region: another writer may race us
+                self.session.add(PersonSequence(admdvs=admdvs, last=1))
             return 1
-        return int(seq)
+        except IntegrityError:
+            return self.next_psn_seq(admdvs)
+
+    def lock_person(self, person_id: int) -> None:
+        """Hold the person's row until commit so two enrolments of one person run one after the other
+        (PostgreSQL row lock; SQLite already serialises writers)."""
+        self.session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
 
     # relations ------------------------------------------------------------------------------
     def relations_of(self, person_id: int) -> list[Relation]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from yibao.core.db import utcnow
 from yibao.core.paging import Page
 from yibao.core.security import Actor, Perm
@@ -475,7 +477,10 @@ def _create_enrolment(uow: UnitOfWork, data: EnrolInput) -> tuple[Person, Relati
         created_at=utcnow(),
     )
     repo.add(person)
-    uow.flush()
+    try:
+        uow.flush()
+    except IntegrityError as exc:  # the same ID number enrolled at the same moment by someone else
+        raise conflict("PERSON_EXISTS", "字段 certno：该身份证号已登记为参保人", "certno") from exc
     uow.audit(
         action="person.create",
         entity="person",
@@ -565,6 +570,7 @@ def _open_relation(
 ) -> Relation:
     """Add a relation after the duplicate-enrolment and supplementary-scheme rules."""
     repo = EnrolmentRepository(uow.session)
+    repo.lock_person(person.id)
     existing = _facts(repo.relations_of(person.id))
     clash = rules.find_basic_overlap(insutype=insutype, begin=begin, end=end, existing=existing)
     if clash is not None:
