@@ -1,4 +1,4 @@
-"""Fuzzing every REST operation from the OpenAPI description: no 500s, every refusal in the one error shape."""
+"""Fuzzing every REST operation from the OpenAPI description: no 500s, one error shape for refusals."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
+from tests.factories import add_region, login
 from yibao.bootstrap import Container
 from yibao.web.app import create_app
-
-from tests.factories import add_region, login
 
 
 @pytest.fixture

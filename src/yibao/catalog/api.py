@@ -21,7 +21,7 @@ from yibao.catalog.schemas import (
 )
 from yibao.core.excel import XLSX_MEDIA_TYPE
 from yibao.core.schemas import ERROR_RESPONSES, PageOut
-from yibao.web.deps import UowDep
+from yibao.web.deps import RecordId, UowDep
 
 items = APIRouter(prefix="/api/v1/catalog", tags=["目录 catalog"], responses=ERROR_RESPONSES)
 mappings = APIRouter(prefix="/api/v1/mappings", tags=["对码 mappings"], responses=ERROR_RESPONSES)
@@ -118,22 +118,22 @@ def resolve_mapping(uow: UowDep, fixmedins_code: str, medins_list_codg: str, day
 
 
 @mappings.get("/{mapping_id}", response_model=MappingOut)
-def get_mapping(mapping_id: int, uow: UowDep) -> object:
+def get_mapping(mapping_id: RecordId, uow: UowDep) -> object:
     return service.get_mapping(uow=uow, mapping_id=mapping_id)
 
 
 @mappings.post("/{mapping_id}/approve", response_model=MappingOut)
-def approve_mapping(mapping_id: int, uow: UowDep) -> object:
+def approve_mapping(mapping_id: RecordId, uow: UowDep) -> object:
     return service.approve_mapping(uow=uow, mapping_id=mapping_id)
 
 
 @mappings.post("/{mapping_id}/reject", response_model=MappingOut)
-def reject_mapping(mapping_id: int, body: RejectIn, uow: UowDep) -> object:
+def reject_mapping(mapping_id: RecordId, body: RejectIn, uow: UowDep) -> object:
     return service.reject_mapping(uow=uow, mapping_id=mapping_id, reason=body.reason)
 
 
 @mappings.post("/{mapping_id}/revoke", response_model=MappingOut)
-def revoke_mapping(mapping_id: int, body: RevokeIn, uow: UowDep) -> object:
+def revoke_mapping(mapping_id: RecordId, body: RevokeIn, uow: UowDep) -> object:
     return service.revoke_mapping(uow=uow, mapping_id=mapping_id, end=body.end, reason=body.reason)
 
 

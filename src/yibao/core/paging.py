@@ -13,6 +13,7 @@ from yibao.domain.errors import invalid
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 500
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ class Page(Generic[T]):
 
 def check_paging(page: int, size: int) -> None:
     """Refuse page numbers below 1 and sizes outside 1..500."""
-    if page < 1:
-        raise invalid("PAGE_RANGE", "page", "字段 page 页码必须从1开始")
+    if not 1 <= page <= MAX_PAGE:
+        raise invalid("PAGE_RANGE", "page", f"字段 page 页码必须在1到{MAX_PAGE}之间")
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise invalid("PAGE_SIZE", "size", f"字段 size 每页条数必须在1到{MAX_PAGE_SIZE}之间")
 

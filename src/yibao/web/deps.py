@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from yibao.bootstrap import Container
@@ -48,3 +48,7 @@ def unit_of_work(container: ContainerDep, actor: ActorDep) -> Iterator[UnitOfWor
 
 
 UowDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1, description="记录编号")]
+"""A numeric record id in a path: a positive 64-bit integer (larger values are refused, not overflowed)."""
