@@ -4,9 +4,12 @@ concurrent debits (runs on the suite's backend: SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from tests.enrolment.helpers import enrol, relation_id
@@ -134,3 +137,42 @@ def test_concurrent_debits_never_overdraw_the_account(container: Container) -> N
     assert all(e.balance_after >= 0 for e in entries)
     debits = sorted((e.balance_after for e in entries if e.entry_type == "debit_settlement"), reverse=True)
     assert debits == [9000 - 1000 * i for i in range(10)]  # every debit saw the one before it
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["debit", "reverse"]), st.integers(min_value=1, max_value=4000)), max_size=8
+    )
+)
+def test_any_sequence_of_debits_and_reversals_keeps_the_ledger_equal_to_the_balance(
+    container: Container, operations: list[tuple[str, int]]
+) -> None:
+    """Whatever the settlements do, the balance is never negative and equals the sum of the ledger."""
+    with container.uow() as uow:
+        repo = EnrolmentRepository(uow.session)
+        has_account = repo.account_of("4399010000000001") is not None
+    psn_no = "4399010000000001" if has_account else _funded(container, 5000)
+    with container.uow() as uow:
+        start = EnrolmentRepository(uow.session).account_of(psn_no)
+        assert start is not None
+        expected = start.balance
+    debits: list[tuple[str, int]] = []
+    for index, (kind, amount) in enumerate(operations):
+        reference = f"H-{uuid.uuid4().hex[:12]}-{index}"
+        with container.uow(SYSTEM) as uow:
+            try:
+                if kind == "debit" or not debits:
+                    service.debit_account(uow=uow, psn_no=psn_no, amount=amount, reference=reference)
+                    debits.append((reference, amount))
+                    expected -= amount
+                else:
+                    original, paid = debits.pop()
+                    service.reverse_debit(
+                        uow=uow, psn_no=psn_no, original_reference=original, reference=reference
+                    )
+                    expected += paid
+            except BusinessError as exc:
+                assert exc.code == "ACCOUNT_INSUFFICIENT" and amount > expected
+    balance, ledger = _ledger_matches(container, psn_no)
+    assert balance == ledger == expected >= 0

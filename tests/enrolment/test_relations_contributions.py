@@ -384,3 +384,22 @@ def test_concurrent_basic_enrolments_of_one_person_let_only_one_through(
     with regions.uow() as uow:
         active = uow.session.scalar(select(func.count()).where(Relation.status == "active"))
     assert active == 1
+
+
+def test_ending_the_employee_relation_ends_its_supplementary_schemes(
+    regions: Container, admin: Actor
+) -> None:
+    person = enrol(regions, insutype="310", begin=date(2024, 1, 1))
+    rid = relation_id(regions, person.psn_no)
+    with regions.uow(admin) as uow:
+        service.add_relation(
+            uow=uow, psn_no=person.psn_no, insutype="330", psn_type="11", begin=date(2024, 2, 1)
+        )
+        service.change_relation_status(
+            uow=uow, psn_no=person.psn_no, relation_id=rid, status="ended", end=date(2024, 6, 30)
+        )
+        relations = service.list_relations(uow=uow, psn_no=person.psn_no)
+    assert [(r.insutype, r.status, r.end) for r in relations] == [
+        ("310", "ended", date(2024, 6, 30)),
+        ("330", "ended", date(2024, 6, 30)),
+    ]

@@ -27,7 +27,7 @@ from yibao.enrolment.schemas import (
     UnitOut,
     UnitPatch,
 )
-from yibao.web.deps import UowDep
+from yibao.web.deps import RecordId, UowDep
 
 router = APIRouter(prefix="/api/v1", tags=["参保登记 enrolment"], responses=ERROR_RESPONSES)
 
@@ -101,7 +101,7 @@ def add_relation(psn_no: str, body: RelationIn, uow: UowDep) -> object:
 
 
 @router.post("/persons/{psn_no}/relations/{relation_id}/status", response_model=RelationOut)
-def change_relation_status(psn_no: str, relation_id: int, body: RelationStatusIn, uow: UowDep) -> object:
+def change_relation_status(psn_no: str, relation_id: RecordId, body: RelationStatusIn, uow: UowDep) -> object:
     return service.change_relation_status(
         uow=uow, psn_no=psn_no, relation_id=relation_id, **body.model_dump()
     )
@@ -120,7 +120,7 @@ def record_contribution(psn_no: str, body: ContributionIn, uow: UowDep) -> objec
 
 
 @router.post("/persons/{psn_no}/contributions/{contribution_id}/pay", response_model=ContributionOut)
-def pay_contribution(psn_no: str, contribution_id: int, body: PaymentIn, uow: UowDep) -> object:
+def pay_contribution(psn_no: str, contribution_id: RecordId, body: PaymentIn, uow: UowDep) -> object:
     return service.pay_contribution(
         uow=uow, psn_no=psn_no, contribution_id=contribution_id, paid_on=body.paid_on
     )

@@ -712,8 +712,33 @@ def change_relation_status(
         before=before,
         after=relation.snapshot(),
     )
+    if target is RelationStatus.ENDED and end is not None:
+        _end_dependants(uow, relation, end)
     uow.commit()
     return relation
+
+
+def _end_dependants(uow: UnitOfWork, basic: Relation, end: date) -> None:
+    """Supplementary relations that need the ended basic relation end with it on the same day."""
+    for other in EnrolmentRepository(uow.session).relations_of(basic.person_id):
+        if (
+            rules.scheme_of(other.insutype).requires == basic.insutype
+            and other.status != RelationStatus.ENDED.value
+            and other.begin <= end
+            and (other.end is None or other.end > end)
+        ):
+            before = other.snapshot()
+            other.end = end
+            other.status = RelationStatus.ENDED.value
+            uow.audit(
+                action="relation.ended",
+                entity="relation",
+                entity_id=other.id,
+                admdvs=other.admdvs,
+                before=before,
+                after=other.snapshot(),
+                note=f"基本医疗保险参保关系 {basic.id} 终止",
+            )
 
 
 # =============================================================================================
@@ -1123,6 +1148,7 @@ def transfer_person(*, uow: UnitOfWork, psn_no: str, to_admdvs: str, on: date) -
     source = basic.admdvs
     uow.actor.require_region(source)
     last_day = on - timedelta(days=1)
+    old_ends: dict[int, date | None] = {}
     carried = [
         r
         for r in relations
@@ -1134,6 +1160,7 @@ def transfer_person(*, uow: UnitOfWork, psn_no: str, to_admdvs: str, on: date) -
     new_relations: list[tuple[Relation, Relation]] = []
     for old in carried:
         before = old.snapshot()
+        old_ends[old.id] = old.end
         old.end = last_day
         old.status = RelationStatus.ENDED.value
         uow.audit(
@@ -1146,6 +1173,7 @@ def transfer_person(*, uow: UnitOfWork, psn_no: str, to_admdvs: str, on: date) -
         )
     uow.flush()
     for old in sorted(carried, key=lambda r: not rules.scheme_of(r.insutype).basic):
+        old_end = old_ends[old.id]
         new = _open_relation(
             uow,
             person=person,
@@ -1153,7 +1181,7 @@ def transfer_person(*, uow: UnitOfWork, psn_no: str, to_admdvs: str, on: date) -
             psn_type=old.psn_type,
             admdvs=target,
             begin=on,
-            end=None,
+            end=old_end,
             unit=None,
             idet_type=old.idet_type,
             disa_lv=old.disa_lv,
