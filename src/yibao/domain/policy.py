@@ -115,6 +115,7 @@ class CivilServantLayer(_Doc):
 
     ratio: Ratio
     yearly_cap: Yuan | None = None
+    categories: list[Category] | None = None  # the categories it applies to; None = all
 
 
 class SeriousIllnessLayer(_Doc):
@@ -126,6 +127,7 @@ class SeriousIllnessLayer(_Doc):
     yearly_cap: Yuan | None = None
     group_tilts: dict[str, GroupTilt] = Field(default_factory=dict)
     fund_pay_type: str = "390200"
+    categories: list[Category] | None = None  # the categories it applies to; None = all
 
     @model_validator(mode="after")
     def _open_last_tier(self) -> SeriousIllnessLayer:
@@ -146,6 +148,7 @@ class AssistanceLayer(_Doc):
 
     groups: dict[str, AssistanceGroup]
     include_preselfpay: bool = False  # also covers 乙类先行自付
+    categories: list[Category] | None = None  # the categories it applies to; None = all
 
 
 class AccountRule(_Doc):
@@ -198,6 +201,12 @@ class Policy(_Doc):
                     raise ValueError(f"med_type {med_type} 同时出现在 {seen[med_type]} 和 {rule.category}")
                 seen[med_type] = rule.category
         return self
+
+    def layer_applies(
+        self, layer: CivilServantLayer | SeriousIllnessLayer | AssistanceLayer | None, category: Category
+    ) -> bool:
+        """Whether a later layer is configured and covers bills of `category`."""
+        return layer is not None and (layer.categories is None or category in layer.categories)
 
     def rule_for(self, med_type: str) -> BenefitRule | None:
         """The basic-fund rule that settles visits of `med_type`, if any."""

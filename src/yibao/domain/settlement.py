@@ -370,6 +370,7 @@ def _basic_fund(
 
 def _civil_servant(
     policy: Policy,
+    category: Category,
     person: PersonFacts,
     ledger: Mapping[str, int],
     base: Fen,
@@ -378,7 +379,7 @@ def _civil_servant(
 ) -> Fen:
     """Civil-servant subsidy (公务员医疗补助) on the personal policy-range burden below the basic cap."""
     layer = policy.cvlserv
-    if layer is None or not person.civil_servant:
+    if layer is None or not person.civil_servant or not policy.layer_applies(layer, category):
         return 0
     pay = ratio_of(base, layer.ratio)
     if layer.yearly_cap is not None:
@@ -437,6 +438,7 @@ def _serious_illness(
 
 def _assistance(
     policy: Policy,
+    category: Category,
     person: PersonFacts,
     ledger: Mapping[str, int],
     base: Fen,
@@ -445,7 +447,7 @@ def _assistance(
 ) -> Fen:
     """Medical assistance (医疗救助) for the person's most favourable group, within its yearly limit."""
     layer = policy.maf
-    if layer is None:
+    if layer is None or not policy.layer_applies(layer, category):
         return 0
     options = [(g, layer.groups[g]) for g in sorted(person.groups) if g in layer.groups]
     if not options:
@@ -545,14 +547,16 @@ def settle(
         )
         funds.append((policy.hifp_fund_pay_type, hifp))
         in_range = parts.inscp - hifp  # the personal policy-range burden (deductible + pool_prop_selfpay)
-        cvlserv = _civil_servant(policy, person, ledger, in_range - above_cap, trace, delta)
+        cvlserv = _civil_servant(policy, rule.category, person, ledger, in_range - above_cap, trace, delta)
         funds.append((CVLSERV_FUND_PAY_TYPE, cvlserv))
-        if policy.hifmi is not None:
+        if policy.hifmi is not None and policy.layer_applies(policy.hifmi, rule.category):
             base = above_cap if policy.hifmi.base == "over_basic_cap" else in_range - cvlserv
             hifmi = _serious_illness(policy.hifmi, person, ledger, base, trace, delta)
             funds.append((policy.hifmi.fund_pay_type, hifmi))
         extra = parts.pre if policy.maf is not None and policy.maf.include_preselfpay else 0
-        maf = _assistance(policy, person, ledger, in_range - cvlserv - hifmi + extra, trace, delta)
+        maf = _assistance(
+            policy, rule.category, person, ledger, in_range - cvlserv - hifmi + extra, trace, delta
+        )
         funds.append((MAF_FUND_PAY_TYPE, maf))
 
     fund_sum = hifp + cvlserv + hifmi + maf
