@@ -13,7 +13,8 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from yibao.core.db import utcnow
-from yibao.core.paging import Page
+from yibao.core.excel import read_xlsx_rows
+from yibao.core.paging import MAX_PAGE_SIZE, Page
 from yibao.core.security import Actor, Perm
 from yibao.core.uow import UnitOfWork
 from yibao.core.validation import optional_text, parse_date, require_admdvs, require_text
@@ -1292,8 +1293,6 @@ class ImportReport:
 
 def _read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
     """The rows of a CSV (UTF-8, with or without BOM, or GB18030) or XLSX file with their row numbers."""
-    from yibao.core.excel import read_xlsx_rows
-
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
         try:
@@ -1408,8 +1407,6 @@ EXPORT_HEADERS = ["个人编号", "身份证号", "姓名", "性别", "出生日
 
 def export_persons(*, uow: UnitOfWork, q: str | None = None, certno: str | None = None) -> list[list[object]]:
     """Rows of the persons list for Excel, ID numbers masked unless the actor holds PERSON_SENSITIVE."""
-    from yibao.core.paging import MAX_PAGE_SIZE
-
     rows: list[list[object]] = []
     page = 1
     while True:
