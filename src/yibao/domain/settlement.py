@@ -12,7 +12,7 @@ assistance → personal account → cash.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from yibao.domain.errors import invalid
@@ -46,6 +46,7 @@ class FeeLine:
     quantity: Decimal
     item: CatalogFacts | None  # None: outside the catalog or not mapped (目录外/未对码)
     refusal: str | None = None  # a payment restriction the line breaks (限定支付), fully self-paid
+    refund_of: str | None = None  # a refund line (退费, negative quantity) names the line it takes back
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,37 @@ def _y(fen: Fen) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Line split
+
+
+def net_refunds(lines: list[FeeLine]) -> list[FeeLine]:
+    """Take refund lines (退费) off the lines they name; fully refunded lines disappear."""
+    net: dict[str, FeeLine] = {}
+    refunds: list[FeeLine] = []
+    for line in lines:
+        if line.refund_of is None:
+            if line.quantity <= 0 or line.amount < 0:
+                raise invalid(
+                    "LINE_QUANTITY", "cnt", f"明细 {line.sn} 数量必须大于0（退费请用负数量并注明原明细）"
+                )
+            net[line.sn] = line
+        else:
+            refunds.append(line)
+    for refund in refunds:
+        original = net.get(refund.refund_of or "")
+        if original is None:
+            raise invalid(
+                "REFUND_UNKNOWN_LINE",
+                "init_feedetl_sn",
+                f"退费明细 {refund.sn} 指向的原明细 {refund.refund_of} 不存在",
+            )
+        if refund.quantity >= 0 or refund.amount > 0:
+            raise invalid("REFUND_SIGN", "cnt", f"退费明细 {refund.sn} 的数量和金额必须为负数")
+        quantity = original.quantity + refund.quantity
+        amount = original.amount + refund.amount
+        if quantity < 0 or amount < 0:
+            raise invalid("LINE_NEGATIVE", "cnt", f"退费明细 {refund.sn} 退费超过原明细 {original.sn}")
+        net[original.sn] = replace(original, quantity=quantity, amount=amount)
+    return [line for line in net.values() if line.quantity > 0 or line.amount > 0]
 
 
 def split_line(line: FeeLine, policy: Policy, excluded: str | None = None) -> LineSplit:
