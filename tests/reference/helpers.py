@@ -18,6 +18,7 @@ from yibao.reference.models import DictEntry, IcdCode, RefDataset
 from yibao.staff import service as staff
 
 ICD10_FILE = "ICD10医保版v2.0.dat"
+ICD9_FILE = "ICD9CM3医保版v2.0.dat"
 
 
 def add_user(container: Container, username: str, role: Role = Role.ANALYST) -> None:
@@ -48,16 +49,18 @@ def console_login(client: TestClient, username: str, password: str) -> None:
     assert response.status_code == 303, response.text
 
 
-def copy_reference(source: Path, target: Path, *, change: dict[str, str] | None = None) -> Path:
-    """A copy of the ICD folder (and the dictionaries) with lines of the ICD-10 list replaced.
+def copy_reference(
+    source: Path, target: Path, *, change: dict[str, str] | None = None, file: str = ICD10_FILE
+) -> Path:
+    """A copy of the ICD folder (and the dictionaries) with lines of one ICD file replaced.
 
-    `change` maps a code to its new line.
+    `change` maps a code to its new line in `file` (the ICD-10 list unless told).
     """
     for folder in ("icd", "nhsa-interface"):
         shutil.copytree(source / folder, target / folder, copy_function=shutil.copyfile)
         (target / folder).chmod(0o755)
     if change:
-        path = target / "icd" / ICD10_FILE
+        path = target / "icd" / file
         lines = path.read_text(encoding="utf-8").split("\n")
         lines = [change.get(line.split(" ", 1)[0], line) for line in lines]
         path.write_text("\n".join(lines), encoding="utf-8")

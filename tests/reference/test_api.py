@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.reference.helpers import restore_reference, user_headers
+from tests.reference.helpers import ICD9_FILE, copy_reference, restore_reference, user_headers
 from yibao.bootstrap import Container
 from yibao.core.security import Role
 
@@ -194,8 +195,16 @@ def test_loading_the_loaded_version_again_answers_skipped(
 
 @pytest.mark.usefixtures("restore_reference")
 def test_an_administrator_loads_a_new_version_through_the_api(
-    app_client: TestClient, admin_headers: dict[str, str]
+    container: Container,
+    app_client: TestClient,
+    admin_headers: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    folder = copy_reference(
+        container.settings.reference_dir, tmp_path, change={"00.0101": "00.0101 改"}, file=ICD9_FILE
+    )
+    monkeypatch.setattr(container.settings, "reference_dir", folder)
     body = {"begin": "2025-01-01", "only": "icd9", "version": "yb-2.0-r2"}
     response = app_client.post(f"{API}/load", json=body, headers=admin_headers)
     assert response.status_code == 200, response.text
@@ -204,6 +213,25 @@ def test_an_administrator_loads_a_new_version_through_the_api(
         "items"
     ]
     assert [(v["version"], v["end"]) for v in versions] == [("yb-2.0-r2", None), ("yb-2.0", "2024-12-31")]
+    detail = app_client.get(f"{API}/procedures/00.0101", headers=admin_headers).json()
+    assert (detail["name"], detail["version"]) == ("改", "yb-2.0-r2")
+
+
+def test_a_new_version_name_over_the_same_files_changes_nothing(
+    app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = {"begin": "2030-01-01", "only": "crosswalk", "version": "renamed"}
+    results = app_client.post(f"{API}/load", json=body, headers=admin_headers).json()
+    assert len(results) == 4 and all(r["skipped"] and r["version"] == "yb-2.0" for r in results)
+    versions = app_client.get(f"{API}/datasets", headers=admin_headers).json()["items"]
+    assert all(v["version"] != "renamed" and v["end"] is None for v in versions)
+
+
+def test_control_characters_in_a_search_are_refused(app_client: TestClient, reader: dict[str, str]) -> None:
+    for url in (f"{API}/diagnoses?q=%00", f"{API}/procedures/00%00", f"{API}/crosswalk?system=icd9&code=%01"):
+        response = app_client.get(url, headers=reader)
+        assert response.status_code == 422, url
+        assert response.json()["error"]["code"] == "TEXT_CONTROL"
 
 
 @pytest.mark.parametrize(

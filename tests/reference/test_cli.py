@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.reference.helpers import copy_reference, restore_reference
+from tests.reference.helpers import ICD9_FILE, copy_reference, restore_reference
 from yibao.bootstrap import Container
 from yibao.cli import app
 
@@ -36,7 +36,9 @@ def test_loading_the_loaded_versions_again_reports_them_skipped(cli_env: Contain
 
 @pytest.mark.usefixtures("restore_reference")
 def test_a_new_version_from_another_folder_is_loaded_and_listed(cli_env: Container, tmp_path: Path) -> None:
-    folder = copy_reference(cli_env.settings.reference_dir, tmp_path)
+    folder = copy_reference(
+        cli_env.settings.reference_dir, tmp_path, change={"00.0101": "00.0101 改"}, file=ICD9_FILE
+    )
     args = ["reference", "load", "--dir", str(folder), "--only", "icd9", "--begin", "2025-01-01"]
     result = runner.invoke(app, [*args, "--version", "cli-2025"])
     assert result.exit_code == 0, result.output

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_actor
-from tests.reference.helpers import copy_reference, restore_reference
+from tests.reference.helpers import ICD9_FILE, copy_reference, restore_reference
 from yibao.audit.models import AuditEntry
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM, Role
@@ -220,16 +220,30 @@ def test_changed_content_under_a_loaded_version_is_refused(container: Container,
     assert _rows(container, IcdCode, "icd10") == 33307
 
 
-def test_a_new_version_must_begin_after_the_current_one(container: Container) -> None:
+def test_a_new_version_must_begin_after_the_current_one(container: Container, tmp_path: Path) -> None:
+    folder = copy_reference(
+        container.settings.reference_dir, tmp_path, change={"00.0101": "00.0101 改"}, file=ICD9_FILE
+    )
     with container.uow(SYSTEM) as uow, pytest.raises(BusinessError) as info:
         service.load_icd_codes(
+            uow=uow, system="icd9", reference_dir=folder, begin=date(2024, 1, 1), version="again"
+        )
+    assert (info.value.code, info.value.field) == ("REF_BEGIN", "begin")
+    with container.uow() as uow:
+        assert uow.session.scalar(select(func.count()).where(RefDataset.kind == "icd9")) == 1
+
+
+def test_a_new_version_name_over_unchanged_files_is_skipped_with_a_note(container: Container) -> None:
+    with container.uow(SYSTEM) as uow:
+        result = service.load_icd_codes(
             uow=uow,
             system="icd9",
             reference_dir=container.settings.reference_dir,
-            begin=date(2024, 1, 1),
-            version="again",
+            begin=date(2026, 1, 1),
+            version="same-content",
         )
-    assert (info.value.code, info.value.field) == ("REF_BEGIN", "begin")
+    assert (result.kind, result.version, result.rows, result.skipped) == ("icd9", "yb-2.0", 0, True)
+    assert result.notes == ("内容与现行版本 yb-2.0 相同，未加载新版本 same-content",)
     with container.uow() as uow:
         assert uow.session.scalar(select(func.count()).where(RefDataset.kind == "icd9")) == 1
 
@@ -288,7 +302,9 @@ def test_only_one_kind_is_loaded_when_asked(container: Container) -> None:
 @pytest.mark.usefixtures("restore_reference")
 def test_progress_is_reported_per_kind(container: Container, tmp_path: Path) -> None:
     seen: list[tuple[str, int, int]] = []
-    folder = copy_reference(container.settings.reference_dir, tmp_path)
+    folder = copy_reference(
+        container.settings.reference_dir, tmp_path, change={"00.0101": "00.0101 改"}, file=ICD9_FILE
+    )
     with container.uow(SYSTEM) as uow:
         service.load_icd_codes(
             uow=uow,

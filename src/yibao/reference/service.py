@@ -178,7 +178,11 @@ def _read_lines(path: Path) -> list[str]:
 def _start_dataset(
     uow: UnitOfWork, *, kind: str, version: str, paths: Sequence[Path], begin: date
 ) -> tuple[RefDataset | None, RefDataset | None]:
-    """A new data set row (and the version it closes), or (None, None) when already loaded."""
+    """A new data set row and the version it closes; or None and the data set already holding this content.
+
+    Skipped: the same version already loaded, or a new version name over the very content of the
+    version in force (nothing would change).
+    """
     repo = ReferenceRepository(uow.session)
     sha = _fingerprint(paths)
     source = " + ".join(p.name for p in paths)
@@ -191,8 +195,10 @@ def _start_dataset(
                 "新内容请以新的版本号加载",
                 "version",
             )
-        return None, None
+        return None, existing
     previous = repo.open_dataset(kind)
+    if previous is not None and previous.sha256 == sha:
+        return None, previous
     if previous is not None:
         if begin <= previous.begin:
             raise invalid(
@@ -215,6 +221,14 @@ def _start_dataset(
     repo.add(dataset)
     uow.flush()
     return dataset, previous
+
+
+def _skipped(kind: str, version: str, holder: RefDataset | None) -> LoadResult:
+    """The answer to a load that changes nothing."""
+    if holder is None or holder.version == version:
+        return LoadResult(kind, version, 0, True)
+    note = f"内容与现行版本 {holder.version} 相同，未加载新版本 {version}"
+    return LoadResult(kind, holder.version, 0, True, notes=(note,))
 
 
 def _close(uow: UnitOfWork, dataset: RefDataset, end: date) -> None:
@@ -272,8 +286,21 @@ def _finish(
     )
 
 
+def _printable(value: str, field_name: str) -> str:
+    """Refuse control characters (they cannot be stored or searched)."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise invalid("TEXT_CONTROL", field_name, f"字段 {field_name} 含有控制字符")
+    return value
+
+
+def _text(value: str | None, *, field_name: str, max_len: int, label: str) -> str | None:
+    """An optional search or code input: stripped, bounded, printable; blank is None."""
+    text = optional_text(value, field=field_name, max_len=max_len, label=label)
+    return None if text is None else _printable(text, field_name)
+
+
 def _version(version: str) -> str:
-    return require_text(version, field="version", max_len=64, label="版本")
+    return _printable(require_text(version, field="version", max_len=64, label="版本"), "version")
 
 
 def load_dictionaries(
@@ -290,7 +317,7 @@ def load_dictionaries(
     path = reference_dir / DICT_FILE
     dataset, previous = _start_dataset(uow, kind="dict", version=version, paths=[path], begin=begin)
     if dataset is None:
-        return LoadResult("dict", version, 0, True)
+        return _skipped("dict", version, previous)
     data = json.loads(path.read_text(encoding="utf-8"))["dicts"]
     rows = [
         {
@@ -327,7 +354,7 @@ def load_icd_codes(
         uow, kind=source.kind, version=version, paths=[codes_path, gray_path], begin=begin
     )
     if dataset is None:
-        return LoadResult(source.kind, version, 0, True)
+        return _skipped(source.kind, version, previous)
     codes = parse_code_list(_read_lines(codes_path))
     gray = parse_code_only(_read_lines(gray_path))
     findings = _Findings()
@@ -371,7 +398,7 @@ def load_crosswalk(
     paths = source.paths(reference_dir)
     dataset, previous = _start_dataset(uow, kind=source.kind, version=version, paths=paths, begin=begin)
     if dataset is None:
-        return LoadResult(source.kind, version, 0, True)
+        return _skipped(source.kind, version, previous)
     findings = _Findings()
     parsed = parse_pairs(_read_lines(paths[0]))
     findings.add(paths[0].name, parsed.bad, parsed.duplicates)
@@ -506,14 +533,14 @@ class IcdDetail:
 
 
 def _query(q: str | None) -> str | None:
-    return optional_text(q, field="q", max_len=64, label="查询条件")
+    return _text(q, field_name="q", max_len=64, label="查询条件")
 
 
 def list_datasets(
     *, uow: UnitOfWork, kind: str | None = None, page: int = 1, size: int = 50
 ) -> Page[RefDataset]:
     """The loaded data set versions (数据集版本), newest first within each kind."""
-    kind = optional_text(kind, field="kind", max_len=32, label="数据集类别")
+    kind = _text(kind, field_name="kind", max_len=32, label="数据集类别")
     if kind is not None and kind not in KINDS:
         raise invalid("REF_KIND", "kind", f"字段 kind 的值 {kind!r} 不是数据集类别，应为 {'/'.join(KINDS)}")
     return ReferenceRepository(uow.session).datasets(kind=kind, page=page, size=size)
@@ -603,7 +630,7 @@ def _rows(uow: UnitOfWork, system: str, walks: Iterable[IcdCrosswalk]) -> list[C
 def get_icd(*, uow: UnitOfWork, system: str, code: str, on: date | None = None) -> IcdDetail:
     """One ICD code in force (on a day, or now) with the codes of other editions mapping to it."""
     lookup.check_system(system)
-    value = normalize_code(code)
+    value = normalize_code(_text(code, field_name="code", max_len=32, label="代码") or "")
     repo = ReferenceRepository(uow.session)
     found = repo.icd(system=system, code=value, on=on)
     if found is None:
@@ -635,10 +662,10 @@ def search_crosswalk(
 ) -> Page[CrosswalkRow]:
     """Crosswalk entries to 医保版 2.0: exactly one source `code`, or by code prefix / name (`q`)."""
     lookup.check_system(system)
-    edition = optional_text(edition, field="edition", max_len=32, label="对照版本")
+    edition = _text(edition, field_name="edition", max_len=32, label="对照版本")
     if edition is not None:
         lookup.check_edition(system, edition)
-    value = optional_text(code, field="code", max_len=32, label="代码")
+    value = _text(code, field_name="code", max_len=32, label="代码")
     check_paging(page, size)
     found = ReferenceRepository(uow.session).search_crosswalk(
         system=system,
