@@ -576,7 +576,7 @@ def search_icd(
     query = _query(q)
     return ReferenceRepository(uow.session).search_icd(
         system=system,
-        q=normalize_code(query) if query and query.isascii() else query,
+        q=normalize_code(query) if query else None,
         gray=gray,
         on=on,
         page=page,
