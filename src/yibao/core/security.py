@@ -45,17 +45,19 @@ class Perm(StrEnum):
     MAPPING_APPROVE = "mapping:approve"
     INSTITUTION_READ = "institution:read"
     INSTITUTION_WRITE = "institution:write"
+    SETTLEMENT_READ = "settlement:read"
+    SETTLE = "settlement:write"  # register visits, upload fees, settle and reverse
 
 
-_READ = {Perm.ENROL_READ, Perm.CATALOG_READ, Perm.INSTITUTION_READ}
+_READ = {Perm.ENROL_READ, Perm.CATALOG_READ, Perm.INSTITUTION_READ, Perm.SETTLEMENT_READ}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.CLERK: frozenset(_READ | {Perm.ENROL_WRITE, Perm.PERSON_SENSITIVE}),
+    Role.CLERK: frozenset(_READ | {Perm.ENROL_WRITE, Perm.PERSON_SENSITIVE, Perm.SETTLE}),
     Role.REVIEWER: frozenset(_READ | {Perm.MAPPING_APPROVE, Perm.CATALOG_WRITE}),
     Role.SUPERVISOR: frozenset(_READ | {Perm.AUDIT_READ, Perm.INSTITUTION_WRITE, Perm.PERSON_SENSITIVE}),
     Role.ANALYST: frozenset(_READ),
-    Role.INSTITUTION: frozenset({Perm.CATALOG_READ, Perm.MAPPING_SUBMIT}),
+    Role.INSTITUTION: frozenset({Perm.CATALOG_READ, Perm.MAPPING_SUBMIT, Perm.SETTLEMENT_READ, Perm.SETTLE}),
 }
 
 
