@@ -47,3 +47,11 @@ def test_no_server_errors(case: Any, auth_headers: dict[str, str]) -> None:
         body = response.json()
         assert body["error"]["code"], body
         assert body["error"]["message"], body
+
+
+def test_nul_bytes_in_a_search_are_refused_not_crashed(api_app: Any, auth_headers: dict[str, str]) -> None:
+    with TestClient(api_app) as client:
+        response = client.get("/api/v1/regions", params={"q": "\x00"}, headers=auth_headers)
+    assert response.status_code in (200, 422)
+    if response.status_code == 422:
+        assert response.json()["error"]["code"] == "INPUT_UNSTORABLE"

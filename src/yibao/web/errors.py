@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yibao.domain.errors import BusinessError, ErrorKind, pydantic_errors
@@ -58,6 +59,15 @@ def install_error_handlers(app: FastAPI) -> None:
             content={"error": body.as_dict()},
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        body = BusinessError(
+            code="INPUT_UNSTORABLE",
+            message="请求中含有不能保存的字符（如 NUL）或超出范围的数值",
+            kind=ErrorKind.INVALID,
+        )
+        return error_response(body)
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> Response:
