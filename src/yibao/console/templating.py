@@ -5,20 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from yibao.console.nav import NavItem
+from yibao.core.clock import local_text
 from yibao.core.security import ROLE_NAMES_ZH, Actor, Perm
 from yibao.domain.errors import BusinessError
 from yibao.domain.identity import mask_id
 from yibao.domain.money import fen_to_yuan
 
 LANG_COOKIE = "yibao_lang"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # timestamps are stored in UTC and shown in Beijing time
 _PKG = Path(__file__).resolve().parent.parent
 
 
@@ -31,7 +30,7 @@ def _template_dirs() -> list[str]:
 env = Environment(loader=FileSystemLoader(_template_dirs()), autoescape=select_autoescape(["html"]))
 env.filters["yuan"] = lambda fen: "" if fen is None else fen_to_yuan(int(fen))
 env.filters["mask"] = mask_id
-env.filters["local"] = lambda at: "" if at is None else at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+env.filters["local"] = local_text
 env.globals["ROLE_NAMES"] = ROLE_NAMES_ZH
 env.globals["Perm"] = Perm
 
