@@ -29,6 +29,8 @@ from yibao.schema import upgrade
 from yibao.settings import Settings
 from yibao.web.app import create_app
 
+pytest_plugins = ["tests.browser"]  # one Playwright session for the whole run
+
 PG_URL = os.environ.get("YIBAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 KEEP_TABLES = {"alembic_version", "ref_dataset", "ref_dict_entry", "ref_icd_code", "ref_icd_crosswalk"}
 REFERENCE_BEGIN = date(2024, 1, 1)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser import sign_in
 from tests.catalog.helpers import add_institution
-from tests.console.conftest import sign_in
 from yibao.bootstrap import Container
 
 pytestmark = pytest.mark.browser

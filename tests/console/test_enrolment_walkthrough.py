@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.console.conftest import sign_in
+from tests.browser import sign_in
 from tests.enrolment.helpers import certno
 from tests.factories import add_region
 from yibao.bootstrap import Container

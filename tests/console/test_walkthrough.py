@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.console.conftest import sign_in
+from tests.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

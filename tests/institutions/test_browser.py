@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.console.conftest import sign_in
+from tests.browser import sign_in
 from tests.factories import add_region
 from tests.institutions.helpers import csv_bytes
 from yibao.bootstrap import Container

@@ -1,4 +1,4 @@
-"""A live server on 127.0.0.1 and headless Debian Chromium driven by Playwright."""
+"""Browser fixtures for every console test: a live server on 127.0.0.1 and headless Debian Chromium."""
 
 from __future__ import annotations
 
