@@ -47,6 +47,7 @@ class Perm(StrEnum):
     INSTITUTION_WRITE = "institution:write"
     SETTLEMENT_READ = "settlement:read"
     SETTLE = "settlement:write"  # register visits, upload fees, settle and reverse
+    POLICY_WRITE = "policy:write"  # load benefit policy versions (待遇政策)
 
 
 _READ = {Perm.ENROL_READ, Perm.CATALOG_READ, Perm.INSTITUTION_READ, Perm.SETTLEMENT_READ}

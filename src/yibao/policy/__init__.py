@@ -1,0 +1,1 @@
+"""Benefit policy as versioned configuration (待遇政策配置)."""
