@@ -1,0 +1,83 @@
+"""Reading a policy file (TOML) into a checked policy: floats refused, every broken key named."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from typing import Any
+
+from yibao.domain.errors import BusinessError, FieldError, invalid
+from yibao.domain.money import yuan_to_fen
+from yibao.domain.policy import Policy, parse_policy
+from yibao.domain.policy_diff import YUAN, file_form, typed_leaves
+
+
+def sha256_of(text: str) -> str:
+    """The SHA-256 of a policy file's text (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _floats(value: Any, path: str) -> list[FieldError]:
+    if isinstance(value, float):
+        return [
+            FieldError(
+                path or "toml",
+                "POLICY_FLOAT",
+                f'政策文件 {path} 不接受浮点数 {value!r}：金额写为整数或字符串（如 "123.45"），'
+                f'比例写为字符串（如 "0.85"）',
+            )
+        ]
+    errors: list[FieldError] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            errors += _floats(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            errors += _floats(item, f"{path}.{index}" if path else str(index))
+    return errors
+
+
+def read_toml(text: str) -> dict[str, Any]:
+    """The document of a TOML policy file; a syntax error or any float is refused with its place."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise invalid("POLICY_TOML", "toml", f"政策文件不是有效的 TOML：{exc}") from exc
+    errors = _floats(document, "")
+    if errors:
+        first = errors[0]
+        raise BusinessError(code="POLICY_INVALID", message=first.message, field=first.field, errors=errors)
+    return document
+
+
+def _amounts(document: dict[str, Any]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for path, kind, value in typed_leaves(document):
+        if kind != YUAN or isinstance(value, float):
+            continue
+        try:
+            yuan_to_fen(value, field=path)
+        except BusinessError as exc:
+            errors.append(FieldError(path, exc.code, f"政策文件 {path} 金额有误：{exc.message}"))
+    return errors
+
+
+def parse_file(text: str) -> Policy:
+    """A checked policy from the TOML text of a policy file."""
+    document = read_toml(text)
+    errors = _amounts(document)
+    if errors:
+        first = errors[0]
+        raise BusinessError(code="POLICY_INVALID", message=first.message, field=first.field, errors=errors)
+    return parse_policy(document)
+
+
+def dump(policy: Policy) -> str:
+    """The stored document of a policy: the parsed model as JSON (amounts in fen)."""
+    return json.dumps(policy.model_dump(mode="json"), ensure_ascii=False, sort_keys=False)
+
+
+def load_document(document: str) -> Policy:
+    """The policy of a stored document (amounts in fen are shown in yuan again and re-checked)."""
+    return parse_policy(file_form(json.loads(document)))
