@@ -1,0 +1,166 @@
+"""API payloads of real-time settlement. Amounts are integer fen; unit prices are fen per unit (decimal)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from yibao.core.schemas import ApiModel
+
+
+class VisitIn(ApiModel):
+    psn_no: str = Field(description="人员编号")
+    fixmedins_code: str = Field(description="定点医药机构编号")
+    med_type: str = Field(description="医疗类别（字典 med_type），如 11 普通门诊、2101 普通住院")
+    begntime: datetime = Field(description="开始时间（无时区时按北京时间）")
+    diagnoses: list[str] = Field(default_factory=list, description="诊断编码（ICD-10 医保版），主诊断在前")
+    insutype: str | None = Field(default=None, description="险种；空则取有效的基本医保")
+    injury_cause: str | None = Field(default=None, description="外伤就医的受伤原因")
+    disease_code: str | None = Field(default=None, description="门诊慢特病病种编码")
+    dept_code: str | None = None
+    dr_code: str | None = None
+
+
+class DischargeIn(ApiModel):
+    endtime: datetime = Field(description="出院/结束时间")
+
+
+class FeeIn(ApiModel):
+    feedetl_sn: str = Field(max_length=40, description="费用明细流水号")
+    fee_ocur_time: datetime = Field(description="费用发生时间")
+    medins_list_codg: str = Field(max_length=64, description="医药机构目录编码")
+    medins_list_name: str | None = Field(default=None, max_length=200)
+    cnt: Decimal = Field(description="数量；退费为负数", max_digits=16, decimal_places=4)
+    pric: Decimal = Field(gt=0, description="单价（分/单位，可含小数）", max_digits=20, decimal_places=4)
+    det_item_fee_sumamt: int = Field(description="明细项目费用总额（分）", ge=-(10**12), le=10**12)
+    init_feedetl_sn: str | None = Field(default=None, description="退费时的原费用明细流水号")
+
+
+class FeesIn(ApiModel):
+    feedetail: list[FeeIn] = Field(min_length=1, max_length=2000)
+
+
+class FeeCancelIn(ApiModel):
+    feedetl_sns: list[str] | None = Field(default=None, description="要撤销的明细流水号；空为全部未结算明细")
+
+
+class SettleIn(ApiModel):
+    request_id: str = Field(min_length=1, max_length=64, description="请求流水号（幂等）")
+    mid_stay: bool = Field(default=False, description="中途结算")
+
+
+class ReverseIn(ApiModel):
+    request_id: str = Field(min_length=1, max_length=64, description="请求流水号（幂等）")
+
+
+class ChronicIn(ApiModel):
+    psn_no: str
+    disease_code: str
+    begin: date
+    end: date | None = None
+
+
+class VisitOut(ApiModel):
+    mdtrt_id: str
+    psn_no: str
+    insutype: str
+    insu_admdvs: str
+    fixmedins_code: str
+    dedc_level: str
+    med_type: str
+    begntime: datetime
+    endtime: datetime | None
+    diagnoses: str
+    injury_cause: str | None
+    disease_code: str | None
+    status: str
+
+
+class FeeLineOut(ApiModel):
+    feedetl_sn: str
+    fee_ocur_time: datetime
+    medins_list_codg: str
+    medins_list_name: str | None
+    hilist_code: str | None
+    cnt: Decimal
+    pric: Decimal
+    det_item_fee_sumamt: int = Field(validation_alias="amount")
+    init_feedetl_sn: str | None = Field(validation_alias="refund_of")
+    status: str
+    fulamt_ownpay: int | None
+    overlmt_selfpay: int | None
+    preselfpay: int | None
+    inscp: int | None
+    split_reason: str | None
+
+
+class FundOut(BaseModel):
+    fund_pay_type: str
+    amount: int
+
+
+class TraceOut(BaseModel):
+    key: str
+    amount: int
+    clause: str
+    text: str
+
+
+class LineSplitOut(BaseModel):
+    sn: str
+    amount: int
+    fulamt_ownpay: int
+    overlmt_selfpay: int
+    preselfpay: int
+    inscp: int
+    reason: str
+
+
+class Amounts(ApiModel):
+    medfee_sumamt: int
+    fulamt_ownpay_amt: int
+    overlmt_selfpay: int
+    preselfpay_amt: int
+    inscp_scp_amt: int
+    act_pay_dedc: int
+    hifp_pay: int
+    pool_prop_selfpay: int
+    cvlserv_pay: int
+    hifmi_pay: int
+    maf_pay: int
+    fund_pay_sumamt: int
+    psn_part_amt: int
+    acct_pay: int
+    psn_cash_pay: int
+    balc: int
+
+
+class BreakdownOut(Amounts):
+    """A pre-settlement: what settling now would produce (nothing written)."""
+
+    review_required: bool
+    setldetail: list[FundOut]
+    lines: list[LineSplitOut]
+    trace: list[TraceOut]
+
+
+class SettlementOut(Amounts):
+    setl_id: str
+    request_id: str
+    kind: str
+    status: str
+    init_setl_id: str | None
+    year: int
+    mid_stay: bool
+    review_required: bool
+    settled_at: datetime
+    setldetail: list[FundOut] = Field(default_factory=list)
+    trace: list[TraceOut] = Field(default_factory=list)
+
+
+class VisitDetailOut(BaseModel):
+    visit: VisitOut
+    lines: list[FeeLineOut]
+    settlements: list[SettlementOut]

@@ -1,0 +1,801 @@
+"""Use cases of real-time settlement (实时结算): register, upload fees, pre-settle, settle, reverse.
+
+A settlement is all-or-nothing (one unit of work writes the settlement, its lines, the fund rows,
+the year ledger, the account debit and the audit row), idempotent by request id, and serialised
+per person and year by a row lock, so concurrent bills never spend the same cap or balance twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from yibao.catalog.models import CatalogItem, CodeMapping
+from yibao.core.db import utcnow
+from yibao.core.paging import Page
+from yibao.core.security import Perm
+from yibao.core.uow import UnitOfWork
+from yibao.core.validation import optional_text, require_text
+from yibao.domain import catalog as catalog_rules
+from yibao.domain import settlement as engine
+from yibao.domain.enrolment import scheme_of
+from yibao.domain.errors import BusinessError, ErrorKind, conflict, forbidden, invalid, not_found
+from yibao.domain.identity import age_on
+from yibao.enrolment import service as enrolment
+from yibao.enrolment.models import Person, Relation
+from yibao.institutions import service as institutions
+from yibao.institutions.models import Institution
+from yibao.policy.lookup import policy_in_force
+from yibao.reference.lookup import diagnoses as icd10
+from yibao.reference.lookup import dictionaries
+from yibao.settlement.models import ChronicRegistration, FeeLine, Settlement, SettlementFund, Visit
+from yibao.settlement.repository import SettlementRepository
+
+RETIRED_PSN_TYPES = frozenset({"12", "1204", "1112", "126013", "126015"})  # psn_type 退休 …
+CIVIL_SERVANT_INSUTYPE = "320"
+ONE_FEN = Decimal(1)
+
+
+@dataclass(frozen=True)
+class FeeInput:
+    """One uploaded fee line: amounts in fen, price in fen per unit (may carry fractions of a fen)."""
+
+    feedetl_sn: str
+    fee_ocur_time: datetime
+    medins_list_codg: str
+    cnt: Decimal
+    pric: Decimal
+    det_item_fee_sumamt: int
+    medins_list_name: str | None = None
+    init_feedetl_sn: str | None = None
+
+
+@dataclass(frozen=True)
+class VisitView:
+    """A visit with its lines and settlements."""
+
+    visit: Visit
+    lines: list[FeeLine]
+    settlements: list[Settlement]
+
+
+@dataclass(frozen=True)
+class SettlementView:
+    """A stored settlement with its fund rows and its explanation trace."""
+
+    settlement: Settlement
+    funds: list[SettlementFund]
+    trace: list[dict[str, object]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Access
+
+
+def _act_for_institution(uow: UnitOfWork, fixmedins_code: str) -> None:
+    """An institution operator acts only for its own institution."""
+    code = uow.actor.institution_code
+    if code is not None and code != fixmedins_code:
+        raise forbidden(f"定点机构操作员只能办理本机构（{code}）的业务，不能办理 {fixmedins_code}")
+
+
+def _visible_visit(
+    uow: UnitOfWork, repo: SettlementRepository, mdtrt_id: str, *, lock: bool = False
+) -> Visit:
+    visit = repo.visit_for_update(mdtrt_id) if lock else repo.visit(mdtrt_id)
+    visible = visit is not None and uow.actor.sees_region(visit.insu_admdvs)
+    own = visit is not None and uow.actor.institution_code in (None, visit.fixmedins_code)
+    if visit is None or not visible or not own:
+        raise not_found("VISIT_NOT_FOUND", f"就诊 {mdtrt_id} 不存在", "mdtrt_id")
+    return visit
+
+
+# ---------------------------------------------------------------------------------------------
+# Visit registration (就诊登记 / 入院登记)
+
+
+def _basic_relation(relations: Sequence[Relation], day: date, insutype: str | None) -> Relation:
+    """The basic relation (or the one of `insutype`) in force on `day`; refused with the reason."""
+    wanted = [r for r in relations if (r.insutype == insutype if insutype else scheme_of(r.insutype).basic)]
+    current = [r for r in wanted if r.begin <= day and (r.end is None or day <= r.end)]
+    if not current:
+        raise invalid(
+            "NO_ACTIVE_RELATION", "psn_no", f"字段 psn_no：参保人在 {day} 没有有效的基本医保参保关系"
+        )
+    relation = current[0]
+    if relation.status != "active":
+        raise conflict(
+            "RELATION_SUSPENDED", f"字段 psn_no：参保关系状态为 {relation.status}，不能享受待遇", "psn_no"
+        )
+    if relation.waiting_end is not None and day <= relation.waiting_end:
+        raise conflict(
+            "WAITING_PERIOD",
+            f"字段 psn_no：参保人处于待遇等待期（至 {relation.waiting_end}），暂不能享受待遇",
+            "psn_no",
+        )
+    return relation
+
+
+def _institution_on(
+    uow: UnitOfWork, repo: SettlementRepository, fixmedins_code: str, day: date
+) -> Institution:
+    institution = repo.institution(fixmedins_code)
+    if institution is None or not uow.actor.sees_region(institution.admdvs):
+        raise not_found("INSTITUTION_NOT_FOUND", f"定点医药机构 {fixmedins_code} 不存在", "fixmedins_code")
+    allowed, _code, reason = institutions.settlement_allowed(uow=uow, fixmedins_code=fixmedins_code, day=day)
+    if not allowed:
+        raise BusinessError(
+            code="INSTITUTION_SUSPENDED",
+            message=f"字段 fixmedins_code：定点医药机构 {fixmedins_code} 在 {day} 不能结算（{reason}）",
+            field="fixmedins_code",
+            kind=ErrorKind.CONFLICT,
+        )
+    return institution
+
+
+def register_visit(
+    *,
+    uow: UnitOfWork,
+    psn_no: str,
+    fixmedins_code: str,
+    med_type: str,
+    begntime: datetime,
+    diagnoses: Sequence[str] = (),
+    insutype: str | None = None,
+    injury_cause: str | None = None,
+    disease_code: str | None = None,
+    dept_code: str | None = None,
+    dr_code: str | None = None,
+) -> Visit:
+    """Open a visit (就诊登记): a person with an active relation, at an institution that may settle."""
+    uow.actor.require(Perm.SETTLE)
+    _act_for_institution(uow, fixmedins_code)
+    repo = SettlementRepository(uow.session)
+    day = begntime.date()
+    med_type = dictionaries(uow.session).require("med_type", med_type, field="med_type")
+    person = repo.person((psn_no or "").strip())
+    if person is None or not uow.actor.sees_region(person.admdvs):
+        raise not_found("PERSON_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 不存在", "psn_no")
+    relation = _basic_relation(repo.relations(person.psn_no), day, insutype)
+    institution = _institution_on(uow, repo, fixmedins_code, day)
+    codes = [c.strip().upper() for c in diagnoses if c and c.strip()]
+    book = icd10(uow.session)
+    for code in codes:
+        book.require_settleable(code, field="diagnoses")
+    if med_type.startswith("2") and not codes:
+        raise invalid("DIAGNOSIS_REQUIRED", "diagnoses", "字段 diagnoses 住院登记必须有入院诊断")
+    visit = Visit(
+        mdtrt_id=uuid.uuid4().hex,
+        psn_no=person.psn_no,
+        insutype=relation.insutype,
+        insu_admdvs=relation.admdvs,
+        fixmedins_code=institution.fixmedins_code,
+        dedc_level=catalog_rules.hospital_tier(institution.hosp_lv) or "1",
+        med_type=med_type,
+        begntime=begntime,
+        endtime=None,
+        diagnoses="|".join(codes),
+        injury_cause=optional_text(injury_cause, field="injury_cause", max_len=32, label="受伤原因"),
+        disease_code=optional_text(disease_code, field="disease_code", max_len=32, label="慢特病病种"),
+        dept_code=optional_text(dept_code, field="dept_code", max_len=32, label="科室"),
+        dr_code=optional_text(dr_code, field="dr_code", max_len=32, label="医师编码"),
+        status="open",
+        admission_counted=False,
+        created_at=utcnow(),
+    )
+    repo.add(visit)
+    uow.flush()
+    uow.audit(
+        action="visit.register",
+        entity="visit",
+        entity_id=visit.mdtrt_id,
+        admdvs=visit.insu_admdvs,
+        after={
+            "psn_no": visit.psn_no,
+            "fixmedins_code": visit.fixmedins_code,
+            "med_type": med_type,
+            "begntime": begntime,
+            "diagnoses": visit.diagnoses,
+        },
+    )
+    uow.commit()
+    return visit
+
+
+def discharge(*, uow: UnitOfWork, mdtrt_id: str, endtime: datetime) -> Visit:
+    """Record the end of a visit (出院); the end may not come before the begin."""
+    uow.actor.require(Perm.SETTLE)
+    repo = SettlementRepository(uow.session)
+    visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
+    if visit.status == "cancelled":
+        raise conflict("VISIT_CANCELLED", f"就诊 {mdtrt_id} 已撤销", "mdtrt_id")
+    if endtime < visit.begntime:
+        raise invalid(
+            "DATES_ORDER", "endtime", f"字段 endtime（{endtime}）不能早于就诊开始时间（{visit.begntime}）"
+        )
+    visit.endtime = endtime
+    if visit.status == "open":
+        visit.status = "discharged"
+    uow.audit(
+        action="visit.discharge",
+        entity="visit",
+        entity_id=mdtrt_id,
+        admdvs=visit.insu_admdvs,
+        after={"endtime": endtime},
+    )
+    uow.commit()
+    return visit
+
+
+def cancel_visit(*, uow: UnitOfWork, mdtrt_id: str) -> Visit:
+    """Cancel a visit that has no settlement in force (撤销就诊登记)."""
+    uow.actor.require(Perm.SETTLE)
+    repo = SettlementRepository(uow.session)
+    visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
+    if any(s.status == "settled" for s in repo.settlements_of(visit.id)):
+        raise conflict("VISIT_SETTLED", f"就诊 {mdtrt_id} 有未冲正的结算，不能撤销", "mdtrt_id")
+    visit.status = "cancelled"
+    uow.audit(action="visit.cancel", entity="visit", entity_id=mdtrt_id, admdvs=visit.insu_admdvs)
+    uow.commit()
+    return visit
+
+
+# ---------------------------------------------------------------------------------------------
+# Fee upload (费用明细上传)
+
+
+def _check_line(fee: FeeInput, visit: Visit, known: set[str], originals: set[str]) -> None:
+    sn = fee.feedetl_sn
+    if not sn:
+        raise invalid("REQUIRED", "feedetl_sn", "字段 feedetl_sn 费用明细流水号不能为空")
+    if sn in known:
+        raise conflict("FEE_DUPLICATE_SN", f"字段 feedetl_sn：明细流水号 {sn} 已上传", "feedetl_sn")
+    if fee.cnt == 0:
+        raise invalid("FEE_QUANTITY", "cnt", f"明细 {sn} 字段 cnt 数量不能为0")
+    if fee.pric <= 0:
+        raise invalid("FEE_PRICE", "pric", f"明细 {sn} 字段 pric 单价必须大于0")
+    expected = (fee.pric * fee.cnt).quantize(ONE_FEN, rounding=ROUND_HALF_UP)
+    if abs(expected - fee.det_item_fee_sumamt) > ONE_FEN:
+        raise invalid(
+            "FEE_AMOUNT_MISMATCH",
+            "det_item_fee_sumamt",
+            f"明细 {sn} 字段 det_item_fee_sumamt {fee.det_item_fee_sumamt} 分与单价×数量 {expected} 分不符",
+        )
+    if fee.fee_ocur_time.date() < visit.begntime.date() or (
+        visit.endtime is not None and fee.fee_ocur_time.date() > visit.endtime.date()
+    ):
+        raise invalid("FEE_TIME_RANGE", "fee_ocur_time", f"明细 {sn} 字段 fee_ocur_time 不在就诊期间内")
+    if fee.cnt < 0:
+        if fee.init_feedetl_sn not in originals:
+            raise invalid(
+                "REFUND_UNKNOWN_LINE",
+                "init_feedetl_sn",
+                f"退费明细 {sn} 字段 init_feedetl_sn 必须指向本次就诊已上传的原明细",
+            )
+    elif fee.init_feedetl_sn:
+        raise invalid("REFUND_SIGN", "cnt", f"明细 {sn} 指向原明细时数量必须为负数（退费）")
+
+
+def upload_fees(*, uow: UnitOfWork, mdtrt_id: str, fees: Sequence[FeeInput]) -> list[FeeLine]:
+    """Store a batch of fee lines (all or none), each mapped to its national code by an approved mapping."""
+    uow.actor.require(Perm.SETTLE)
+    if not fees:
+        raise invalid("NO_LINES", "feedetail", "字段 feedetail 至少需要一条费用明细")
+    repo = SettlementRepository(uow.session)
+    visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
+    if visit.status in ("settled", "cancelled"):
+        raise conflict(
+            "VISIT_CLOSED",
+            f"就诊 {mdtrt_id} 已{'结算' if visit.status == 'settled' else '撤销'}，不能再上传费用",
+            "mdtrt_id",
+        )
+    existing = repo.lines(visit.id, unsettled_only=False)
+    known = repo.line_sns(visit.id)
+    originals = {
+        line.feedetl_sn for line in existing if line.refund_of is None and line.status != "cancelled"
+    }
+    for fee in fees:
+        _check_line(fee, visit, known, originals)
+        known.add(fee.feedetl_sn)
+        if fee.cnt > 0:
+            originals.add(fee.feedetl_sn)
+    mappings = repo.mappings(visit.fixmedins_code, (f.medins_list_codg for f in fees))
+    by_code: dict[str, list[CodeMapping]] = {}
+    for candidate in mappings:
+        if catalog_rules.mapping_in_force(candidate.status):
+            by_code.setdefault(candidate.medins_list_codg, []).append(candidate)
+    rows = []
+    for fee in fees:
+        mapping = catalog_rules.item_valid_on(by_code.get(fee.medins_list_codg, []), fee.fee_ocur_time.date())
+        rows.append(
+            FeeLine(
+                visit_id=visit.id,
+                feedetl_sn=fee.feedetl_sn,
+                fee_ocur_time=fee.fee_ocur_time,
+                medins_list_codg=fee.medins_list_codg,
+                medins_list_name=fee.medins_list_name,
+                hilist_code=mapping.hilist_code if mapping is not None else None,
+                cnt=fee.cnt,
+                pric=fee.pric,
+                amount=fee.det_item_fee_sumamt,
+                refund_of=fee.init_feedetl_sn if fee.cnt < 0 else None,
+                status="uploaded",
+            )
+        )
+    uow.session.add_all(rows)
+    uow.flush()
+    uow.audit(
+        action="fee.upload",
+        entity="visit",
+        entity_id=mdtrt_id,
+        admdvs=visit.insu_admdvs,
+        after={"lines": len(rows), "amount": sum(r.amount for r in rows)},
+    )
+    uow.commit()
+    return rows
+
+
+def cancel_fees(*, uow: UnitOfWork, mdtrt_id: str, feedetl_sns: Sequence[str] | None = None) -> int:
+    """Withdraw uploaded, unsettled lines (费用明细撤销): the named ones or all; returns how many."""
+    uow.actor.require(Perm.SETTLE)
+    repo = SettlementRepository(uow.session)
+    visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
+    lines = repo.lines(visit.id, unsettled_only=True)
+    chosen = lines if feedetl_sns is None else [line for line in lines if line.feedetl_sn in set(feedetl_sns)]
+    missing = set(feedetl_sns or ()) - {line.feedetl_sn for line in chosen}
+    if missing:
+        raise not_found(
+            "FEE_NOT_FOUND", f"字段 feedetl_sn：未结算的明细 {sorted(missing)} 不存在", "feedetl_sn"
+        )
+    for line in chosen:
+        line.status = "cancelled"
+    uow.audit(
+        action="fee.cancel",
+        entity="visit",
+        entity_id=mdtrt_id,
+        admdvs=visit.insu_admdvs,
+        after={"lines": [line.feedetl_sn for line in chosen]},
+    )
+    uow.commit()
+    return len(chosen)
+
+
+# ---------------------------------------------------------------------------------------------
+# The calculation with everything it needs, read in a fixed number of queries
+
+
+def settlement_day(visit: Visit) -> date:
+    """The day whose policy version and year ledger apply: the end of the visit if known, else its begin."""
+    return (visit.endtime or visit.begntime).date()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    breakdown: engine.Breakdown
+    lines: list[FeeLine]
+    person_year_id: int | None
+    counters: dict[str, int]
+    policy_version: str
+    year: int
+
+
+def _catalog_facts(
+    repo: SettlementRepository,
+    lines: list[FeeLine],
+    person: Person,
+    visit: Visit,
+    institution: Institution | None,
+) -> dict[int, tuple[engine.CatalogFacts | None, str | None]]:
+    """Per line id: the catalog facts of its national item on the fee date and the restriction it breaks."""
+    region = institution.admdvs if institution is not None else None
+    versions: dict[str, list[CatalogItem]] = {}
+    for version in repo.catalog_versions(line.hilist_code for line in lines if line.hilist_code):
+        if version.admdvs in (None, region):  # national items and the institution's regional ones
+            versions.setdefault(version.code, []).append(version)
+    patient = catalog_rules.PatientFacts(gend=person.gend, birth_date=person.birth_date)
+    hosp_lv = institution.hosp_lv if institution is not None else None
+    facts: dict[int, tuple[engine.CatalogFacts | None, str | None]] = {}
+    for line in lines:
+        day = line.fee_ocur_time.date()
+        item = catalog_rules.item_valid_on(versions.get(line.hilist_code or "", []), day)
+        if item is None:
+            facts[line.id] = (None, None)
+            continue
+        cap = catalog_rules.applicable_cap(item.price_cap, item.tier_caps, hosp_lv)
+        restriction_visit = catalog_rules.VisitFacts(
+            day=day,
+            hosp_lv=hosp_lv,
+            inpatient=visit.med_type.startswith("2"),
+            insutype=visit.insutype,
+            maternity=visit.med_type in ("51", "52", "2106", "2107"),
+        )
+        violations = catalog_rules.check_restrictions(item.restrictions, patient, restriction_visit)
+        facts[line.id] = (
+            engine.CatalogFacts(
+                chrgitm_lv=item.chrgitm_lv,
+                selfpay_ratio=Decimal(item.selfpay_bp) / Decimal(10_000),
+                price_cap=None if cap is None else Decimal(cap),
+            ),
+            violations[0].message if violations else None,
+        )
+    return facts
+
+
+def _person_facts(
+    repo: SettlementRepository, person: Person, visit: Visit, relations: Sequence[Relation], day: date
+) -> engine.PersonFacts:
+    current = [
+        r for r in relations if r.begin <= day and (r.end is None or day <= r.end) and r.status == "active"
+    ]
+    basic = next((r for r in current if r.insutype == visit.insutype), None)
+    account = repo.account(person.psn_no) if visit.insutype == "310" else None
+    return engine.PersonFacts(
+        retired=basic is not None and basic.psn_type in RETIRED_PSN_TYPES,
+        groups=frozenset(r.idet_type for r in current if r.idet_type),
+        civil_servant=any(r.insutype == CIVIL_SERVANT_INSUTYPE for r in current),
+        registered_diseases=frozenset(c.disease_code for c in repo.chronic_registrations(person.psn_no, day)),
+        account_balance=account.balance if account is not None else 0,
+    )
+
+
+def _prepare(uow: UnitOfWork, repo: SettlementRepository, visit: Visit, *, lock: bool) -> _Prepared:
+    lines = repo.lines(visit.id, unsettled_only=True)
+    if not lines:
+        raise invalid("NO_LINES", "mdtrt_id", f"就诊 {visit.mdtrt_id} 没有待结算的费用明细")
+    day = settlement_day(visit)
+    person = repo.person(visit.psn_no)
+    if person is None:
+        raise not_found("PERSON_NOT_FOUND", f"参保人 {visit.psn_no} 不存在", "psn_no")
+    relations = repo.relations(person.psn_no)
+    _basic_relation(relations, visit.begntime.date(), visit.insutype)
+    policy = policy_in_force(uow.session, visit.insu_admdvs, visit.insutype, day)
+    if policy is None:
+        raise conflict(
+            "POLICY_MISSING",
+            f"统筹区 {visit.insu_admdvs} 险种 {visit.insutype} 在 {day} 没有生效的待遇政策",
+            "mdtrt_id",
+        )
+    institution = repo.institution(visit.fixmedins_code)
+    facts = _catalog_facts(repo, lines, person, visit, institution)
+    fee_lines = [
+        engine.FeeLine(
+            sn=line.feedetl_sn,
+            amount=line.amount,
+            price=Decimal(line.pric),
+            quantity=Decimal(line.cnt),
+            item=facts[line.id][0],
+            refusal=facts[line.id][1],
+            refund_of=line.refund_of,
+        )
+        for line in lines
+    ]
+    person_year_id = None
+    counters: dict[str, int] = {}
+    if lock:
+        person_year = repo.lock_person_year(visit.psn_no, visit.insutype, day.year)
+        person_year_id = person_year.id
+        counters = repo.counters(person_year.id)
+    else:
+        existing = repo.person_year(visit.psn_no, visit.insutype, day.year)
+        counters = repo.counters(existing.id) if existing is not None else {}
+    breakdown = engine.settle(
+        policy=policy,
+        person=_person_facts(repo, person, visit, relations, day),
+        visit=engine.VisitFacts(
+            med_type=visit.med_type,
+            level=visit.dedc_level,
+            diagnoses=tuple(filter(None, visit.diagnoses.split("|"))),
+            injury_cause=visit.injury_cause,
+            disease=visit.disease_code,
+            new_admission=not visit.admission_counted,
+        ),
+        lines=engine.net_refunds(fee_lines),
+        ledger=counters,
+    )
+    return _Prepared(breakdown, lines, person_year_id, counters, policy.version, day.year)
+
+
+def pre_settle(*, uow: UnitOfWork, mdtrt_id: str) -> engine.Breakdown:
+    """Compute the settlement of a visit's unsettled lines without writing anything (预结算)."""
+    uow.actor.require(Perm.SETTLE)
+    repo = SettlementRepository(uow.session)
+    visit = _visible_visit(uow, repo, mdtrt_id)
+    if visit.status in ("settled", "cancelled"):
+        raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销", "mdtrt_id")
+    breakdown = _prepare(uow, repo, visit, lock=False).breakdown
+    uow.rollback()
+    return breakdown
+
+
+_AMOUNTS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "pool_prop_selfpay",
+    "cvlserv_pay",
+    "hifmi_pay",
+    "maf_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+    "balc",
+)
+
+
+def _existing(
+    uow: UnitOfWork, repo: SettlementRepository, request_id: str, kind: str, target: str
+) -> Settlement | None:
+    """The settlement an earlier request with this id produced (idempotency), or None."""
+    found = repo.settlement_by_request(request_id)
+    if found is None:
+        return None
+    same = found.kind == kind and (found.init_setl_id == target if kind == "reversal" else True)
+    visit = repo.session.get(Visit, found.visit_id)
+    if not same or (kind == "settlement" and (visit is None or visit.mdtrt_id != target)):
+        raise conflict(
+            "REQUEST_ID_REUSED", f"字段 request_id：请求流水号 {request_id} 已用于其他业务", "request_id"
+        )
+    return found
+
+
+def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = False) -> Settlement:
+    """Settle a visit's unsettled lines (结算) once per request id; everything is written or nothing."""
+    uow.actor.require(Perm.SETTLE)
+    request_id = require_text(request_id, field="request_id", max_len=64, label="请求流水号")
+    repo = SettlementRepository(uow.session)
+    earlier = _existing(uow, repo, request_id, "settlement", mdtrt_id)
+    if earlier is not None:
+        return earlier
+    visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
+    if visit.status in ("settled", "cancelled"):
+        raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销，不能再次结算", "mdtrt_id")
+    prepared = _prepare(uow, repo, visit, lock=True)
+    b = prepared.breakdown
+    settlement = Settlement(
+        setl_id=uuid.uuid4().hex,
+        request_id=request_id,
+        visit_id=visit.id,
+        psn_no=visit.psn_no,
+        insutype=visit.insutype,
+        insu_admdvs=visit.insu_admdvs,
+        fixmedins_code=visit.fixmedins_code,
+        year=prepared.year,
+        kind="settlement",
+        mid_stay=mid_stay,
+        status="settled",
+        init_setl_id=None,
+        policy_version=prepared.policy_version,
+        review_required=b.review_required,
+        ledger_delta=json.dumps(dict(b.ledger_delta), sort_keys=True),
+        trace=json.dumps([asdict(item) for item in b.trace], ensure_ascii=False),
+        settled_at=utcnow(),
+        settled_by=uow.actor.username,
+        **{name: getattr(b, name) for name in _AMOUNTS},
+    )
+    repo.add(settlement)
+    uow.flush()
+    uow.session.add_all(
+        SettlementFund(settlement_id=settlement.id, fund_pay_type=code, amount=amount)
+        for code, amount in b.fund_details
+    )
+    splits = {split.sn: split for split in b.lines}
+    for line in prepared.lines:
+        line.status = "settled"
+        line.settlement_id = settlement.id
+        split = splits.get(line.feedetl_sn if line.refund_of is None else line.refund_of)
+        if split is not None and line.refund_of is None:
+            line.fulamt_ownpay, line.overlmt_selfpay = split.fulamt_ownpay, split.overlmt_selfpay
+            line.preselfpay, line.inscp, line.split_reason = split.preselfpay, split.inscp, split.reason[:255]
+    assert prepared.person_year_id is not None
+    repo.apply_delta(prepared.person_year_id, prepared.counters, b.ledger_delta)
+    if b.acct_pay:
+        enrolment.debit_account(
+            uow=uow, psn_no=visit.psn_no, amount=b.acct_pay, reference=settlement.setl_id, commit=False
+        )
+    if b.ledger_delta.get("admissions"):
+        visit.admission_counted = True
+    if not mid_stay:
+        visit.status = "settled"
+    uow.audit(
+        action="settlement.settle",
+        entity="settlement",
+        entity_id=settlement.setl_id,
+        admdvs=visit.insu_admdvs,
+        after={name: getattr(b, name) for name in _AMOUNTS} | {"mdtrt_id": mdtrt_id},
+    )
+    return _commit_once(uow, repo, settlement, request_id)
+
+
+def _commit_once(uow: UnitOfWork, repo: SettlementRepository, row: Settlement, request_id: str) -> Settlement:
+    """Commit; if a concurrent request with the same id won the race, answer with its result."""
+    try:
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()
+        winner = repo.settlement_by_request(request_id)
+        if winner is None:
+            raise
+        return winner
+    return row
+
+
+def reverse(*, uow: UnitOfWork, setl_id: str, request_id: str) -> Settlement:
+    """Undo a settlement exactly (冲正): ledger, account and lines restored; the visit may settle again."""
+    uow.actor.require(Perm.SETTLE)
+    request_id = require_text(request_id, field="request_id", max_len=64, label="请求流水号")
+    repo = SettlementRepository(uow.session)
+    earlier = _existing(uow, repo, request_id, "reversal", setl_id)
+    if earlier is not None:
+        return earlier
+    original = repo.settlement(setl_id)
+    if original is None:
+        raise not_found("SETTLEMENT_NOT_FOUND", f"结算 {setl_id} 不存在", "setl_id")
+    visit = repo.session.get(Visit, original.visit_id)
+    assert visit is not None
+    _visible_visit(uow, repo, visit.mdtrt_id, lock=True)
+    repo.session.refresh(original)
+    if original.kind != "settlement":
+        raise conflict("NOT_REVERSIBLE", f"字段 setl_id：{setl_id} 是冲正记录，不能再冲正", "setl_id")
+    if original.status != "settled":
+        raise conflict("SETTLEMENT_REVERSED", f"字段 setl_id：结算 {setl_id} 已冲正", "setl_id")
+    person_year = repo.lock_person_year(original.psn_no, original.insutype, original.year)
+    delta = json.loads(original.ledger_delta)
+    repo.apply_delta(person_year.id, repo.counters(person_year.id), engine.reverse_delta(delta))
+    reversal = Settlement(
+        setl_id=uuid.uuid4().hex,
+        request_id=request_id,
+        visit_id=original.visit_id,
+        psn_no=original.psn_no,
+        insutype=original.insutype,
+        insu_admdvs=original.insu_admdvs,
+        fixmedins_code=original.fixmedins_code,
+        year=original.year,
+        kind="reversal",
+        mid_stay=original.mid_stay,
+        status="reversal",
+        init_setl_id=setl_id,
+        policy_version=original.policy_version,
+        review_required=False,
+        ledger_delta=json.dumps(engine.reverse_delta(delta)),
+        trace="[]",
+        settled_at=utcnow(),
+        settled_by=uow.actor.username,
+        **{name: -getattr(original, name) for name in _AMOUNTS if name != "balc"},
+        balc=original.balc + original.acct_pay,
+    )
+    repo.add(reversal)
+    uow.flush()
+    uow.session.add_all(
+        SettlementFund(settlement_id=reversal.id, fund_pay_type=f.fund_pay_type, amount=-f.amount)
+        for f in repo.funds(original.id)
+    )
+    if original.acct_pay:
+        enrolment.reverse_debit(
+            uow=uow,
+            psn_no=original.psn_no,
+            original_reference=setl_id,
+            reference=reversal.setl_id,
+            commit=False,
+        )
+    for line in repo.session.query(FeeLine).filter(FeeLine.settlement_id == original.id):
+        line.status, line.settlement_id = "uploaded", None
+        line.fulamt_ownpay = line.overlmt_selfpay = line.preselfpay = line.inscp = None
+        line.split_reason = None
+    original.status = "reversed"
+    if delta.get("admissions"):
+        visit.admission_counted = False
+    visit.status = "discharged" if visit.endtime is not None else "open"
+    uow.audit(
+        action="settlement.reverse",
+        entity="settlement",
+        entity_id=setl_id,
+        admdvs=original.insu_admdvs,
+        after={"reversal": reversal.setl_id},
+    )
+    return _commit_once(uow, repo, reversal, request_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chronic disease registration (门诊慢特病登记)
+
+
+def register_chronic(
+    *, uow: UnitOfWork, psn_no: str, disease_code: str, begin: date, end: date | None = None
+) -> ChronicRegistration:
+    """Register a person for a chronic or special outpatient disease from `begin`."""
+    uow.actor.require(Perm.ENROL_WRITE)
+    repo = SettlementRepository(uow.session)
+    person = repo.person((psn_no or "").strip())
+    if person is None or not uow.actor.sees_region(person.admdvs):
+        raise not_found("PERSON_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 不存在", "psn_no")
+    code = require_text(disease_code, field="disease_code", max_len=32, label="慢特病病种").upper()
+    if end is not None and end < begin:
+        raise invalid("PERIOD_ORDER", "end", f"字段 end（{end}）不能早于 begin（{begin}）")
+    row = ChronicRegistration(
+        psn_no=person.psn_no,
+        admdvs=person.admdvs,
+        disease_code=code,
+        begin=begin,
+        end=end,
+        registered_at=utcnow(),
+    )
+    repo.add(row)
+    uow.flush()
+    uow.audit(
+        action="chronic.register",
+        entity="person",
+        entity_id=person.psn_no,
+        admdvs=person.admdvs,
+        after={"disease_code": code, "begin": begin, "end": end},
+    )
+    uow.commit()
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+
+
+def get_visit(*, uow: UnitOfWork, mdtrt_id: str) -> VisitView:
+    """A visit with its lines and settlements."""
+    uow.actor.require(Perm.SETTLEMENT_READ)
+    repo = SettlementRepository(uow.session)
+    visit = _visible_visit(uow, repo, mdtrt_id)
+    return VisitView(visit, repo.lines(visit.id, unsettled_only=False), repo.settlements_of(visit.id))
+
+
+def list_visits(
+    *,
+    uow: UnitOfWork,
+    psn_no: str | None = None,
+    fixmedins_code: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> Page[Visit]:
+    """Visits in the actor's regions (an institution operator sees only its own)."""
+    uow.actor.require(Perm.SETTLEMENT_READ)
+    institution = uow.actor.institution_code or fixmedins_code
+    return SettlementRepository(uow.session).search_visits(
+        regions=uow.actor.region_filter(), institution=institution, psn_no=psn_no, page=page, size=size
+    )
+
+
+def get_settlement(*, uow: UnitOfWork, setl_id: str) -> SettlementView:
+    """A settlement with its fund rows and explanation trace."""
+    uow.actor.require(Perm.SETTLEMENT_READ)
+    repo = SettlementRepository(uow.session)
+    row = repo.settlement(setl_id)
+    if (
+        row is None
+        or not uow.actor.sees_region(row.insu_admdvs)
+        or uow.actor.institution_code not in (None, row.fixmedins_code)
+    ):
+        raise not_found("SETTLEMENT_NOT_FOUND", f"结算 {setl_id} 不存在", "setl_id")
+    return SettlementView(row, repo.funds(row.id), json.loads(row.trace))
+
+
+def ledger(*, uow: UnitOfWork, psn_no: str, insutype: str, year: int) -> dict[str, int]:
+    """A person's year ledger counters (年度累计)."""
+    uow.actor.require(Perm.SETTLEMENT_READ)
+    repo = SettlementRepository(uow.session)
+    person = repo.person(psn_no)
+    if person is None or not uow.actor.sees_region(person.admdvs):
+        raise not_found("PERSON_NOT_FOUND", f"参保人 {psn_no} 不存在", "psn_no")
+    row = repo.person_year(psn_no, insutype, year)
+    return repo.counters(row.id) if row is not None else {}
+
+
+def age_of(person: Person, day: date) -> int:
+    """The person's age in full years on `day`."""
+    return age_on(person.birth_date, day)

@@ -1,0 +1,46 @@
+"""Concurrent settlements for the same person never spend the same cap or account balance twice."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import select
+
+from tests.settlement.helpers import build_world, fee, open_visit, request_id
+from yibao.bootstrap import Container
+from yibao.core.security import SYSTEM
+from yibao.enrolment import service as enrolment
+from yibao.settlement import service
+from yibao.settlement.models import LedgerCounter, Settlement
+
+BILLS = 6
+
+
+def test_parallel_bills_share_the_yearly_cap_and_the_account_exactly(container: Container) -> None:
+    """caps.pool = 150,000 yuan: six 60,000-yuan stays settled at once pay exactly the cap, no more."""
+    world = build_world(container, account_fen=100_000)
+    visits = []
+    for n in range(BILLS):
+        day = f"2024-0{n + 2}-01"
+        mdtrt_id = open_visit(container, world.worker, day=day)
+        with container.uow(SYSTEM) as uow:
+            service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "ZL001", "60000.00", day=day)])
+        visits.append(mdtrt_id)
+
+    def settle(mdtrt_id: str) -> Settlement:
+        with container.uow(SYSTEM) as uow:
+            return service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+
+    with ThreadPoolExecutor(max_workers=BILLS) as pool:
+        results = list(pool.map(settle, visits))
+
+    assert sum(r.hifp_pay for r in results) == 15_000_000
+    assert sum(r.acct_pay for r in results) == 100_000
+    with container.uow(SYSTEM) as uow:
+        counters = {c.counter: c.amount for c in uow.session.scalars(select(LedgerCounter))}
+        balance = enrolment.get_account(uow=uow, psn_no=world.worker).balance
+    assert counters["cap:pool"] == 15_000_000
+    assert counters["admissions"] == BILLS
+    assert balance == 0
+    for r in results:
+        assert r.medfee_sumamt == r.fund_pay_sumamt + r.acct_pay + r.psn_cash_pay
