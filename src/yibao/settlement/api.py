@@ -40,9 +40,13 @@ def _breakdown(b: Breakdown) -> BreakdownOut:
 
 
 def _settlement(view: service.SettlementView) -> SettlementOut:
-    out = SettlementOut.model_validate(view.settlement)
-    return out.model_copy(
-        update={
+    row = view.settlement
+    columns = {
+        name: getattr(row, name) for name in SettlementOut.model_fields if name not in ("setldetail", "trace")
+    }
+    return SettlementOut.model_validate(
+        columns
+        | {
             "setldetail": [{"fund_pay_type": f.fund_pay_type, "amount": f.amount} for f in view.funds],
             "trace": view.trace,
         }

@@ -146,7 +146,9 @@ class BreakdownOut(Amounts):
     trace: list[TraceOut]
 
 
-class SettlementOut(Amounts):
+class SettlementRowOut(Amounts):
+    """A settlement or reversal as listed under its visit."""
+
     setl_id: str
     request_id: str
     kind: str
@@ -156,6 +158,12 @@ class SettlementOut(Amounts):
     mid_stay: bool
     review_required: bool
     settled_at: datetime
+    policy_version: str | None
+
+
+class SettlementOut(SettlementRowOut):
+    """A settlement with its fund rows (setldetail) and the explanation of every amount."""
+
     setldetail: list[FundOut] = Field(default_factory=list)
     trace: list[TraceOut] = Field(default_factory=list)
 
@@ -163,4 +171,4 @@ class SettlementOut(Amounts):
 class VisitDetailOut(BaseModel):
     visit: VisitOut
     lines: list[FeeLineOut]
-    settlements: list[SettlementOut]
+    settlements: list[SettlementRowOut]
