@@ -81,3 +81,16 @@ def dump(policy: Policy) -> str:
 def load_document(document: str) -> Policy:
     """The policy of a stored document (amounts in fen are shown in yuan again and re-checked)."""
     return parse_policy(file_form(json.loads(document)))
+
+
+MAX_FILE_BYTES = 1_000_000
+
+
+def decode(data: bytes) -> str:
+    """The text of an uploaded policy file: UTF-8 (a BOM is dropped), at most 1 MB."""
+    if len(data) > MAX_FILE_BYTES:
+        raise invalid("POLICY_TOO_LARGE", "file", "字段 file 政策文件不能超过 1MB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise invalid("POLICY_ENCODING", "file", "字段 file 政策文件必须是 UTF-8 编码的 TOML 文本") from exc

@@ -19,7 +19,7 @@ from yibao.domain.periods import overlaps
 from yibao.domain.policy import Policy, policy_json_schema
 from yibao.domain.policy_diff import diff_documents, file_form, unit_of, units
 from yibao.policy import lookup
-from yibao.policy.document import dump, load_document, parse_file, sha256_of
+from yibao.policy.document import decode, dump, load_document, parse_file, sha256_of
 from yibao.policy.models import PolicyVersion
 from yibao.policy.repository import PolicyRepository
 from yibao.reference.lookup import Dictionaries, dictionaries
@@ -169,6 +169,12 @@ def load_policy(*, uow: UnitOfWork, text: str, filename: str = "policy.toml") ->
     uow.commit()
     lookup.invalidate()
     return LoadResult(row, LOADED, to_close)
+
+
+def load_policy_file(*, uow: UnitOfWork, data: bytes, filename: str) -> LoadResult:
+    """Load an uploaded policy file (UTF-8 TOML)."""
+    uow.actor.require(Perm.POLICY_WRITE)
+    return load_policy(uow=uow, text=decode(data), filename=filename)
 
 
 def list_policies(
