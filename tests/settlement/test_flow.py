@@ -294,3 +294,54 @@ def test_an_institution_acts_only_for_itself_and_a_region_sees_only_its_visits(
         assert service.list_visits(uow=uow).total == 0
         with pytest.raises(BusinessError):
             service.get_visit(uow=uow, mdtrt_id=mdtrt_id)
+
+
+def test_mid_stay_settlement_pays_the_deductible_once_per_admission(
+    container: Container, world: World
+) -> None:
+    """中途结算: the second settlement of the same stay pays no deductible and counts no new admission."""
+    mdtrt_id = open_visit(container, world.worker)
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "ZL001", "10000.00")])
+    with container.uow(SYSTEM) as uow:
+        first = service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id(), mid_stay=True)
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("2", "ZL001", "2000.00", day="2024-03-15")])
+        service.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=at("2024-03-16"))
+    with container.uow(SYSTEM) as uow:
+        final = service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    assert (first.act_pay_dedc, first.hifp_pay) == (80_000, 782_000)
+    assert (final.act_pay_dedc, final.hifp_pay) == (0, 170_000)  # 200,000 × 0.85
+    assert _counters(container)["admissions"] == 1
+    with container.uow(SYSTEM) as uow:
+        assert service.get_visit(uow=uow, mdtrt_id=mdtrt_id).visit.status == "settled"
+
+
+def test_a_stay_across_the_new_year_settles_with_the_policy_and_ledger_of_the_discharge_year(
+    container: Container, world: World
+) -> None:
+    """跨年度住院: discharged 2025-01-03, so the 2025 resident policy (三级 60%) and the 2025 ledger apply."""
+    from tests.settlement.helpers import load_policy
+
+    load_policy(container, "439901-390-2025.toml")
+    mdtrt_id = open_visit(container, world.resident, day="2024-12-28")
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(
+            uow=uow,
+            mdtrt_id=mdtrt_id,
+            fees=[
+                fee("1", "ZL001", "3000.00", day="2024-12-28"),
+                fee("2", "ZL001", "2000.00", day="2025-01-02"),
+            ],
+        )
+        service.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=at("2025-01-03"))
+    with container.uow(SYSTEM) as uow:
+        row = service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    assert (row.year, row.policy_version) == (2025, "2025")
+    assert row.act_pay_dedc == 100_000  # 三级 1,000 yuan
+    assert row.hifp_pay == 240_000  # 400,000 × 0.60 (2024 would have paid 55%)
+    with container.uow(SYSTEM) as uow:
+        assert (
+            service.ledger(uow=uow, psn_no=world.resident, insutype="390", year=2025)["cap:pool"] == 240_000
+        )
+        assert service.ledger(uow=uow, psn_no=world.resident, insutype="390", year=2024) == {}

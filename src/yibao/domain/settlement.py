@@ -70,6 +70,7 @@ class VisitFacts:
     injury_cause: str | None = None
     disease: str | None = None  # the registered chronic disease treated
     new_admission: bool = True  # False for a mid-stay settlement after the first
+    deductible_paid: Fen = 0  # deductible already paid by earlier (mid-stay) settlements of this visit
 
 
 @dataclass(frozen=True)
@@ -330,6 +331,9 @@ def _deductible(
         used = ledger.get(f"dedc:{rule.category.value}", 0)
         remaining = max(0, remaining - used)
         notes.append(f"年度已付起付线 {_y(used)}")
+    elif visit.deductible_paid:
+        remaining = max(0, remaining - visit.deductible_paid)
+        notes.append(f"本次住院中途结算已付起付线 {_y(visit.deductible_paid)}")
     return min(inscp, remaining), notes, (group, tilt)
 
 

@@ -494,6 +494,9 @@ def _prepare(uow: UnitOfWork, repo: SettlementRepository, visit: Visit, *, lock:
             injury_cause=visit.injury_cause,
             disease=visit.disease_code,
             new_admission=not visit.admission_counted,
+            deductible_paid=sum(
+                row.act_pay_dedc for row in repo.settlements_of(visit.id) if row.status == "settled"
+            ),
         ),
         lines=engine.net_refunds(fee_lines),
         ledger=counters,
