@@ -171,3 +171,11 @@ def test_a_version_of_another_region_is_not_found(admin_client: TestClient, cont
     _sign_in(admin_client, "neighbour", "user-pass-123")
     assert admin_client.get(f"/console/policy/{row.id}").status_code == 404
     assert f'id="policy-{row.id}"' not in admin_client.get("/console/policy").text
+
+
+def test_the_pages_render_in_english(admin_client: TestClient, container: Container) -> None:
+    row = load(container, sample(EMPLOYEES_2024)).policy
+    html = admin_client.get(f"/console/policy/{row.id}", params={"lang": "en"}).text
+    assert "Deductible (yuan)" in html and "Cost bands" in html and "Exclusions" in html
+    assert "Nth admission factors" in html and "#1 100%" in html and "#2 50%" in html
+    assert "Load a policy file" in admin_client.get("/console/policy/load").text
