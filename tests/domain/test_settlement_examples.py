@@ -139,16 +139,16 @@ def test_class_c_and_unmapped_items_are_fully_self_paid() -> None:
     assert_identities(b)
 
 
-def test_poor_group_tilt_in_serious_illness_and_assistance_limit() -> None:
-    """hifmi.group_tilts[2303]: deductible 15,000 × 50%, 60% + 5 points; maf[2303] 70% to 5,000 yuan."""
+def test_poor_group_tilt_in_basic_fund_serious_illness_and_assistance() -> None:
+    """group_tilts[2303] 低保: deductible −50%, +5 points in the basic fund and in 大病; maf[2303] 70%."""
     poor = PersonFacts(groups=frozenset({"2303"}))
     b = settle(policy=RES, person=poor, visit=INPATIENT_L3, lines=[line("1", 100_000)], ledger={})
-    assert b.act_pay_dedc == 100_000
-    assert b.hifp_pay == 5_445_000  # 9,900,000 × 0.55
-    # personal policy-range burden 4,555,000; above the 750,000 deductible: 3,805,000 × 0.65
-    assert b.hifmi_pay == 2_473_250
-    assert b.maf_pay == 500_000  # 2,081,750 × 0.70 = 1,457,225, limited to 5,000 yuan
-    assert b.psn_cash_pay == 1_581_750
+    assert b.act_pay_dedc == 50_000  # 三级 1,000 yuan × 50%
+    assert b.hifp_pay == 5_970_000  # 9,950,000 × (55% + 5)
+    # personal policy-range burden 50,000 + 3,980,000 = 4,030,000; 大病 deductible 15,000 × 50%
+    assert b.hifmi_pay == 2_132_000  # (4,030,000 − 750,000) × (60% + 5)
+    assert b.maf_pay == 1_328_600  # (4,030,000 − 2,132,000) × 70%, within the 30,000-yuan limit
+    assert b.psn_cash_pay == 569_400
     assert_identities(b)
 
 
@@ -170,7 +170,7 @@ def test_serious_illness_starts_mid_bill_when_the_year_crosses_its_deductible() 
 
 
 def test_extremely_poor_pay_no_deductible_and_assistance_covers_the_rest() -> None:
-    """benefits[inpatient].group_tilts[2304] deductible 0; maf[2304] pays 100%."""
+    """benefits[inpatient].group_tilts[2304] 特困: no deductible, +5 points; maf[2304] pays 100%."""
     b = settle(
         policy=RES,
         person=PersonFacts(groups=frozenset({"2304"})),
@@ -179,26 +179,27 @@ def test_extremely_poor_pay_no_deductible_and_assistance_covers_the_rest() -> No
         ledger={},
     )
     assert b.act_pay_dedc == 0
-    assert b.hifp_pay == 150_000
-    assert b.hifmi_pay == 0  # 50,000 of burden is below the halved yearly deductible
-    assert b.maf_pay == 50_000
+    assert b.hifp_pay == 160_000  # 200,000 × (75% + 5)
+    assert b.hifmi_pay == 0  # 40,000 of burden is below the halved yearly deductible
+    assert b.maf_pay == 40_000
     assert b.psn_cash_pay == 0
     assert_identities(b)
 
 
 def test_assistance_yearly_limit_reached() -> None:
-    """maf.groups[2303].yearly_limit = 5,000 yuan with 4,800 used: only 200 yuan is left."""
+    """maf.groups[2303].yearly_limit = 30,000 yuan with 29,900 used: only 100 yuan is left."""
     low_income = PersonFacts(groups=frozenset({"2303"}))
     b = settle(
         policy=RES,
         person=low_income,
         visit=VisitFacts(med_type="2101", level="1"),
         lines=[line("1", 1_000)],
-        ledger={"maf_paid": 480_000},
+        ledger={"maf_paid": 2_990_000},
     )
-    assert b.hifp_pay == 68_000  # (100,000 − 20,000) × 0.85
-    assert b.maf_pay == 20_000
-    assert b.ledger_delta["maf_paid"] == 20_000
+    assert b.act_pay_dedc == 10_000  # 一级 200 yuan × 50%
+    assert b.hifp_pay == 81_000  # 90,000 × (85% + 5)
+    assert b.maf_pay == 10_000  # 19,000 × 70% = 13,300, limited to the 100 yuan left
+    assert b.ledger_delta["maf_paid"] == 10_000
 
 
 def test_account_smaller_than_the_personal_part() -> None:
@@ -246,14 +247,15 @@ def test_outpatient_pooling_yearly_deductible_and_cap() -> None:
 
 
 def test_chronic_disease_within_its_own_limit() -> None:
-    """benefits[chronic].disease_limits[M01600] = 5,000 yuan a year, 4,800 used: 200 yuan left of 240."""
+    """benefits[chronic].disease_limits[M01600] = 3,000 yuan a year, 2,800 used: 200 yuan left of 255."""
     person = PersonFacts(registered_diseases=frozenset({"M01600"}))
     visit = VisitFacts(med_type="14", level="2", disease="M01600")
     b = settle(
-        policy=EMP, person=person, visit=visit, lines=[line("1", 300)], ledger={"disease:M01600": 480_000}
+        policy=EMP, person=person, visit=visit, lines=[line("1", 300)], ledger={"disease:M01600": 280_000}
     )
-    assert b.hifp_pay == 20_000
-    assert b.ledger_delta["disease:M01600"] == 20_000 and b.ledger_delta["cap:pool"] == 20_000
+    assert b.hifp_pay == 20_000  # 30,000 × 85% = 25,500, limited by the disease's room
+    assert b.ledger_delta["disease:M01600"] == 20_000 and b.ledger_delta["cap:chronic"] == 20_000
+    assert b.hifmi_pay == 0  # a disease limit is not the basic cap: 大额 does not take over
 
 
 def test_chronic_disease_not_registered_is_refused() -> None:
@@ -308,11 +310,11 @@ def test_excluded_diagnosis_is_not_paid() -> None:
     visit = VisitFacts(med_type="2101", level="3", diagnoses=("N97.900",))
     b = settle(policy=EMP, person=WORKER, visit=visit, lines=[line("1", 5_000)], ledger={})
     assert b.fund_pay_sumamt == 0 and b.fulamt_ownpay_amt == 500_000
-    assert "不孕不育" in b.lines[0].reason
+    assert "不孕" in b.lines[0].reason
 
 
 def test_civil_servant_subsidy_on_the_personal_policy_range_part() -> None:
-    """cvlserv.ratio = 50% of deductible + pool_prop_selfpay."""
+    """cvlserv.ratio = 60% of deductible + pool_prop_selfpay."""
     b = settle(
         policy=EMP,
         person=PersonFacts(civil_servant=True),
@@ -320,8 +322,8 @@ def test_civil_servant_subsidy_on_the_personal_policy_range_part() -> None:
         lines=[line("1", 10_000)],
         ledger={},
     )
-    assert b.cvlserv_pay == 109_000  # (80,000 + 138,000) × 0.5
-    assert b.psn_cash_pay == 109_000
+    assert b.cvlserv_pay == 130_800  # (80,000 + 138,000) × 0.6
+    assert b.psn_cash_pay == 87_200
     assert_identities(b)
 
 

@@ -294,12 +294,15 @@ def _pay_in_bands(bands: list[Band], ratio: Decimal, start: Fen, amount: Fen, sl
     return notes
 
 
-def _cap_room(policy: Policy, rule: BenefitRule, visit: VisitFacts, ledger: Mapping[str, int]) -> Fen | None:
-    """What is left this year under every cap the rule draws from (None when uncapped)."""
-    rooms = [policy.caps[name] - ledger.get(f"cap:{name}", 0) for name in rule.caps]
+def _cap_room(
+    policy: Policy, rule: BenefitRule, visit: VisitFacts, ledger: Mapping[str, int]
+) -> tuple[Fen | None, Fen | None]:
+    """What is left this year under the rule's yearly caps, and under the disease's own limit (None: none)."""
+    caps = [policy.caps[name] - ledger.get(f"cap:{name}", 0) for name in rule.caps]
+    disease = None
     if visit.disease is not None and visit.disease in rule.disease_limits:
-        rooms.append(rule.disease_limits[visit.disease] - ledger.get(f"disease:{visit.disease}", 0))
-    return max(0, min(rooms)) if rooms else None
+        disease = max(0, rule.disease_limits[visit.disease] - ledger.get(f"disease:{visit.disease}", 0))
+    return (max(0, min(caps)) if caps else None), disease
 
 
 def _count_caps(rule: BenefitRule, visit: VisitFacts, fund: Fen, delta: dict[str, int]) -> None:
@@ -377,14 +380,18 @@ def _basic_fund(
     if group is not None and tilt.ratio_add:
         ratio += tilt.ratio_add
         ratio_notes.append(f"特殊人群 {group} +{_pct(tilt.ratio_add)}")
-    room = _cap_room(policy, rule, visit, ledger)
+    cap_room, disease_room = _cap_room(policy, rule, visit, ledger)
+    rooms = [r for r in (cap_room, disease_room) if r is not None]
+    room = min(rooms) if rooms else None
     slices = _Slices(remaining_cap=None if room is None else Decimal(room))
     ratio_notes += _pay_in_bands(
         rule.bands, ratio, ledger.get(f"elig:{rule.category.value}", 0), eligible, slices
     )
     fund = _round(slices.paid) if room is None else min(_round(slices.paid), room)
-    above_cap = 0
-    if slices.capped:
+    above_cap = (
+        0  # what is left above the yearly cap (a disease limit is not the basic cap: no 大额 above it)
+    )
+    if slices.capped and cap_room is not None and cap_room == room:
         above_cap = eligible - min(
             eligible, int(slices.consumed.quantize(Decimal(1), rounding=ROUND_CEILING))
         )
@@ -394,7 +401,9 @@ def _basic_fund(
     if room is not None:
         ratio_notes.append(f"年度封顶剩余 {_y(room)}")
         if slices.capped:
-            ratio_notes.append(f"已达封顶，超封顶部分 {_y(above_cap)} 不由统筹基金支付")
+            ratio_notes.append(
+                f"已达限额，超出部分 {_y(eligible - _round(slices.consumed))} 不由统筹基金支付"
+            )
     text = f"起付线以上政策范围内 {_y(eligible)}，" + "，".join(ratio_notes) + f"：统筹支付 {_y(fund)}"
     trace.add("hifp_pay", fund, f"{where}.ratio.{visit.level}", text)
     return deductible, fund, above_cap
