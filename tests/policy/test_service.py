@@ -197,3 +197,27 @@ def test_the_diff_of_two_versions_is_in_file_units(region: Container) -> None:
     )
     assert changes["benefits.0.ratio.3"].unit == "ratio"
     assert (changes["end"].old, changes["end"].new) == ("2024-12-31", None)
+
+
+def test_concurrent_loads_of_overlapping_versions_store_only_one(region: Container) -> None:
+    import threading
+
+    texts = [change(sample(RESIDENTS_2024), "version", f'"v{i}"') for i in range(2)]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def run(text: str) -> None:
+        barrier.wait()
+        try:
+            load(region, text)
+            outcomes.append("loaded")
+        except BusinessError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=run, args=(text,)) for text in texts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["POLICY_OVERLAP", "loaded"]
+    assert count_versions(region) == 1

@@ -97,7 +97,9 @@ def load_policy(*, uow: UnitOfWork, text: str, filename: str = "policy.toml") ->
     name = optional_text(filename, field="filename", max_len=255, label="文件名") or "policy.toml"
     policy = parse_file(text)
     uow.actor.require_region(policy.admdvs)
-    if uow.session.scalar(select(Region.id).where(Region.admdvs == policy.admdvs)) is None:
+    # the region row is locked: loads of one region wait for each other, so periods cannot overlap
+    region = select(Region.id).where(Region.admdvs == policy.admdvs).with_for_update()
+    if uow.session.scalar(region) is None:
         raise invalid("POLICY_REGION", "admdvs", f"字段 admdvs：统筹区 {policy.admdvs} 未登记")
     errors = _code_errors(policy, dictionaries(uow.session))
     if errors:
