@@ -1,0 +1,51 @@
+"""Which transaction (infno) is served by which function, and which are refused as not enabled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from yibao.interface.nhsa import fees, people, queries, reversal, settle, signin, visits
+from yibao.interface.nhsa.envelope import Call, Result
+
+Handler = Callable[[Call], Result]
+
+HANDLERS: dict[str, Handler] = {
+    "9001": signin.sign_in,
+    "9002": signin.sign_out,
+    "1101": people.person_info,
+    "1901": queries.dictionary,
+    "2001": people.benefit_check,
+    "2201": visits.register_outpatient,
+    "2202": visits.cancel,
+    "2203": visits.upload_visit,
+    "2204": fees.upload,
+    "2205": fees.cancel_outpatient,
+    "2206": settle.pre_settle,
+    "2207": settle.settle,
+    "2208": settle.reverse,
+    "2301": fees.upload,
+    "2302": fees.cancel_inpatient,
+    "2303": settle.pre_settle,
+    "2304": settle.settle,
+    "2305": settle.reverse,
+    "2401": visits.admit,
+    "2402": visits.discharge,
+    "2403": visits.change_admission,
+    "2404": visits.cancel,
+    "2405": visits.cancel_discharge,
+    "2601": reversal.reverse_message,
+    "5201": queries.visits,
+    "5202": queries.diagnoses,
+    "5203": queries.settlement_info,
+    "5204": queries.fee_details,
+    "5206": queries.year_totals,
+}
+
+PARTIAL = {"2403", "2405"}  # checked, then refused: the settlement area has no use case for them yet
+
+NOT_ENABLED = {
+    "3101": "明细审核事前分析服务",
+    "3102": "明细审核事中分析服务",
+}
+
+NO_SIGN_IN = {"9001"}  # every other transaction must carry the sign_no of an open sign-in

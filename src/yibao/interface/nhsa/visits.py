@@ -1,0 +1,191 @@
+"""Visits: 2201/2202 outpatient registration and its cancellation, 2203 visit upload,
+2401–2405 admission, discharge, change and cancellations."""
+
+from __future__ import annotations
+
+from yibao.core.clock import local_text
+from yibao.domain.errors import BusinessError, ErrorKind, invalid
+from yibao.interface.nhsa.coerce import Fields
+from yibao.interface.nhsa.common import own_visit
+from yibao.interface.nhsa.envelope import Call, Result
+from yibao.reference.lookup import diagnoses as icd10
+from yibao.reference.lookup import dictionaries
+from yibao.settlement import service as settlement
+
+OUTPATIENT_DEFAULT = "11"  # 普通门诊
+
+
+def _diagnosis_codes(call: Call, rows: list[Fields], main: str | None) -> list[str]:
+    """Diagnosis codes, principal first (maindiag_flag 1 or the given main code), then by diag_srt_no."""
+    with call.uow() as uow:
+        book = icd10(uow.session)
+        dicts = dictionaries(uow.session)
+        keyed = []
+        for row in rows:
+            code = row.text("diag_code", max_len=30)
+            book.require_settleable(code, field=f"{row.path}.diag_code")
+            row.code("diag_type", dicts, required=False)
+            if row.raw("vali_flag") is not None and row.opt_text("vali_flag") == "0":
+                continue
+            srt = row.number("diag_srt_no", required=False) or 0
+            keyed.append((0 if row.opt_text("maindiag_flag") == "1" else 1, srt, code.upper()))
+        codes = [code for *_k, code in sorted(keyed)]
+        if main:
+            book.require_settleable(main, field="input.mdtrtinfo.dscg_maindiag_code")
+            codes = [main.upper()] + [c for c in codes if c != main.upper()]
+    return codes
+
+
+def register_outpatient(call: Call) -> Result:
+    """2201: open an outpatient visit (med_type optional here, default 11 普通门诊; 2203 confirms it)."""
+    data = call.data.node("data")
+    psn_no = data.text("psn_no", max_len=30)
+    ipt_otp_no = data.text("ipt_otp_no", max_len=30)
+    with call.uow() as uow:
+        dicts = dictionaries(uow.session)
+        insutype = data.code("insutype", dicts)
+        med_type = data.code("med_type", dicts, required=False) or OUTPATIENT_DEFAULT
+    begntime = data.moment("begntime")
+    assert begntime is not None
+    with call.uow() as uow:
+        visit = settlement.register_visit(
+            uow=uow,
+            psn_no=psn_no,
+            fixmedins_code=call.fixmedins_code,
+            med_type=med_type,
+            begntime=begntime,
+            insutype=insutype,
+            dept_code=data.opt_text("dept_code", max_len=32),
+            dr_code=data.opt_text("atddr_no", max_len=32),
+        )
+    return Result(
+        {
+            "data": {
+                "mdtrt_id": visit.mdtrt_id,
+                "psn_no": visit.psn_no,
+                "ipt_otp_no": ipt_otp_no,
+                "exp_content": None,
+            }
+        },
+        psn_no=psn_no,
+        mdtrt_id=visit.mdtrt_id,
+    )
+
+
+def cancel(call: Call) -> Result:
+    """2202/2404: cancel a visit this institution opened that has no settlement in force."""
+    data = call.data.node("data")
+    mdtrt_id = data.text("mdtrt_id", max_len=40)
+    psn_no = data.text("psn_no", max_len=30)
+    with call.uow() as uow:
+        own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
+    with call.uow() as uow:
+        settlement.cancel_visit(uow=uow, mdtrt_id=mdtrt_id)
+    return Result({}, psn_no=psn_no, mdtrt_id=mdtrt_id)
+
+
+def upload_visit(call: Call) -> Result:
+    """2203: check the visit information and diagnoses against the registered visit.
+
+    The settlement area has no use case yet to change a visit's medical type or diagnoses, so a
+    different med_type is refused; valid diagnoses are checked (ICD-10 医保版, no gray codes).
+    """
+    info = call.data.node("mdtrtinfo")
+    mdtrt_id = info.text("mdtrt_id", max_len=40)
+    psn_no = info.text("psn_no", max_len=30)
+    with call.uow() as uow:
+        med_type = info.code("med_type", dictionaries(uow.session))
+        visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.mdtrtinfo")
+    info.moment("begntime")
+    if med_type != visit.med_type:
+        raise BusinessError(
+            code="VISIT_MED_TYPE_FIXED",
+            message=f"字段 input.mdtrtinfo.med_type：医疗类别 {med_type} 与挂号时的 {visit.med_type} 不同"
+            "（请在2201挂号时传入 med_type）",
+            field="input.mdtrtinfo.med_type",
+            kind=ErrorKind.CONFLICT,
+        )
+    _diagnosis_codes(call, call.data.rows("diseinfo", required=False), None)
+    return Result({}, psn_no=psn_no, mdtrt_id=mdtrt_id)
+
+
+def admit(call: Call) -> Result:
+    """2401: open an inpatient visit with its admission diagnoses (principal first)."""
+    info = call.data.node("mdtrtinfo")
+    psn_no = info.text("psn_no", max_len=30)
+    with call.uow() as uow:
+        dicts = dictionaries(uow.session)
+        insutype = info.code("insutype", dicts)
+        med_type = info.code("med_type", dicts)
+    assert med_type is not None
+    begntime = info.moment("begntime")
+    assert begntime is not None
+    info.text("ipt_no", max_len=30)
+    main = info.text("dscg_maindiag_code", max_len=30)
+    codes = _diagnosis_codes(call, call.data.rows("diseinfo", required=False), main)
+    with call.uow() as uow:
+        visit = settlement.register_visit(
+            uow=uow,
+            psn_no=psn_no,
+            fixmedins_code=call.fixmedins_code,
+            med_type=med_type,
+            begntime=begntime,
+            diagnoses=codes,
+            insutype=insutype,
+            dept_code=info.opt_text("adm_dept_codg", max_len=32),
+            dr_code=info.opt_text("atddr_no", max_len=32),
+        )
+    return Result({"result": {"mdtrt_id": visit.mdtrt_id}}, psn_no=psn_no, mdtrt_id=visit.mdtrt_id)
+
+
+def discharge(call: Call) -> Result:
+    """2402: record the discharge time (discharge diagnoses are checked against ICD-10 医保版)."""
+    info = call.data.node("dscginfo")
+    mdtrt_id = info.text("mdtrt_id", max_len=40)
+    psn_no = info.text("psn_no", max_len=30)
+    endtime = info.moment("endtime")
+    assert endtime is not None
+    with call.uow() as uow:
+        info.code("dscg_way", dictionaries(uow.session), required=False)
+        own_visit(call, uow, mdtrt_id, psn_no, path="input.dscginfo")
+    _diagnosis_codes(call, call.data.rows("diseinfo", required=False), None)
+    with call.uow() as uow:
+        visit = settlement.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=endtime)
+    return Result(
+        {"result": {"mdtrt_id": visit.mdtrt_id, "endtime": local_text(visit.endtime)}},
+        psn_no=psn_no,
+        mdtrt_id=mdtrt_id,
+    )
+
+
+def not_supported(what: str, infno: str) -> BusinessError:
+    """A refusal for a transaction the settlement area cannot serve yet."""
+    return BusinessError(
+        code="INFNO_NOT_SUPPORTED",
+        message=f"交易 {infno}（{what}）暂不支持：结算模块尚无相应功能",
+        kind=ErrorKind.CONFLICT,
+    )
+
+
+def change_admission(call: Call) -> Result:
+    """2403: admission changes need a settlement use case that does not exist yet; refused after checks."""
+    info = call.data.node("adminfo")
+    mdtrt_id = info.text("mdtrt_id", max_len=40)
+    psn_no = info.text("psn_no", max_len=30)
+    with call.uow() as uow:
+        own_visit(call, uow, mdtrt_id, psn_no, path="input.adminfo")
+    raise not_supported("住院信息变更", "2403")
+
+
+def cancel_discharge(call: Call) -> Result:
+    """2405: discharge cancellation needs a settlement use case not there yet; refused after checks."""
+    data = call.data.node("data")
+    mdtrt_id = data.text("mdtrt_id", max_len=40)
+    psn_no = data.text("psn_no", max_len=30)
+    with call.uow() as uow:
+        visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
+    if visit.endtime is None:
+        raise invalid(
+            "NOT_DISCHARGED", "input.data.mdtrt_id", f"字段 input.data.mdtrt_id：就诊 {mdtrt_id} 尚未出院"
+        )
+    raise not_supported("出院撤销", "2405")

@@ -1,0 +1,197 @@
+"""Queries of the interface area (always filtered to the actor's regions where the caller is staff)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from yibao.catalog.models import CatalogItem
+from yibao.core.paging import Page, paginate
+from yibao.enrolment.models import Account, Person, Relation
+from yibao.institutions.models import Institution
+from yibao.interface.models import Credential, Message, Reconciliation, SignIn
+from yibao.settlement.models import FeeLine, Settlement, SettlementFund, Visit
+
+
+class InterfaceRepository:
+    """Credentials, messages, sign-ins and reconciliations; reads of visits, persons and catalog items."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
+
+    # credentials -----------------------------------------------------------------------------
+    def credential(self, access_key: str) -> Credential | None:
+        return self.session.scalar(select(Credential).where(Credential.access_key == access_key))
+
+    def credential_by_id(self, credential_id: int) -> Credential | None:
+        return self.session.get(Credential, credential_id)
+
+    def search_credentials(
+        self, *, regions: frozenset[str] | None, q: str | None, page: int, size: int
+    ) -> Page[Credential]:
+        stmt = select(Credential).order_by(Credential.id.desc())
+        if regions is not None:
+            stmt = stmt.where(Credential.admdvs.in_(regions))
+        if q:
+            like = f"%{q.strip()}%"
+            stmt = stmt.where(or_(Credential.fixmedins_code.like(like), Credential.access_key.like(like)))
+        return paginate(self.session, stmt, page=page, size=size)
+
+    def institution(self, fixmedins_code: str) -> Institution | None:
+        return self.session.scalar(select(Institution).where(Institution.fixmedins_code == fixmedins_code))
+
+    # messages --------------------------------------------------------------------------------
+    def message(self, msgid: str) -> Message | None:
+        return self.session.scalar(select(Message).where(Message.msgid == msgid))
+
+    def search_messages(
+        self,
+        *,
+        regions: frozenset[str] | None,
+        q: str | None,
+        infno: str | None,
+        fixmedins_code: str | None,
+        page: int,
+        size: int,
+    ) -> Page[Message]:
+        stmt = select(Message).order_by(Message.id.desc())
+        if regions is not None:
+            stmt = stmt.where(Message.admdvs.in_(regions))
+        if infno:
+            stmt = stmt.where(Message.infno == infno.strip())
+        if fixmedins_code:
+            stmt = stmt.where(Message.fixmedins_code == fixmedins_code.strip())
+        if q:
+            like = f"%{q.strip()}%"
+            stmt = stmt.where(
+                or_(
+                    Message.msgid.like(like),
+                    Message.psn_no.like(like),
+                    Message.mdtrt_id.like(like),
+                    Message.setl_id.like(like),
+                )
+            )
+        return paginate(self.session, stmt, page=page, size=size)
+
+    # sign-ins --------------------------------------------------------------------------------
+    def sign_in(self, sign_no: str) -> SignIn | None:
+        return self.session.scalar(select(SignIn).where(SignIn.sign_no == sign_no))
+
+    # reconciliations -------------------------------------------------------------------------
+    def search_reconciliations(
+        self, *, regions: frozenset[str] | None, fixmedins_code: str | None, page: int, size: int
+    ) -> Page[Reconciliation]:
+        stmt = select(Reconciliation).order_by(Reconciliation.id.desc())
+        if regions is not None:
+            stmt = stmt.where(Reconciliation.admdvs.in_(regions))
+        if fixmedins_code:
+            stmt = stmt.where(Reconciliation.fixmedins_code == fixmedins_code.strip())
+        return paginate(self.session, stmt, page=page, size=size)
+
+    # reads of other areas --------------------------------------------------------------------
+    def person(self, psn_no: str) -> Person | None:
+        return self.session.scalar(select(Person).where(Person.psn_no == psn_no))
+
+    def person_by_certno(self, certno: str) -> Person | None:
+        return self.session.scalar(select(Person).where(Person.certno == certno))
+
+    def relations(self, psn_no: str) -> list[Relation]:
+        return list(
+            self.session.scalars(select(Relation).where(Relation.psn_no == psn_no).order_by(Relation.id))
+        )
+
+    def account(self, psn_no: str) -> Account | None:
+        return self.session.scalar(select(Account).where(Account.psn_no == psn_no))
+
+    def visit(self, mdtrt_id: str) -> Visit | None:
+        return self.session.scalar(select(Visit).where(Visit.mdtrt_id == mdtrt_id))
+
+    def visits_of(self, psn_no: str, fixmedins_code: str, begin: datetime, end: datetime) -> list[Visit]:
+        return list(
+            self.session.scalars(
+                select(Visit)
+                .where(
+                    Visit.psn_no == psn_no,
+                    Visit.fixmedins_code == fixmedins_code,
+                    Visit.begntime >= begin,
+                    Visit.begntime <= end,
+                )
+                .order_by(Visit.begntime)
+            )
+        )
+
+    def lines(self, visit_id: int) -> list[FeeLine]:
+        return list(
+            self.session.scalars(select(FeeLine).where(FeeLine.visit_id == visit_id).order_by(FeeLine.id))
+        )
+
+    def settlement(self, setl_id: str) -> Settlement | None:
+        return self.session.scalar(select(Settlement).where(Settlement.setl_id == setl_id))
+
+    def funds(self, settlement_ids: Iterable[int]) -> list[SettlementFund]:
+        ids = list(settlement_ids)
+        if not ids:
+            return []
+        return list(
+            self.session.scalars(
+                select(SettlementFund)
+                .where(SettlementFund.settlement_id.in_(ids))
+                .order_by(SettlementFund.id)
+            )
+        )
+
+    def settlements_between(self, fixmedins_code: str, begin: datetime, end: datetime) -> list[Settlement]:
+        return list(
+            self.session.scalars(
+                select(Settlement)
+                .where(
+                    Settlement.fixmedins_code == fixmedins_code,
+                    Settlement.settled_at >= begin,
+                    Settlement.settled_at < end,
+                )
+                .order_by(Settlement.id)
+            )
+        )
+
+    def visits_by_ids(self, ids: Iterable[int]) -> dict[int, Visit]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        return {v.id: v for v in self.session.scalars(select(Visit).where(Visit.id.in_(wanted)))}
+
+    def catalog_items(self, codes: Iterable[str]) -> dict[str, CatalogItem]:
+        """The newest version of each national catalog item named."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        found: dict[str, CatalogItem] = {}
+        for item in self.session.scalars(
+            select(CatalogItem).where(CatalogItem.code.in_(wanted)).order_by(CatalogItem.begin)
+        ):
+            found[item.code] = item
+        return found
+
+    def settlement_by_request(self, request_id: str) -> Settlement | None:
+        return self.session.scalar(select(Settlement).where(Settlement.request_id == request_id))
+
+    def batch_lines(self, mdtrt_id: str, chrg_bchno: str) -> list[str]:
+        """The feedetl_sn of the lines uploaded (2204) for a visit under a charge batch number."""
+        sns: list[str] = []
+        for message in self.session.scalars(
+            select(Message).where(
+                Message.mdtrt_id == mdtrt_id, Message.infno == "2204", Message.reversed_by.is_(None)
+            )
+        ):
+            body = json.loads(message.request)
+            rows = (body.get("input") or {}).get("feedetail") or []
+            for row in rows if isinstance(rows, list) else [rows]:
+                if isinstance(row, dict) and str(row.get("chrg_bchno", "")).strip() == chrg_bchno:
+                    sns.append(str(row.get("feedetl_sn", "")).strip())
+        return sns
