@@ -20,7 +20,7 @@ from tests.policy.helpers import (
 )
 from yibao.bootstrap import Container
 from yibao.cli import app
-from yibao.domain.policy import policy_json_schema
+from yibao.policy.document import file_schema
 
 runner = CliRunner()
 
@@ -39,16 +39,14 @@ def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
 
 def test_the_committed_json_schema_is_the_generated_one() -> None:
     committed = json.loads((EXAMPLES / "policy.schema.json").read_text(encoding="utf-8"))
-    assert committed == policy_json_schema(), (
-        "run: yibao policy schema --out examples/policy/policy.schema.json"
-    )
+    assert committed == file_schema(), "run: yibao policy schema --out examples/policy/policy.schema.json"
 
 
 def test_the_schema_command_writes_the_file(tmp_path: Path) -> None:
     out = tmp_path / "schema.json"
     result = runner.invoke(app, ["policy", "schema", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text(encoding="utf-8")) == policy_json_schema()
+    assert json.loads(out.read_text(encoding="utf-8")) == file_schema()
 
 
 def test_files_are_loaded_listed_shown_and_compared(cli_env: Container) -> None:

@@ -154,3 +154,22 @@ def test_every_key_of_the_schema_has_a_chinese_term_and_description() -> None:
 
 def test_the_checksum_is_of_the_text() -> None:
     assert sha256_of("a") == "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"
+
+
+def test_the_file_schema_refuses_floats_and_accepts_what_the_samples_write() -> None:
+    import re
+    import tomllib
+
+    from yibao.domain.policy_diff import typed_leaves
+    from yibao.policy.document import file_schema
+
+    text = json.dumps(file_schema())
+    assert '"number"' not in text and '"$comment"' in text
+    amount = re.compile(r"^\d+(\.\d{1,2})?$")
+    decimal = re.compile(r"^-?\d+(\.\d+)?$")
+    for name in SAMPLES:
+        for path, kind, value in typed_leaves(tomllib.loads(sample(name))):
+            if kind == "yuan":
+                assert isinstance(value, int) or amount.match(value), path
+            else:
+                assert isinstance(value, str) and decimal.match(value), path

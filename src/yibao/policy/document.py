@@ -9,7 +9,7 @@ from typing import Any
 
 from yibao.domain.errors import BusinessError, FieldError, invalid
 from yibao.domain.money import yuan_to_fen
-from yibao.domain.policy import Policy, parse_policy
+from yibao.domain.policy import Policy, parse_policy, policy_json_schema
 from yibao.domain.policy_diff import YUAN, file_form, typed_leaves
 
 
@@ -94,3 +94,34 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise invalid("POLICY_ENCODING", "file", "字段 file 政策文件必须是 UTF-8 编码的 TOML 文本") from exc
+
+
+_AMOUNT = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}
+_DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+
+
+def _file_types(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_file_types(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _file_types(value) for key, value in node.items()}
+    if node.get("type") == "integer":  # every integer of the model is an amount in yuan
+        node.pop("type")
+        node.update(_AMOUNT)
+    elif node.get("anyOf") == [{"type": "number"}, {"type": "string"}]:  # a ratio or ratio points
+        node.pop("anyOf")
+        node.update(_DECIMAL)
+    return node
+
+
+def file_schema() -> dict[str, Any]:
+    """The JSON Schema of a policy file: amounts as integers or yuan strings, ratios as decimal strings.
+
+    Stricter than the model's own schema in the one way the file format is: no floats anywhere.
+    """
+    schema: dict[str, Any] = _file_types(policy_json_schema())
+    schema["$comment"] = (
+        "金额为元（整数或两位小数的字符串），比例为字符串小数；不接受浮点数。见 docs/policy.md"
+    )
+    return schema

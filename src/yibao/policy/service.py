@@ -16,10 +16,10 @@ from yibao.core.uow import UnitOfWork
 from yibao.core.validation import optional_text
 from yibao.domain.errors import BusinessError, FieldError, conflict, invalid, not_found
 from yibao.domain.periods import overlaps
-from yibao.domain.policy import Policy, policy_json_schema
+from yibao.domain.policy import Policy
 from yibao.domain.policy_diff import diff_documents, file_form, unit_of, units
 from yibao.policy import lookup
-from yibao.policy.document import decode, dump, load_document, parse_file, sha256_of
+from yibao.policy.document import decode, dump, file_schema, load_document, parse_file, sha256_of
 from yibao.policy.models import PolicyVersion
 from yibao.policy.repository import PolicyRepository
 from yibao.reference.lookup import Dictionaries, dictionaries
@@ -241,5 +241,5 @@ def diff_policies(*, uow: UnitOfWork, policy_id: int, other_id: int) -> list[Pol
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a policy file."""
-    return policy_json_schema()
+    """The JSON Schema of a policy file (amounts in yuan, ratios as decimal strings)."""
+    return file_schema()
