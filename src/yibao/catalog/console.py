@@ -12,6 +12,7 @@ from yibao.console.deps import ConsoleUow, FormData
 from yibao.console.nav import NavItem
 from yibao.console.templating import error_status, redirect, render
 from yibao.core.excel import XLSX_MEDIA_TYPE
+from yibao.core.imports import ImportRefusedError
 from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
 from yibao.core.validation import parse_date, require_date
@@ -156,7 +157,7 @@ async def import_file(request: Request, uow: ConsoleUow) -> Response:
         data = await upload.read()
         result = service.import_items(uow=uow, list_type=list_type, filename=upload.filename, data=data)
     except BusinessError as exc:
-        rows = exc.rows if isinstance(exc, service.ImportRefusedError) else []
+        rows = exc.rows if isinstance(exc, ImportRefusedError) else []
         return render(
             request,
             "catalog/import.html",

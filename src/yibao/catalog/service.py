@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from dataclasses import field as dc_field
 from datetime import date
 from typing import Any
 
@@ -15,7 +12,8 @@ from sqlalchemy import select
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.catalog.repository import CatalogRepository
 from yibao.core.db import utcnow
-from yibao.core.excel import read_xlsx_rows, write_xlsx
+from yibao.core.excel import write_xlsx
+from yibao.core.imports import ImportRefusedError, RowError, table_rows
 from yibao.core.paging import MAX_PAGE_SIZE, Page
 from yibao.core.security import Perm, Role
 from yibao.core.uow import UnitOfWork
@@ -292,23 +290,6 @@ def kind_of(list_type: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class RowError:
-    """One broken rule in one row of an import file (row 1 is the header)."""
-
-    row: int
-    field: str
-    code: str
-    message: str
-
-
-@dataclass
-class ImportRefusedError(BusinessError):
-    """An import refused as a whole, with every bad row listed."""
-
-    rows: list[RowError] = dc_field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class ImportResult:
     """What an import stored: new versions and the versions it closed."""
 
@@ -319,28 +300,7 @@ class ImportResult:
 
 
 def _file_rows(filename: str, data: bytes) -> list[dict[str, str]]:
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        try:
-            return read_xlsx_rows(data)
-        except Exception as exc:  # a broken workbook is the caller's input error
-            raise invalid("CATALOG_IMPORT_FILE", "file", f"字段 file 无法读取 Excel 文件：{exc}") from exc
-    if name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise invalid("CATALOG_IMPORT_FILE", "file", "字段 file CSV 文件编码应为 UTF-8 或 GB18030")
-        reader = csv.DictReader(io.StringIO(text))
-        return [
-            {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            for row in reader
-            if any((v or "").strip() for v in row.values() if isinstance(v, str))
-        ]
-    raise invalid("CATALOG_IMPORT_FILE", "file", "字段 file 只接受 .csv 或 .xlsx 文件")
+    return [cells for _, cells in table_rows(filename, data, file_code="CATALOG_IMPORT_FILE")]
 
 
 def import_items(

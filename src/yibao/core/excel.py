@@ -29,22 +29,26 @@ def write_xlsx(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
     return buffer.getvalue()
 
 
-def read_xlsx_rows(data: bytes) -> list[dict[str, str]]:
-    """The first worksheet as dicts keyed by the header row; every cell as stripped text."""
+def read_xlsx_table(data: bytes) -> list[list[str]]:
+    """Every row of the first worksheet (header first) as stripped text cells."""
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    ws = book.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
     try:
-        header = [str(h).strip() if h is not None else "" for h in next(rows)]
-    except StopIteration:
+        return [[_cell_text(v) for v in values] for values in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def read_xlsx_rows(data: bytes) -> list[dict[str, str]]:
+    """The first worksheet's non-blank data rows as dicts keyed by the header row."""
+    table = read_xlsx_table(data)
+    if not table:
         return []
-    out: list[dict[str, str]] = []
-    for values in rows:
-        if values is None or all(v is None or str(v).strip() == "" for v in values):
-            continue
-        out.append({header[i]: _cell_text(v) for i, v in enumerate(values) if i < len(header) and header[i]})
-    book.close()
-    return out
+    header = [h.strip() for h in table[0]]
+    return [
+        {header[i]: values[i] for i in range(min(len(header), len(values))) if header[i]}
+        for values in table[1:]
+        if any(values)
+    ]
 
 
 def _cell_text(value: Any) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +11,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from yibao.core.db import utcnow
-from yibao.core.excel import read_xlsx_rows
+from yibao.core.imports import RowError, table_rows
 from yibao.core.paging import MAX_PAGE_SIZE, Page
 from yibao.core.security import Actor, Perm
 from yibao.core.uow import UnitOfWork
@@ -1268,16 +1266,6 @@ IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED_COLUMNS = ("certno", "name", "admdvs", "insutype", "psn_type", "begin")
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One broken rule in one row of an import file (row numbers as in a spreadsheet: header is 1)."""
-
-    row: int
-    field: str
-    code: str
-    message: str
-
-
 @dataclass
 class ImportReport:
     """The outcome of an import: all rows stored, or none and every error listed."""
@@ -1293,31 +1281,7 @@ class ImportReport:
 
 def _read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
     """The rows of a CSV (UTF-8, with or without BOM, or GB18030) or XLSX file with their row numbers."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        try:
-            return list(enumerate(read_xlsx_rows(data), start=2))
-        except Exception as exc:  # a broken workbook is the user's file, not our bug
-            raise invalid(
-                "IMPORT_FILE", "file", f"字段 file 无法读取Excel文件：{type(exc).__name__}"
-            ) from exc
-    if not name.endswith(".csv"):
-        raise invalid("IMPORT_FILE", "file", "字段 file 只接受 .csv 或 .xlsx 文件")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise invalid("IMPORT_FILE", "file", "字段 file CSV文件编码应为 UTF-8 或 GB18030")
-    reader = csv.DictReader(io.StringIO(text))
-    rows: list[tuple[int, dict[str, str]]] = []
-    for number, raw in enumerate(reader, start=2):
-        values = {str(k).strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if any(values.values()):
-            rows.append((number, values))
-    return rows
+    return table_rows(filename, data, file_code="IMPORT_FILE")
 
 
 def _canonical(raw: dict[str, str]) -> dict[str, str]:

@@ -11,13 +11,13 @@ from yibao.console.deps import ConsoleUow, FormData
 from yibao.console.nav import NavItem
 from yibao.console.templating import error_status, redirect, render
 from yibao.core.excel import XLSX_MEDIA_TYPE, write_xlsx
+from yibao.core.imports import ImportRefusedError
 from yibao.core.paging import MAX_PAGE_SIZE
 from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
 from yibao.core.validation import parse_date, require_date
 from yibao.domain.errors import BusinessError
 from yibao.institutions import service
-from yibao.institutions.service import ImportRefusedError
 
 router = APIRouter(include_in_schema=False)
 NAV = [

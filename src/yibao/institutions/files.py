@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
 
-from openpyxl import load_workbook
-
+from yibao.core.imports import raw_table
 from yibao.domain.errors import invalid
 
 MAX_ROWS = 20_000
@@ -24,40 +19,8 @@ class SourceRow:
     cells: dict[str, str]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise invalid("IMPORT_ENCODING", "file", "字段 file 无法识别文件编码，请使用 UTF-8 或 GBK 编码的 CSV")
-
-
 def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
-    name = (filename or "").lower()
-    if name.endswith(".csv"):
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(_decode(data)))]
-    if name.endswith(".xlsx"):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several kinds for a damaged file
-            raise invalid("IMPORT_FORMAT", "file", "字段 file 不是有效的 Excel（.xlsx）文件") from exc
-        rows = [[_cell(v) for v in values] for values in book.worksheets[0].iter_rows(values_only=True)]
-        book.close()
-        return rows
-    raise invalid("IMPORT_FORMAT", "file", f"字段 file 只支持 .csv 或 .xlsx 文件，实际为 {filename!r}")
+    return raw_table(filename, data, file_code="IMPORT_FORMAT", encoding_code="IMPORT_ENCODING")
 
 
 def read_rows(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from yibao.core.db import utcnow
+from yibao.core.imports import ImportRefusedError, RowError
 from yibao.core.paging import Page
 from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
@@ -883,23 +884,6 @@ def doctor_qualification(
 
 
 # ---- bulk import ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One broken rule in one row of an import file."""
-
-    row: int
-    field: str
-    code: str
-    message: str
-
-
-@dataclass
-class ImportRefusedError(BusinessError):
-    """An import with bad rows: every bad row reported, nothing stored."""
-
-    rows: list[RowError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
