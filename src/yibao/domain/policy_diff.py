@@ -151,3 +151,8 @@ def format_value(kind: str | None, value: Any) -> str:
 def unit_of(kinds: dict[str, str], path: str) -> str | None:
     """The unit of a flattened key path (a whole list of ratios takes its items' unit)."""
     return kinds.get(path) or kinds.get(f"{path}.0")
+
+
+def typed_leaves(document: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Every (key path, unit, value) of a document's amounts and ratios, as written."""
+    return list(_walk(document, Policy, [], ""))
