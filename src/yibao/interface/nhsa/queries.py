@@ -37,8 +37,8 @@ def dictionary(call: Call) -> Result:
                 "sort": Decimal(i + 1),
                 "valiFlag": "1",
                 "createUser": "system",
-                "createDate": "2024-01-01 00:00:00",
-                "version": "1",
+                "createDate": "2024-01-01",
+                "version": 1,
             }
             for i, (code, label) in enumerate(codes)
         ]
@@ -67,7 +67,7 @@ def visits(call: Call) -> Result:
                 "mdtrt_id": visit.mdtrt_id,
                 "insutype": visit.insutype,
                 "begntime": local_text(visit.begntime),
-                "endtime": local_text(visit.endtime),
+                "endtime": local_text(visit.endtime or visit.begntime),  # open visits: their begin
                 "med_type": visit.med_type,
                 "atddr_no": visit.dr_code,
                 "adm_dept_codg": visit.dept_code,
@@ -205,7 +205,7 @@ def year_totals(call: Call) -> Result:
                 rows.append(
                     {
                         "insutype": insutype,
-                        "year": Decimal(year),
+                        "year": str(year),
                         "cum_ym": cum_ym,
                         "cum_type_code": name,
                         "cum": Decimal(amount) if counts else yuan(amount),

@@ -1,0 +1,87 @@
+"""Contract generated from the specification JSON: for every implemented transaction, every output
+field the spec marks required is present, with the right type and a valid dictionary code."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.interface.helpers import his_world
+from tests.interface.scenario import inpatient, outpatient
+from yibao.bootstrap import Container
+from yibao.interface.nhsa import spec
+from yibao.interface.nhsa.registry import HANDLERS, PARTIAL
+from yibao.reference.lookup import dictionaries
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+WITHOUT_OUTPUT_SAMPLE = PARTIAL | {"9001", "9002", "2202", "2205", "2302", "2404", "2601"}
+DICT_ALIASES = {"valiflag": "vali_flag"}
+
+
+def _rows(output: dict[str, Any], node: str | None) -> list[dict[str, Any]]:
+    value: Any = output.get(node) if node else None
+    if value is None:
+        value = next(iter(output.values())) if len(output) == 1 else output
+    rows = value if isinstance(value, list) else [value]
+    return [r for r in rows if isinstance(r, dict)]
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind in ("数值型", "数字型", "数值", "数字", "BigDecimal"):
+        return isinstance(value, Decimal | int) and not isinstance(value, bool)
+    if kind in ("整数型", "整型", "整数类型"):
+        return isinstance(value, int | Decimal) and not isinstance(value, bool) and value == int(value)
+    if kind == "日期型":
+        return isinstance(value, str) and bool(DATE.match(value))
+    if kind == "日期时间型":
+        return isinstance(value, str) and bool(DATETIME.match(value))
+    return isinstance(value, str)
+
+
+def test_every_required_output_field_is_present_typed_and_coded(
+    container: Container, app_client: TestClient
+) -> None:
+    world, his = his_world(container, app_client, account_fen=5_000)
+    samples = outpatient(his, world.worker) | inpatient(his, world.worker)
+    samples["9001"] = his.log[0]["output"]
+    transactions = spec.load(container.settings.reference_dir)
+    with container.uow() as uow:
+        dicts = dictionaries(uow.session)
+    problems: list[str] = []
+    checked = 0
+    empty: list[str] = []
+    for infno in sorted(HANDLERS):
+        transaction = transactions[infno]
+        if not transaction.outputs() or infno in WITHOUT_OUTPUT_SAMPLE:
+            continue
+        assert infno in samples, f"no sample answer for {infno}"
+        for table in transaction.outputs():
+            if "文件" in table.caption:  # file layouts (3202) are not in the JSON answer
+                continue
+            if table.node and samples[infno].get(table.node) == []:
+                empty.append(f"{infno} {table.node}")  # a list the sample person has no rows in
+                continue
+            rows = _rows(samples[infno], table.node)
+            assert rows, f"{infno} {table.caption}: no rows to check"
+            for row in rows:
+                for field in table.fields:
+                    if not field.required:
+                        continue
+                    checked += 1
+                    where = f"{infno} {table.node} {field.code}"
+                    if row.get(field.code) is None:
+                        problems.append(f"{where}: missing")
+                        continue
+                    value = row[field.code]
+                    if not _type_ok(field.type, value):
+                        problems.append(f"{where}: {value!r} is not {field.type}")
+                    name = DICT_ALIASES.get(field.code.lower(), field.code)
+                    if field.dictionary and name in dicts.codes and not dicts.has(name, str(value)):
+                        problems.append(f"{where}: {value!r} not in dictionary {name}")
+    assert checked > 300
+    assert empty == ["1101 idetinfo"]
+    assert problems == [], "\n".join(problems)
