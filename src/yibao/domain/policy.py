@@ -8,7 +8,7 @@ in docs/policy.md with its Chinese term.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -277,6 +277,10 @@ class Policy(_Doc):
     maf: AssistanceLayer | None = Field(None, description="医疗救助")
     account: AccountRule | None = Field(None, description="个人账户支付范围（职工）；不写为无个人账户")
     exclusions: Exclusions = Field(default_factory=Exclusions, description="不予支付范围")
+    contribution_subsidies: dict[str, Ratio] = Field(
+        default_factory=dict,
+        description="参保资助：特殊人群（psn_idet_type）→ 个人缴费由财政代缴的比例，如 2304 特困 1 全额资助",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
@@ -318,3 +322,9 @@ def parse_policy(document: dict[str, Any]) -> Policy:
 def policy_json_schema() -> dict[str, Any]:
     """The JSON Schema of a policy document."""
     return Policy.model_json_schema()
+
+
+def subsidise(individual_fen: int, subsidy_fen: int, ratio: Decimal) -> tuple[int, int]:
+    """Move `ratio` of the individual contribution to the government subsidy (参保资助); the sum is kept."""
+    moved = int((Decimal(individual_fen) * ratio).to_integral_value(rounding=ROUND_HALF_UP))
+    return individual_fen - moved, subsidy_fen + moved

@@ -28,6 +28,7 @@ from yibao.domain.errors import BusinessError, FieldError, collect, conflict, in
 from yibao.domain.identity import ResidentId, check_uscc, mask_id, parse_resident_id
 from yibao.domain.money import fen_to_yuan, yuan_to_fen
 from yibao.domain.periods import check_order
+from yibao.domain.policy import subsidise
 from yibao.enrolment.models import (
     Account,
     AccountEntry,
@@ -38,6 +39,7 @@ from yibao.enrolment.models import (
     Unit,
 )
 from yibao.enrolment.repository import EnrolmentRepository
+from yibao.policy.lookup import policy_in_force
 from yibao.reference.lookup import dictionaries
 
 DEFAULT_WAITING = WaitingPolicy()
@@ -801,6 +803,9 @@ def record_contribution(
     repo = EnrolmentRepository(uow.session)
     if repo.contribution(relation.id, parsed.text) is not None:
         raise conflict("CONTRIBUTION_EXISTS", f"字段 period：缴费期间 {parsed.text} 已登记", "period")
+    individual_fen, subsidy_fen = _contribution_subsidy(
+        uow, relation, parsed.first_day, individual_fen, subsidy_fen
+    )
     row = Contribution(
         relation_id=relation.id,
         psn_no=relation.psn_no,
@@ -830,6 +835,19 @@ def record_contribution(
         _apply_payment(uow, row, relation, paid_on, waiting_policy, account_policy)
     uow.commit()
     return row
+
+
+def _contribution_subsidy(
+    uow: UnitOfWork, relation: Relation, day: date, individual_fen: int, subsidy_fen: int
+) -> tuple[int, int]:
+    """The individual and subsidy parts after the contribution subsidy of the person's group (参保资助)."""
+    if relation.idet_type is None:
+        return individual_fen, subsidy_fen
+    policy = policy_in_force(uow.session, relation.admdvs, relation.insutype, day)
+    ratio = policy.contribution_subsidies.get(relation.idet_type) if policy is not None else None
+    if not ratio:
+        return individual_fen, subsidy_fen
+    return subsidise(individual_fen, subsidy_fen, ratio)
 
 
 def _apply_payment(
