@@ -61,6 +61,8 @@ def _code_errors(policy: Policy, dicts: Dictionaries) -> list[FieldError]:
         checks += [(f"hifmi.group_tilts.{g}", g, "psn_idet_type") for g in policy.hifmi.group_tilts]
     if policy.maf is not None:
         checks += [(f"maf.groups.{g}", g, "psn_idet_type") for g in policy.maf.groups]
+    subsidies: dict[str, object] = getattr(policy, "contribution_subsidies", {})  # 参保资助, when configured
+    checks += [(f"contribution_subsidies.{g}", g, "psn_idet_type") for g in subsidies]
     checks += [
         (f"exclusions.injury_med_types.{j}", m, "med_type")
         for j, m in enumerate(policy.exclusions.injury_med_types)

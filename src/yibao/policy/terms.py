@@ -48,6 +48,7 @@ TERMS: dict[str, str] = {
     "diagnosis_prefixes": "不予支付诊断",
     "injury_med_types": "须登记受伤原因的医疗类别",
     "injury_causes": "受伤原因",
+    "contribution_subsidies": "参保资助",
 }
 
 LEVELS = {"1": "一级及以下", "2": "二级", "3": "三级"}
