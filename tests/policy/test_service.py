@@ -221,3 +221,9 @@ def test_concurrent_loads_of_overlapping_versions_store_only_one(region: Contain
         thread.join()
     assert sorted(outcomes) == ["POLICY_OVERLAP", "loaded"]
     assert count_versions(region) == 1
+
+
+@pytest.mark.parametrize(("key", "value"), [("version", '""'), ("name", '"' + "长" * 129 + '"')])
+def test_the_version_and_name_must_be_short_and_not_empty(region: Container, key: str, value: str) -> None:
+    error = _refused(region, change(sample(EMPLOYEES_2024), key, value))
+    assert error.code == "POLICY_INVALID" and error.field == key

@@ -107,8 +107,9 @@ def load_policy(*, uow: UnitOfWork, text: str, filename: str = "policy.toml") ->
     if errors:
         first = errors[0]
         raise BusinessError(code="POLICY_CODE", message=first.message, field=first.field, errors=errors)
-    if len(policy.version) > 64 or len(policy.name) > 128:
-        raise invalid("POLICY_INVALID", "version", "政策文件 version 最多64个字符，name 最多128个字符")
+    for key, value, limit in (("version", policy.version, 64), ("name", policy.name, 128)):
+        if not value.strip() or len(value) > limit:
+            raise invalid("POLICY_INVALID", key, f"政策文件 {key} 不能为空，最多{limit}个字符")
 
     repo = PolicyRepository(uow.session)
     sha = sha256_of(text)
