@@ -4,6 +4,7 @@ field the spec marks required is present, with the right type and a valid dictio
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from tests.interface.helpers import his_world
 from tests.interface.scenario import inpatient, outpatient
 from yibao.bootstrap import Container
+from yibao.core.clock import LOCAL_TZ
 from yibao.interface.nhsa import spec
 from yibao.interface.nhsa.registry import HANDLERS, PARTIAL
 from yibao.reference.lookup import dictionaries
@@ -48,6 +50,22 @@ def test_every_required_output_field_is_present_typed_and_coded(
     world, his = his_world(container, app_client, account_fen=5_000)
     samples = outpatient(his, world.worker) | inpatient(his, world.worker)
     samples["9001"] = his.log[0]["output"]
+    today = datetime.now(LOCAL_TZ).date().isoformat()
+    stmt = {
+        "clr_type": "11",
+        "setl_optins": "439901",
+        "stmt_begndate": today,
+        "stmt_enddate": today,
+        "medfee_sumamt": "0",
+        "fund_pay_sumamt": "0",
+        "acct_pay": "0",
+        "cash_payamt": "0",
+        "fixmedins_setl_cnt": "0",
+        "fixmedins_refd_setl_flag": "0",
+        "file_qury_no": "F1",
+    }
+    samples["3201"] = his.ok("3201", {"data": stmt})
+    samples["3202"] = his.ok("3202", {"data": stmt})
     transactions = spec.load(container.settings.reference_dir)
     with container.uow() as uow:
         dicts = dictionaries(uow.session)

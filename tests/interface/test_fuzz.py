@@ -24,9 +24,31 @@ SCALARS = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["null", "NULL", "", " ", "0000", "1.001", "-1", "2024-13-45 99:99:99", "\u0000"]),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
-ENVELOPE_KEYS = ["infno", "msgid", "fixmedins_code", "sign_no", "inf_time", "input", "opter", "mdtrtarea_admvs"]
-LINE_KEYS = ["feedetl_sn", "mdtrt_id", "psn_no", "fee_ocur_time", "medins_list_codg", "det_item_fee_sumamt", "cnt", "pric"]
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+ENVELOPE_KEYS = [
+    "infno",
+    "msgid",
+    "fixmedins_code",
+    "sign_no",
+    "inf_time",
+    "input",
+    "opter",
+    "mdtrtarea_admvs",
+]
+LINE_KEYS = [
+    "feedetl_sn",
+    "mdtrt_id",
+    "psn_no",
+    "fee_ocur_time",
+    "medins_list_codg",
+    "det_item_fee_sumamt",
+    "cnt",
+    "pric",
+]
 
 
 def _counts(container: Container) -> tuple[int, ...]:
@@ -37,7 +59,9 @@ def _counts(container: Container) -> tuple[int, ...]:
         )
 
 
-def test_fuzzed_envelopes_never_fail_and_refusals_store_nothing(container: Container, app_client: TestClient) -> None:
+def test_fuzzed_envelopes_never_fail_and_refusals_store_nothing(
+    container: Container, app_client: TestClient
+) -> None:
     world, his = his_world(container, app_client)
     mdtrt_id = register(his, world.worker)
 
@@ -63,7 +87,9 @@ def test_fuzzed_envelopes_never_fail_and_refusals_store_nothing(container: Conta
         answer = response.json()
         assert answer["infcode"] in (0, -1)
         if answer["infcode"] == -1:
-            assert answer["err_msg"].startswith("[") and not answer["err_msg"].startswith("[SYSTEM_ERROR]"), answer
+            assert answer["err_msg"].startswith("[") and not answer["err_msg"].startswith("[SYSTEM_ERROR]"), (
+                answer
+            )
             assert _counts(container) == before
         else:
             assert answer["output"]["result"]

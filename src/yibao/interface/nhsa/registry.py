@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from yibao.interface.nhsa import fees, people, queries, reversal, settle, signin, visits
+from yibao.interface.nhsa import fees, people, queries, recon, reversal, settle, signin, visits
 from yibao.interface.nhsa.envelope import Call, Result
 
 Handler = Callable[[Call], Result]
@@ -34,6 +34,8 @@ HANDLERS: dict[str, Handler] = {
     "2404": visits.cancel,
     "2405": visits.cancel_discharge,
     "2601": reversal.reverse_message,
+    "3201": recon.totals,
+    "3202": recon.details,
     "5201": queries.visits,
     "5202": queries.diagnoses,
     "5203": queries.settlement_info,
