@@ -10,7 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SMOKE = {"reference_lookup.py": ["--checks", "2000"]}
+SMOKE = {
+    "reference_lookup.py": ["--checks", "2000"],
+    "settlement.py": ["--db", "sqlite", "--bills", "20", "--items", "30", "--persons", "6"],
+}
 
 
 @pytest.mark.parametrize("script", sorted(SMOKE))

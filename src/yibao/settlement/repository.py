@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
@@ -82,6 +82,15 @@ class SettlementRepository:
             )
         )
 
+    def deductible_paid(self, visit_id: int) -> int:
+        """The deductible already paid by the settlements in force of a visit (mid-stay settlements)."""
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(Settlement.act_pay_dedc), 0)).where(
+                Settlement.visit_id == visit_id, Settlement.status == "settled"
+            )
+        )
+        return int(total or 0)
+
     def funds(self, settlement_id: int) -> list[SettlementFund]:
         return list(
             self.session.scalars(select(SettlementFund).where(SettlementFund.settlement_id == settlement_id))
@@ -89,17 +98,26 @@ class SettlementRepository:
 
     # -- the year ledger
     def lock_person_year(self, psn_no: str, insutype: str, year: int) -> PersonYear:
-        """The person-year row, created if missing, locked until the transaction ends."""
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        self.session.execute(
-            insert(PersonYear).values(psn_no=psn_no, insutype=insutype, year=year).on_conflict_do_nothing()
-        )
-        row = self.session.scalar(
+        """The person-year row, created if missing, locked until the transaction ends.
+
+        The row exists for every bill after a person's first of the year, so it is locked first and
+        inserted (a no-op if a concurrent bill inserted it meanwhile) only when missing.
+        """
+        locked = (
             select(PersonYear)
             .where(PersonYear.psn_no == psn_no, PersonYear.insutype == insutype, PersonYear.year == year)
             .with_for_update()
         )
+        row = self.session.scalar(locked)
+        if row is None:
+            dialect = self.session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            self.session.execute(
+                insert(PersonYear)
+                .values(psn_no=psn_no, insutype=insutype, year=year)
+                .on_conflict_do_nothing()
+            )
+            row = self.session.scalar(locked)
         assert row is not None
         return row
 
@@ -118,14 +136,24 @@ class SettlementRepository:
         )
         return {counter: amount for counter, amount in rows}
 
-    def apply_delta(self, person_year_id: int, current: Mapping[str, int], delta: Mapping[str, int]) -> None:
-        """Add `delta` to the (locked) counters."""
-        existing = {
+    def counter_rows(self, person_year_id: int) -> dict[str, LedgerCounter]:
+        """The counters of a (locked) person-year as rows, to be changed by `apply_delta`."""
+        return {
             c.counter: c
             for c in self.session.scalars(
                 select(LedgerCounter).where(LedgerCounter.person_year_id == person_year_id)
             )
         }
+
+    def apply_delta(
+        self,
+        person_year_id: int,
+        current: Mapping[str, int],
+        delta: Mapping[str, int],
+        rows: Mapping[str, LedgerCounter] | None = None,
+    ) -> None:
+        """Add `delta` to the (locked) counters; `rows` are the counter rows if already read."""
+        existing = self.counter_rows(person_year_id) if rows is None else rows
         for counter, change in delta.items():
             if not change:
                 continue
@@ -146,7 +174,12 @@ class SettlementRepository:
         return self.session.scalar(select(Account).where(Account.psn_no == psn_no))
 
     def institution(self, fixmedins_code: str) -> Institution | None:
-        return self.session.scalar(select(Institution).where(Institution.fixmedins_code == fixmedins_code))
+        """The institution without its departments (a bill needs only its region and level)."""
+        return self.session.scalar(
+            select(Institution)
+            .where(Institution.fixmedins_code == fixmedins_code)
+            .options(lazyload(Institution.departments))
+        )
 
     def mappings(self, fixmedins_code: str, codes: Iterable[str]) -> list[CodeMapping]:
         wanted = sorted(set(codes))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -27,6 +27,7 @@ from yibao.domain import settlement as engine
 from yibao.domain.enrolment import scheme_of
 from yibao.domain.errors import BusinessError, ErrorKind, conflict, forbidden, invalid, not_found
 from yibao.domain.identity import age_on
+from yibao.domain.policy import Policy
 from yibao.enrolment import service as enrolment
 from yibao.enrolment.models import Person, Relation
 from yibao.institutions import service as institutions
@@ -34,7 +35,14 @@ from yibao.institutions.models import Institution
 from yibao.policy.lookup import policy_in_force
 from yibao.reference.lookup import diagnoses as icd10
 from yibao.reference.lookup import dictionaries
-from yibao.settlement.models import ChronicRegistration, FeeLine, Settlement, SettlementFund, Visit
+from yibao.settlement.models import (
+    ChronicRegistration,
+    FeeLine,
+    LedgerCounter,
+    Settlement,
+    SettlementFund,
+    Visit,
+)
 from yibao.settlement.repository import SettlementRepository
 
 RETIRED_PSN_TYPES = frozenset({"12", "1204", "1112", "126013", "126015"})  # psn_type 退休 …
@@ -383,6 +391,13 @@ class _Prepared:
     counters: dict[str, int]
     policy_version: str
     year: int
+    counter_rows: dict[str, LedgerCounter] = field(default_factory=dict)  # locked rows (settlement only)
+
+
+def _needs_registrations(policy: Policy, visit: Visit) -> bool:
+    """Whether the benefit rule of the visit's medical type is limited to registered chronic diseases."""
+    rule = policy.rule_for(visit.med_type)
+    return rule is not None and rule.registered_diseases
 
 
 def _catalog_facts(
@@ -400,46 +415,72 @@ def _catalog_facts(
             versions.setdefault(version.code, []).append(version)
     patient = catalog_rules.PatientFacts(gend=person.gend, birth_date=person.birth_date)
     hosp_lv = institution.hosp_lv if institution is not None else None
+    inpatient = visit.med_type.startswith("2")
+    maternity = visit.med_type in ("51", "52", "2106", "2107")
+    # The facts depend only on the item and the fee date: lines repeating an item on a day share them.
+    known: dict[tuple[str, date], tuple[engine.CatalogFacts | None, str | None]] = {}
     facts: dict[int, tuple[engine.CatalogFacts | None, str | None]] = {}
     for line in lines:
         day = line.fee_ocur_time.date()
-        item = catalog_rules.item_valid_on(versions.get(line.hilist_code or "", []), day)
-        if item is None:
-            facts[line.id] = (None, None)
-            continue
-        cap = catalog_rules.applicable_cap(item.price_cap, item.tier_caps, hosp_lv)
-        restriction_visit = catalog_rules.VisitFacts(
-            day=day,
-            hosp_lv=hosp_lv,
-            inpatient=visit.med_type.startswith("2"),
-            insutype=visit.insutype,
-            maternity=visit.med_type in ("51", "52", "2106", "2107"),
-        )
-        violations = catalog_rules.check_restrictions(item.restrictions, patient, restriction_visit)
-        facts[line.id] = (
-            engine.CatalogFacts(
-                chrgitm_lv=item.chrgitm_lv,
-                selfpay_ratio=Decimal(item.selfpay_bp) / Decimal(10_000),
-                price_cap=None if cap is None else Decimal(cap),
-            ),
-            violations[0].message if violations else None,
-        )
+        key = (line.hilist_code or "", day)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = _item_facts(
+                versions.get(key[0], []), day, patient, hosp_lv, visit, inpatient, maternity
+            )
+        facts[line.id] = found
     return facts
 
 
+def _item_facts(
+    versions: list[CatalogItem],
+    day: date,
+    patient: catalog_rules.PatientFacts,
+    hosp_lv: str | None,
+    visit: Visit,
+    inpatient: bool,
+    maternity: bool,
+) -> tuple[engine.CatalogFacts | None, str | None]:
+    """The catalog facts of one item on `day` and the first payment restriction the visit breaks."""
+    item = catalog_rules.item_valid_on(versions, day)
+    if item is None:
+        return (None, None)
+    cap = catalog_rules.applicable_cap(item.price_cap, item.tier_caps, hosp_lv)
+    restriction_visit = catalog_rules.VisitFacts(
+        day=day, hosp_lv=hosp_lv, inpatient=inpatient, insutype=visit.insutype, maternity=maternity
+    )
+    violations = catalog_rules.check_restrictions(item.restrictions, patient, restriction_visit)
+    return (
+        engine.CatalogFacts(
+            chrgitm_lv=item.chrgitm_lv,
+            selfpay_ratio=Decimal(item.selfpay_bp) / Decimal(10_000),
+            price_cap=None if cap is None else Decimal(cap),
+        ),
+        violations[0].message if violations else None,
+    )
+
+
 def _person_facts(
-    repo: SettlementRepository, person: Person, visit: Visit, relations: Sequence[Relation], day: date
+    repo: SettlementRepository,
+    person: Person,
+    visit: Visit,
+    relations: Sequence[Relation],
+    day: date,
+    *,
+    registrations: bool,
 ) -> engine.PersonFacts:
+    """The person as the policy sees them; chronic registrations are read only when the rule asks."""
     current = [
         r for r in relations if r.begin <= day and (r.end is None or day <= r.end) and r.status == "active"
     ]
     basic = next((r for r in current if r.insutype == visit.insutype), None)
     account = repo.account(person.psn_no) if visit.insutype == "310" else None
+    diseases = repo.chronic_registrations(person.psn_no, day) if registrations else []
     return engine.PersonFacts(
         retired=basic is not None and basic.psn_type in RETIRED_PSN_TYPES,
         groups=frozenset(r.idet_type for r in current if r.idet_type),
         civil_servant=any(r.insutype == CIVIL_SERVANT_INSUTYPE for r in current),
-        registered_diseases=frozenset(c.disease_code for c in repo.chronic_registrations(person.psn_no, day)),
+        registered_diseases=frozenset(c.disease_code for c in diseases),
         account_balance=account.balance if account is not None else 0,
     )
 
@@ -477,16 +518,20 @@ def _prepare(uow: UnitOfWork, repo: SettlementRepository, visit: Visit, *, lock:
     ]
     person_year_id = None
     counters: dict[str, int] = {}
+    counter_rows: dict[str, LedgerCounter] = {}
     if lock:
         person_year = repo.lock_person_year(visit.psn_no, visit.insutype, day.year)
         person_year_id = person_year.id
-        counters = repo.counters(person_year.id)
+        counter_rows = repo.counter_rows(person_year.id)
+        counters = {name: row.amount for name, row in counter_rows.items()}
     else:
         existing = repo.person_year(visit.psn_no, visit.insutype, day.year)
         counters = repo.counters(existing.id) if existing is not None else {}
     breakdown = engine.settle(
         policy=policy,
-        person=_person_facts(repo, person, visit, relations, day),
+        person=_person_facts(
+            repo, person, visit, relations, day, registrations=_needs_registrations(policy, visit)
+        ),
         visit=engine.VisitFacts(
             med_type=visit.med_type,
             level=visit.dedc_level,
@@ -494,14 +539,12 @@ def _prepare(uow: UnitOfWork, repo: SettlementRepository, visit: Visit, *, lock:
             injury_cause=visit.injury_cause,
             disease=visit.disease_code,
             new_admission=not visit.admission_counted,
-            deductible_paid=sum(
-                row.act_pay_dedc for row in repo.settlements_of(visit.id) if row.status == "settled"
-            ),
+            deductible_paid=repo.deductible_paid(visit.id),
         ),
         lines=engine.net_refunds(fee_lines),
         ledger=counters,
     )
-    return _Prepared(breakdown, lines, person_year_id, counters, policy.version, day.year)
+    return _Prepared(breakdown, lines, person_year_id, counters, policy.version, day.year, counter_rows)
 
 
 def pre_settle(*, uow: UnitOfWork, mdtrt_id: str) -> engine.Breakdown:
@@ -601,7 +644,7 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
             line.fulamt_ownpay, line.overlmt_selfpay = split.fulamt_ownpay, split.overlmt_selfpay
             line.preselfpay, line.inscp, line.split_reason = split.preselfpay, split.inscp, split.reason[:255]
     assert prepared.person_year_id is not None
-    repo.apply_delta(prepared.person_year_id, prepared.counters, b.ledger_delta)
+    repo.apply_delta(prepared.person_year_id, prepared.counters, b.ledger_delta, prepared.counter_rows)
     if b.acct_pay:
         enrolment.debit_account(
             uow=uow, psn_no=visit.psn_no, amount=b.acct_pay, reference=settlement.setl_id, commit=False
