@@ -109,6 +109,7 @@ class BenefitRule(_Doc):
         examples=[["1", "0.5"]],
     )  # nth admission: 1st, 2nd, …
     ratio: dict[DeductibleLevel, Ratio] = Field(
+        default_factory=dict,
         description="统筹基金支付比例，按医院等级 1/2/3（定额支付时可不写）",
         examples=[{"1": "0.90", "2": "0.87", "3": "0.85"}],
     )  # 支付比例 by level
