@@ -15,7 +15,7 @@ from yibao.core.clock import LOCAL_TZ
 from yibao.interface import service
 from yibao.interface.his_sim import SimulatedHis, inpatient, outpatient
 from yibao.interface.nhsa import spec
-from yibao.interface.nhsa.registry import HANDLERS, NOT_ENABLED, PARTIAL
+from yibao.interface.nhsa.registry import HANDLERS, LIMITED, NOT_ENABLED, PARTIAL
 
 NAME = "interface"
 app = typer.Typer(
@@ -141,6 +141,8 @@ def spec_table(
     for infno, transaction in transactions.items():
         if infno in PARTIAL:
             state = STATES["partial"]
+        elif infno in LIMITED:
+            state = f"部分实现 limited: {LIMITED[infno]}"
         elif infno in HANDLERS:
             state = STATES["implemented"]
         elif infno in NOT_ENABLED:
