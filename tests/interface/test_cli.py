@@ -85,3 +85,10 @@ def test_his_sim_runs_both_flows_over_http(cli_env: Container, live_server: str)
         "2402",
         "2305",
     } <= infnos
+
+
+def test_the_docs_table_is_the_generated_one(cli_env: Container, tmp_path: Path) -> None:
+    target = tmp_path / "table.md"
+    assert runner.invoke(app, ["interface", "spec-table", "--output", str(target)]).exit_code == 0
+    docs = Path(__file__).resolve().parents[2] / "docs" / "interface.md"
+    assert docs.read_text(encoding="utf-8").endswith(target.read_text(encoding="utf-8"))

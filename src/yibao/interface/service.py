@@ -273,9 +273,26 @@ def _serve(
         admdvs=credential.admdvs,
         now=now,
     )
-    result = handler(call)
+    try:
+        result = handler(call)
+    except BusinessError:
+        twin = _first_answer(new_uow, envelope, credential)
+        if twin is None:
+            raise
+        return twin  # a concurrent repeat of this msgid was served first: its answer is the answer
     text = dumps(answer(infcode=0, now=now, admdvs=credential.admdvs, output=result.output))
     return _remember(new_uow, envelope, credential, result, text, now)
+
+
+def _first_answer(
+    new_uow: Callable[[Actor], UnitOfWork], envelope: Envelope, credential: Credential
+) -> str | None:
+    """The stored answer of this msgid if a twin request (same institution and infno) stored one."""
+    with new_uow(_GATEWAY) as uow:
+        row = InterfaceRepository(uow.session).message(envelope.msgid)
+    if row is None or row.fixmedins_code != credential.fixmedins_code or row.infno != envelope.infno:
+        return None
+    return row.response
 
 
 def _remember(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from yibao.core.clock import local_text
-from yibao.domain.errors import conflict, invalid
+from yibao.domain.errors import BusinessError, conflict, invalid
 from yibao.domain.money import fen_to_yuan
 from yibao.interface.nhsa.coerce import Fields
 from yibao.interface.nhsa.common import (
@@ -97,10 +97,17 @@ def settle(call: Call) -> Result:
         _check_total(medfee, total)
     elif earlier.visit_id != visit.id or earlier.medfee_sumamt != medfee:
         raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔结算", "msgid")
-    with call.uow() as uow:
-        row = settlement.settle(
-            uow=uow, mdtrt_id=visit.mdtrt_id, request_id=call.envelope.msgid, mid_stay=mid_stay
-        )
+    try:
+        with call.uow() as uow:
+            row = settlement.settle(
+                uow=uow, mdtrt_id=visit.mdtrt_id, request_id=call.envelope.msgid, mid_stay=mid_stay
+            )
+    except BusinessError:
+        with call.uow() as uow:
+            twin = InterfaceRepository(uow.session).settlement_by_request(call.envelope.msgid)
+        if twin is None or twin.visit_id != visit.id:
+            raise
+        row = twin  # a concurrent repeat of this msgid settled first (its lock came after our check)
     return _stored(call, row.setl_id, visit)
 
 
