@@ -4,19 +4,21 @@ field the spec marks required is present, with the right type and a valid dictio
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.interface.helpers import his_world
-from tests.interface.scenario import inpatient, outpatient
+from tests.interface.helpers import fee_row, his_world
+from tests.interface.scenario import inpatient, outpatient, register, settle_data
 from yibao.bootstrap import Container
 from yibao.core.clock import LOCAL_TZ
+from yibao.core.security import SYSTEM
 from yibao.interface.nhsa import spec
 from yibao.interface.nhsa.registry import HANDLERS, PARTIAL
 from yibao.reference.lookup import dictionaries
+from yibao.settlement import service as settlement
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -64,6 +66,17 @@ def test_every_required_output_field_is_present_typed_and_coded(
         "fixmedins_refd_setl_flag": "0",
         "file_qury_no": "F1",
     }
+    with container.uow(SYSTEM) as uow:
+        settlement.register_chronic(
+            uow=uow, psn_no=world.worker, disease_code="M03900", begin=date(2024, 1, 1)
+        )
+    chronic = register(his, world.worker, med_type="14", dise_codg="M03900")
+    his.ok("2204", {"feedetail": [fee_row("1", chronic, world.worker, "YP001", "1.20", cnt="10")]})
+    his.ok("2207", settle_data(world.worker, chronic, "12.00", med_type="14"))
+    samples["5205"] = his.ok("5205", {"data": {"psn_no": world.worker, "begntime": "2024-01-01 00:00:00"}})
+    assert samples["5205"]["feedetail"], "no chronic drug line to check"
+    samples["1201"] = his.ok("1201", {"medinsinfo": {"fixmedins_type": "1", "fixmedins_name": "示范"}})
+    assert len(samples["1201"]["medinsinfo"]) == 2
     samples["3201"] = his.ok("3201", {"data": stmt})
     samples["3202"] = his.ok("3202", {"data": stmt})
     transactions = spec.load(container.settings.reference_dir)

@@ -195,3 +195,32 @@ class InterfaceRepository:
                 if isinstance(row, dict) and str(row.get("chrg_bchno", "")).strip() == chrg_bchno:
                     sns.append(str(row.get("feedetl_sn", "")).strip())
         return sns
+
+    def institutions(
+        self, *, admdvs: str, fixmedins_type: str, code: str | None, name: str | None
+    ) -> list[Institution]:
+        """Institutions of one region and type, by code or part of the name (at most 100)."""
+        stmt = select(Institution).where(
+            Institution.admdvs == admdvs, Institution.fixmedins_type == fixmedins_type
+        )
+        if code:
+            stmt = stmt.where(Institution.fixmedins_code == code)
+        if name:
+            stmt = stmt.where(Institution.name.like(f"%{name}%"))
+        return list(self.session.scalars(stmt.order_by(Institution.fixmedins_code).limit(100)))
+
+    def chronic_visits(self, psn_no: str, admdvs: str, begin: datetime, end: datetime) -> list[Visit]:
+        """The person's chronic-disease outpatient visits (med_type 14) in a region and period."""
+        return list(
+            self.session.scalars(
+                select(Visit)
+                .where(
+                    Visit.psn_no == psn_no,
+                    Visit.insu_admdvs == admdvs,
+                    Visit.med_type == "14",
+                    Visit.begntime >= begin,
+                    Visit.begntime <= end,
+                )
+                .order_by(Visit.begntime)
+            )
+        )

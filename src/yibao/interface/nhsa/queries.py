@@ -212,3 +212,76 @@ def year_totals(call: Call) -> Result:
                     }
                 )
     return Result({"cuminfo": rows}, psn_no=psn_no)
+
+
+def institution_info(call: Call) -> Result:
+    """1201: designated institutions of the caller's region, by type and by code or name."""
+    info = call.data.node("medinsinfo")
+    with call.uow() as uow:
+        fixmedins_type = info.code("fixmedins_type", dictionaries(uow.session))
+        assert fixmedins_type is not None
+        rows = InterfaceRepository(uow.session).institutions(
+            admdvs=call.admdvs,
+            fixmedins_type=fixmedins_type,
+            code=info.opt_text("fixmedins_code", max_len=32),
+            name=info.opt_text("fixmedins_name", max_len=100),
+        )
+    out = [
+        {
+            "fixmedins_code": row.fixmedins_code,
+            "fixmedins_name": row.name,
+            "uscc": row.uscc or "",
+            "fixmedins_type": row.fixmedins_type,
+            "hosp_lv": row.hosp_lv,
+            "exp_content": None,
+        }
+        for row in rows
+    ]
+    return Result({"medinsinfo": out})
+
+
+DRUG_LIST_TYPES = frozenset({"101", "102", "103", "104", "106"})
+
+
+def chronic_drugs(call: Call) -> Result:
+    """5205: drugs the person received in chronic-disease outpatient visits (门诊慢特病) of the region."""
+    data = call.data.node("data")
+    psn_no = data.text("psn_no", max_len=30)
+    begin = data.moment("begntime")
+    assert begin is not None
+    end = data.moment("endtime", required=False) or call.now
+    out: list[dict[str, Any]] = []
+    with call.uow() as uow:
+        person_of(call, uow, psn_no)
+        repo = InterfaceRepository(uow.session)
+        for visit in repo.chronic_visits(psn_no, call.admdvs, begin, end):
+            lines = [line for line in repo.lines(visit.id) if line.status == "settled" and line.hilist_code]
+            items = repo.catalog_items(line.hilist_code or "" for line in lines)
+            institution = repo.institution(visit.fixmedins_code)
+            for line in lines:
+                item = items.get(line.hilist_code or "")
+                if item is None or item.list_type not in DRUG_LIST_TYPES:
+                    continue
+                out.append(
+                    {
+                        "feedetl_sn": line.feedetl_sn,
+                        "fixmedins_code": visit.fixmedins_code,
+                        "fixmedins_name": institution.name if institution else visit.fixmedins_code,
+                        "psn_no": psn_no,
+                        "med_type": visit.med_type,
+                        "fee_ocur_time": local_text(line.fee_ocur_time),
+                        "cnt": Decimal(line.cnt).normalize(),
+                        "pric": (Decimal(line.pric) / 100).normalize(),
+                        "chrgitm_lv": item.chrgitm_lv,
+                        "hilist_code": item.code,
+                        "hilist_name": item.name,
+                        "list_type": item.list_type,
+                        "med_list_codg": item.code,
+                        "medins_list_codg": line.medins_list_codg,
+                        "medins_list_name": line.medins_list_name or item.name,
+                        "med_chrgitm_type": item.med_chrgitm_type or KIND_CHRGITM.get(item.kind, "09"),
+                        "spec": item.spec or "",
+                        "dosform_name": item.dosform,
+                    }
+                )
+    return Result({"feedetail": out}, psn_no=psn_no)

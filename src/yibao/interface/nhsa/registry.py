@@ -13,6 +13,7 @@ HANDLERS: dict[str, Handler] = {
     "9001": signin.sign_in,
     "9002": signin.sign_out,
     "1101": people.person_info,
+    "1201": queries.institution_info,
     "1901": queries.dictionary,
     "2001": people.benefit_check,
     "2201": visits.register_outpatient,
@@ -40,6 +41,7 @@ HANDLERS: dict[str, Handler] = {
     "5202": queries.diagnoses,
     "5203": queries.settlement_info,
     "5204": queries.fee_details,
+    "5205": queries.chronic_drugs,
     "5206": queries.year_totals,
 }
 

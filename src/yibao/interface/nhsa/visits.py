@@ -57,6 +57,7 @@ def register_outpatient(call: Call) -> Result:
             insutype=insutype,
             dept_code=data.opt_text("dept_code", max_len=32),
             dr_code=data.opt_text("atddr_no", max_len=32),
+            disease_code=data.opt_text("dise_codg", max_len=32),
         )
     return Result(
         {
