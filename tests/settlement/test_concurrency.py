@@ -44,3 +44,22 @@ def test_parallel_bills_share_the_yearly_cap_and_the_account_exactly(container: 
     assert balance == 0
     for r in results:
         assert r.medfee_sumamt == r.fund_pay_sumamt + r.acct_pay + r.psn_cash_pay
+
+
+def test_concurrent_repeats_of_one_request_answer_the_first_settlement(container: Container) -> None:
+    """Idempotency under concurrency: eight copies of one request settle once and all see that settlement."""
+    world = build_world(container)
+    mdtrt_id = open_visit(container, world.worker)
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "ZL001", "1000.00")])
+    rid = request_id()
+
+    def settle(_: int) -> str:
+        with container.uow(SYSTEM) as uow:
+            return service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=rid).setl_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(settle, range(8)))
+    assert len(ids) == 1
+    with container.uow(SYSTEM) as uow:
+        assert len(uow.session.scalars(select(Settlement)).all()) == 1

@@ -604,6 +604,11 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
     if earlier is not None:
         return earlier
     visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
+    earlier = _existing(
+        uow, repo, request_id, "settlement", mdtrt_id
+    )  # a concurrent twin may have won the lock
+    if earlier is not None:
+        return earlier
     if visit.status in ("settled", "cancelled"):
         raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销，不能再次结算", "mdtrt_id")
     prepared = _prepare(uow, repo, visit, lock=True)
@@ -690,6 +695,9 @@ def reverse(*, uow: UnitOfWork, setl_id: str, request_id: str) -> Settlement:
     visit = repo.session.get(Visit, original.visit_id)
     assert visit is not None
     _visible_visit(uow, repo, visit.mdtrt_id, lock=True)
+    earlier = _existing(uow, repo, request_id, "reversal", setl_id)  # a concurrent twin may have won the lock
+    if earlier is not None:
+        return earlier
     repo.session.refresh(original)
     if original.kind != "settlement":
         raise conflict("NOT_REVERSIBLE", f"字段 setl_id：{setl_id} 是冲正记录，不能再冲正", "setl_id")
