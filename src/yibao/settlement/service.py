@@ -26,7 +26,7 @@ from yibao.domain import catalog as catalog_rules
 from yibao.domain import settlement as engine
 from yibao.domain.enrolment import scheme_of
 from yibao.domain.errors import BusinessError, ErrorKind, conflict, forbidden, invalid, not_found
-from yibao.domain.identity import age_on
+from yibao.domain.periods import check_order
 from yibao.domain.policy import Policy
 from yibao.enrolment import service as enrolment
 from yibao.enrolment.models import Person, Relation
@@ -774,8 +774,7 @@ def register_chronic(
     if person is None or not uow.actor.sees_region(person.admdvs):
         raise not_found("PERSON_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 不存在", "psn_no")
     code = require_text(disease_code, field="disease_code", max_len=32, label="慢特病病种").upper()
-    if end is not None and end < begin:
-        raise invalid("PERIOD_ORDER", "end", f"字段 end（{end}）不能早于 begin（{begin}）")
+    check_order(begin, end)
     row = ChronicRegistration(
         psn_no=person.psn_no,
         admdvs=person.admdvs,
@@ -848,8 +847,3 @@ def ledger(*, uow: UnitOfWork, psn_no: str, insutype: str, year: int) -> dict[st
         raise not_found("PERSON_NOT_FOUND", f"参保人 {psn_no} 不存在", "psn_no")
     row = repo.person_year(psn_no, insutype, year)
     return repo.counters(row.id) if row is not None else {}
-
-
-def age_of(person: Person, day: date) -> int:
-    """The person's age in full years on `day`."""
-    return age_on(person.birth_date, day)
