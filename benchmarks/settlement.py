@@ -1,7 +1,10 @@
 """Benchmark: real-time settlement (pre-settlement + settlement per bill) against the pure calculation.
 
 Run: .venv/bin/python benchmarks/settlement.py --db sqlite|postgres --bills N --lines 20|200
-         [--kind outpatient|inpatient] [--persons P] [--items I] [--profile FILE]
+         [--kind outpatient|inpatient] [--persons P] [--items I] [--profile FILE] [--gc-freeze]
+
+With --gc-freeze the objects alive after setup (national dictionaries, ICD codes, policy index…)
+are frozen so that Python's full garbage collections stop walking them (see docs/PERFORMANCE.md).
 
 Setup (not timed): migrations, the national dictionaries, a region, three institutions (三级/二级/一级),
 a catalog of I items (甲/乙/丙 classes, some with a price cap) mapped and approved for every
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import platform
 import pstats
@@ -501,6 +505,11 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--items", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", help="write a cProfile of the timed part to this file and print the top")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() after setup: the long-lived caches leave the collector's full passes",
+    )
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
@@ -521,6 +530,10 @@ def main() -> None:  # noqa: PLR0915
             f"setup: {time.perf_counter() - start:.1f} s ({args.items} items × {len(INSTITUTIONS)} mappings, "
             f"{args.persons} persons)"
         )
+        if args.gc_freeze:
+            gc.collect()
+            gc.freeze()
+            print(f"gc.freeze(): {gc.get_freeze_count():,} objects moved out of the collector's view")
         counter = QueryCounter(bind)
         probes = probe_queries(container, counter, args, items, probe_people)
         for (lines, nth), (pre, setl) in sorted(probes.items()):
