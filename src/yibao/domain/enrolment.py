@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from yibao.domain.errors import BusinessError, conflict, invalid
+from yibao.domain.errors import BusinessError, choice, conflict, invalid
 from yibao.domain.money import Fen, ratio_of
 from yibao.domain.periods import overlaps
 
@@ -78,13 +78,7 @@ _TRANSITIONS: dict[RelationStatus, frozenset[RelationStatus]] = {
 
 def parse_status(value: str, *, field: str = "status") -> RelationStatus:
     """A relation status code or a refusal naming the allowed ones."""
-    try:
-        return RelationStatus(value)
-    except ValueError as exc:
-        allowed = "/".join(s.value for s in RelationStatus)
-        raise invalid(
-            "RELATION_STATUS", field, f"字段 {field} 参保状态 {value!r} 无效，可选：{allowed}"
-        ) from exc
+    return choice(RelationStatus, value, code="RELATION_STATUS", field=field, label="参保状态")
 
 
 def check_transition(current: RelationStatus, target: RelationStatus) -> None:

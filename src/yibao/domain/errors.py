@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 
 class ErrorKind(StrEnum):
@@ -72,6 +72,18 @@ def conflict(code: str, message: str, field_name: str | None = None) -> Business
 def forbidden(message: str = "当前角色无权执行此操作") -> BusinessError:
     """The caller's role or region does not allow the action."""
     return BusinessError(code="AUTH_FORBIDDEN", message=message, kind=ErrorKind.FORBIDDEN)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(enum: type[E], value: str | None, *, code: str, field: str, label: str) -> E:
+    """The member of `enum` with this value, or a refusal naming the field and the allowed values."""
+    try:
+        return enum((value or "").strip())
+    except ValueError as exc:
+        allowed = "/".join(member.value for member in enum)
+        raise invalid(code, field, f"字段 {field} {label} {value!r} 无效，可选：{allowed}") from exc
 
 
 def collect(errors: list[FieldError]) -> BusinessError:

@@ -14,7 +14,16 @@ from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
 from yibao.core.validation import optional_text, parse_date, require_admdvs, require_text
 from yibao.domain import institutions as rules
-from yibao.domain.errors import BusinessError, ErrorKind, FieldError, collect, conflict, invalid, not_found
+from yibao.domain.errors import (
+    BusinessError,
+    ErrorKind,
+    FieldError,
+    choice,
+    collect,
+    conflict,
+    invalid,
+    not_found,
+)
 from yibao.domain.identity import check_uscc, mask_id, parse_resident_id
 from yibao.domain.periods import check_order, overlaps
 from yibao.institutions.files import SourceRow, read_rows
@@ -366,11 +375,7 @@ def change_agreement(
 ) -> InstitutionView:
     """Apply an agreement action (sign, renew, suspend, resume, expire, terminate) on `day` (today)."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
-    try:
-        act = rules.AgreementAction(action)
-    except ValueError as exc:
-        allowed = "/".join(a.value for a in rules.AgreementAction)
-        raise invalid("AGREEMENT_ACTION", "action", f"字段 action 协议操作必须是 {allowed} 之一") from exc
+    act = choice(rules.AgreementAction, action, code="AGREEMENT_ACTION", field="action", label="协议操作")
     institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
     before = institution.snapshot()
     state = rules.transition(
@@ -571,13 +576,8 @@ def _parse_kind(kind: str | None) -> rules.DoctorKind:
     by_zh = {zh: k for k, zh in rules.DOCTOR_KIND_ZH.items()}
     if value in by_zh:
         return by_zh[value]
-    try:
-        return rules.DoctorKind(value)
-    except ValueError as exc:
-        allowed = "/".join(k.value for k in rules.DoctorKind)
-        raise invalid(
-            "DOCTOR_KIND", "kind", f"字段 kind 人员类别必须是 {allowed}（医师/药师/护士）之一"
-        ) from exc
+    label = "人员类别（医师/药师/护士）"
+    return choice(rules.DoctorKind, value, code="DOCTOR_KIND", field="kind", label=label)
 
 
 @dataclass(frozen=True)
@@ -838,11 +838,7 @@ def change_doctor_status(
 ) -> DoctorView:
     """Suspend (until a day), resume or cancel a doctor's insurance qualification; audited."""
     uow.actor.require(Perm.INSTITUTION_WRITE)
-    try:
-        act = rules.DoctorAction(action)
-    except ValueError as exc:
-        allowed = "/".join(a.value for a in rules.DoctorAction)
-        raise invalid("DOCTOR_ACTION", "action", f"字段 action 资格操作必须是 {allowed} 之一") from exc
+    act = choice(rules.DoctorAction, action, code="DOCTOR_ACTION", field="action", label="资格操作")
     doctor = get_doctor(uow=uow, dr_code=dr_code)
     before = _audit(doctor)
     state = rules.doctor_transition(

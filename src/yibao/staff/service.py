@@ -11,7 +11,7 @@ from yibao.core.paging import Page
 from yibao.core.security import Actor, Perm, Role
 from yibao.core.uow import UnitOfWork
 from yibao.core.validation import optional_text, require_admdvs, require_text
-from yibao.domain.errors import BusinessError, ErrorKind, conflict, invalid, not_found
+from yibao.domain.errors import BusinessError, ErrorKind, choice, conflict, invalid, not_found
 from yibao.staff.models import User, UserRegion
 from yibao.staff.passwords import hash_password, verify_password
 from yibao.staff.repository import UserRepository
@@ -27,14 +27,7 @@ def _unauthenticated(message: str) -> BusinessError:
 def _parse_roles(roles: list[str]) -> list[Role]:
     if not roles:
         raise invalid("USER_ROLES", "roles", "字段 roles 至少需要一个角色")
-    parsed: list[Role] = []
-    for value in roles:
-        try:
-            parsed.append(Role(value))
-        except ValueError as exc:
-            allowed = "/".join(r.value for r in Role)
-            raise invalid("USER_ROLE", "roles", f"字段 roles 角色 {value!r} 不存在，可选：{allowed}") from exc
-    return parsed
+    return [choice(Role, value, code="USER_ROLE", field="roles", label="角色") for value in roles]
 
 
 def create_user(
