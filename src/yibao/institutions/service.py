@@ -759,14 +759,23 @@ def update_doctor(*, uow: UnitOfWork, dr_code: str, name: str) -> DoctorView:
     doctor = get_doctor(uow=uow, dr_code=dr_code)
     before = _audit(doctor)
     doctor.name = require_text(name, field="name", max_len=64, label="姓名")
+    return _save_doctor(uow, doctor, "doctor.update", before)
+
+
+def _save_doctor(
+    uow: UnitOfWork, doctor: Doctor, action: str, before: dict[str, object], note: str | None = None
+) -> DoctorView:
+    """Stamp, audit and commit a change of a doctor's record; answer the doctor as the caller sees it."""
     doctor.updated_at = utcnow()
+    uow.flush()
     uow.audit(
-        action="doctor.update",
+        action=action,
         entity="doctor",
         entity_id=doctor.dr_code,
         admdvs=doctor.admdvs,
         before=before,
         after=_audit(doctor),
+        note=note,
     )
     uow.commit()
     return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
@@ -786,18 +795,7 @@ def link_doctor(
     doctor = get_doctor(uow=uow, dr_code=dr_code)
     before = _audit(doctor)
     doctor.links.append(_new_link(uow, doctor, fixmedins_code, dept_code, begin, end))
-    doctor.updated_at = utcnow()
-    uow.flush()
-    uow.audit(
-        action="doctor.link",
-        entity="doctor",
-        entity_id=doctor.dr_code,
-        admdvs=doctor.admdvs,
-        before=before,
-        after=_audit(doctor),
-    )
-    uow.commit()
-    return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
+    return _save_doctor(uow, doctor, "doctor.link", before)
 
 
 def end_doctor_link(*, uow: UnitOfWork, dr_code: str, fixmedins_code: str, end: date) -> DoctorView:
@@ -814,17 +812,7 @@ def end_doctor_link(*, uow: UnitOfWork, dr_code: str, fixmedins_code: str, end: 
     before = _audit(doctor)
     check_order(link.begin, end)
     link.end = end
-    doctor.updated_at = utcnow()
-    uow.audit(
-        action="doctor.unlink",
-        entity="doctor",
-        entity_id=doctor.dr_code,
-        admdvs=doctor.admdvs,
-        before=before,
-        after=_audit(doctor),
-    )
-    uow.commit()
-    return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
+    return _save_doctor(uow, doctor, "doctor.unlink", before)
 
 
 def change_doctor_status(
@@ -852,18 +840,7 @@ def change_doctor_status(
     doctor.suspended_until = state.suspended_until
     doctor.status_since = state.status_since
     doctor.status_reason = state.reason
-    doctor.updated_at = utcnow()
-    uow.audit(
-        action=f"doctor.{act.value}",
-        entity="doctor",
-        entity_id=doctor.dr_code,
-        admdvs=doctor.admdvs,
-        before=before,
-        after=_audit(doctor),
-        note=state.reason,
-    )
-    uow.commit()
-    return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
+    return _save_doctor(uow, doctor, f"doctor.{act.value}", before, note=state.reason)
 
 
 def doctor_qualification(
