@@ -1,0 +1,1 @@
+"""考核 agreement terms, assessment scores and credit grades, insurance doctors' points."""

@@ -1,0 +1,1 @@
+"""智能监控 intelligent monitoring: rule library, in-visit checks, batch engines, suspicious cases."""

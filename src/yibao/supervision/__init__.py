@@ -1,0 +1,1 @@
+"""稽核 supervision: inspections, ward rounds, whistleblower reports, decisions, disclosure."""

@@ -1,0 +1,1 @@
+"""合成统筹区 the synthetic pooling region: generator, demo main job."""
