@@ -48,17 +48,53 @@ class Perm(StrEnum):
     SETTLEMENT_READ = "settlement:read"
     SETTLE = "settlement:write"  # register visits, upload fees, settle and reverse
     POLICY_WRITE = "policy:write"  # load benefit policy versions (待遇政策)
+    MONITOR_READ = "monitoring:read"  # rule library, runs, findings, cases (智能监控)
+    MONITOR_WRITE = "monitoring:write"  # change rules and parameters, run, work on cases
+    REVIEW_READ = "review:read"  # declarations and review results (审核)
+    REVIEW_WRITE = "review:write"  # review decisions, deductions, appeal decisions
+    DECLARE = "review:declare"  # an institution submits its monthly declaration and answers
+    PAYMENT_READ = "payment:read"  # grouping, payment standards, budgets, clearing statements
+    PAYMENT_WRITE = "payment:write"  # load payment tables, configure methods, run clearing
+    ASSESS_READ = "assessment:read"  # agreement terms, assessments, credit grades, doctor points
+    ASSESS_WRITE = "assessment:write"  # score, grade, deduct doctor points
+    SUPERVISE_READ = "supervision:read"  # inspections, ward rounds, reports, decisions
+    SUPERVISE_WRITE = "supervision:write"
+    SYNTHETIC_RUN = "synthetic:run"  # generate a synthetic region into a database
 
 
-_READ = {Perm.ENROL_READ, Perm.CATALOG_READ, Perm.INSTITUTION_READ, Perm.SETTLEMENT_READ}
+_READ = {
+    Perm.ENROL_READ,
+    Perm.CATALOG_READ,
+    Perm.INSTITUTION_READ,
+    Perm.SETTLEMENT_READ,
+    Perm.MONITOR_READ,
+    Perm.REVIEW_READ,
+    Perm.PAYMENT_READ,
+    Perm.ASSESS_READ,
+    Perm.SUPERVISE_READ,
+}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.CLERK: frozenset(_READ | {Perm.ENROL_WRITE, Perm.PERSON_SENSITIVE, Perm.SETTLE}),
-    Role.REVIEWER: frozenset(_READ | {Perm.MAPPING_APPROVE, Perm.CATALOG_WRITE}),
-    Role.SUPERVISOR: frozenset(_READ | {Perm.AUDIT_READ, Perm.INSTITUTION_WRITE, Perm.PERSON_SENSITIVE}),
-    Role.ANALYST: frozenset(_READ),
-    Role.INSTITUTION: frozenset({Perm.CATALOG_READ, Perm.MAPPING_SUBMIT, Perm.SETTLEMENT_READ, Perm.SETTLE}),
+    Role.REVIEWER: frozenset(
+        _READ | {Perm.MAPPING_APPROVE, Perm.CATALOG_WRITE, Perm.REVIEW_WRITE, Perm.MONITOR_WRITE}
+    ),
+    Role.SUPERVISOR: frozenset(
+        _READ
+        | {
+            Perm.AUDIT_READ,
+            Perm.INSTITUTION_WRITE,
+            Perm.PERSON_SENSITIVE,
+            Perm.MONITOR_WRITE,
+            Perm.ASSESS_WRITE,
+            Perm.SUPERVISE_WRITE,
+        }
+    ),
+    Role.ANALYST: frozenset(_READ | {Perm.PAYMENT_WRITE}),
+    Role.INSTITUTION: frozenset(
+        {Perm.CATALOG_READ, Perm.MAPPING_SUBMIT, Perm.SETTLEMENT_READ, Perm.SETTLE, Perm.DECLARE}
+    ),
 }
 
 
