@@ -49,6 +49,11 @@ def serve(
 
 for _module in entry_modules("cli"):
     app.add_typer(_module.app, name=_module.NAME, help=_module.app.info.help)
+    # An area may also offer extra command groups (`yibao drg …`) and top-level commands (`yibao demo`).
+    for _name, _group in getattr(_module, "MORE_APPS", {}).items():
+        app.add_typer(_group, name=_name, help=_group.info.help)
+    for _command in getattr(_module, "TOP_LEVEL", []):
+        app.command()(_command)
 
 
 def main() -> None:
