@@ -160,6 +160,7 @@ def register_visit(
     disease_code: str | None = None,
     dept_code: str | None = None,
     dr_code: str | None = None,
+    commit: bool = True,
 ) -> Visit:
     """Open a visit (就诊登记): a person with an active relation, at an institution that may settle."""
     uow.actor.require(Perm.SETTLE)
@@ -212,7 +213,8 @@ def register_visit(
             "diagnoses": visit.diagnoses,
         },
     )
-    uow.commit()
+    if commit:
+        uow.commit()
     return visit
 
 
@@ -290,7 +292,9 @@ def _check_line(fee: FeeInput, visit: Visit, known: set[str], originals: set[str
         raise invalid("REFUND_SIGN", "cnt", f"明细 {sn} 指向原明细时数量必须为负数（退费）")
 
 
-def upload_fees(*, uow: UnitOfWork, mdtrt_id: str, fees: Sequence[FeeInput]) -> list[FeeLine]:
+def upload_fees(
+    *, uow: UnitOfWork, mdtrt_id: str, fees: Sequence[FeeInput], commit: bool = True
+) -> list[FeeLine]:
     """Store a batch of fee lines (all or none), each mapped to its national code by an approved mapping."""
     uow.actor.require(Perm.SETTLE)
     if not fees:
@@ -345,7 +349,8 @@ def upload_fees(*, uow: UnitOfWork, mdtrt_id: str, fees: Sequence[FeeInput]) -> 
         admdvs=visit.insu_admdvs,
         after={"lines": len(rows), "amount": sum(r.amount for r in rows)},
     )
-    uow.commit()
+    if commit:
+        uow.commit()
     return rows
 
 
@@ -847,3 +852,160 @@ def ledger(*, uow: UnitOfWork, psn_no: str, insutype: str, year: int) -> dict[st
         raise not_found("PERSON_NOT_FOUND", f"参保人 {psn_no} 不存在", "psn_no")
     row = repo.person_year(psn_no, insutype, year)
     return repo.counters(row.id) if row is not None else {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Pharmacy purchase (药店购药): one call registers the visit, uploads the lines and settles
+
+PHARMACY_MED_TYPE = "41"  # 定点药店购药
+
+
+@dataclass(frozen=True)
+class PurchaseQuote:
+    """A pharmacy pre-settlement (药店预结算): provisional visit and lines, and the bill; nothing stored."""
+
+    visit: Visit
+    lines: list[FeeLine]
+    breakdown: engine.Breakdown
+
+
+def _purchase_repeat(
+    repo: SettlementRepository, request_id: str, psn_no: str, fixmedins_code: str
+) -> Settlement | None:
+    """The settlement an earlier purchase with this request id produced, or None; another use is refused."""
+    found = repo.settlement_by_request(request_id)
+    if found is None:
+        return None
+    if found.kind != "settlement" or found.psn_no != psn_no or found.fixmedins_code != fixmedins_code:
+        raise conflict(
+            "REQUEST_ID_REUSED", f"字段 request_id：请求流水号 {request_id} 已用于其他业务", "request_id"
+        )
+    return found
+
+
+def _open_purchase(
+    uow: UnitOfWork,
+    *,
+    psn_no: str,
+    fixmedins_code: str,
+    begntime: datetime,
+    fees: Sequence[FeeInput],
+    med_type: str,
+    insutype: str | None,
+    disease_code: str | None,
+) -> tuple[Visit, list[FeeLine]]:
+    """Register the purchase's visit and upload its lines, flushed but not committed."""
+    visit = register_visit(
+        uow=uow,
+        psn_no=psn_no,
+        fixmedins_code=fixmedins_code,
+        med_type=med_type,
+        begntime=begntime,
+        insutype=insutype,
+        disease_code=disease_code,
+        commit=False,
+    )
+    lines = upload_fees(uow=uow, mdtrt_id=visit.mdtrt_id, fees=fees, commit=False)
+    return visit, lines
+
+
+def quote_purchase(
+    *,
+    uow: UnitOfWork,
+    psn_no: str,
+    fixmedins_code: str,
+    begntime: datetime,
+    fees: Sequence[FeeInput],
+    med_type: str = PHARMACY_MED_TYPE,
+    insutype: str | None = None,
+    disease_code: str | None = None,
+) -> PurchaseQuote:
+    """Pre-settle a pharmacy purchase (药店预结算): the checks and bill of `purchase`, then rolled back."""
+    uow.actor.require(Perm.SETTLE)
+    repo = SettlementRepository(uow.session)
+    try:
+        visit, lines = _open_purchase(
+            uow,
+            psn_no=psn_no,
+            fixmedins_code=fixmedins_code,
+            begntime=begntime,
+            fees=fees,
+            med_type=med_type,
+            insutype=insutype,
+            disease_code=disease_code,
+        )
+        breakdown = _prepare(uow, repo, visit, lock=False).breakdown
+        splits = {split.sn: split for split in breakdown.lines}
+        for line in lines:
+            split = splits.get(line.feedetl_sn)
+            if split is not None and line.refund_of is None:
+                line.fulamt_ownpay, line.overlmt_selfpay = split.fulamt_ownpay, split.overlmt_selfpay
+                line.preselfpay, line.inscp = split.preselfpay, split.inscp
+        uow.session.expunge_all()
+    finally:
+        uow.rollback()
+    return PurchaseQuote(visit, lines, breakdown)
+
+
+def purchase(
+    *,
+    uow: UnitOfWork,
+    psn_no: str,
+    fixmedins_code: str,
+    begntime: datetime,
+    fees: Sequence[FeeInput],
+    request_id: str,
+    med_type: str = PHARMACY_MED_TYPE,
+    insutype: str | None = None,
+    disease_code: str | None = None,
+) -> Settlement:
+    """Settle a pharmacy purchase (药店结算): visit, lines and settlement in one unit of work, all or
+    nothing, once per request id (a repeat answers the first settlement and opens no second visit)."""
+    uow.actor.require(Perm.SETTLE)
+    request_id = require_text(request_id, field="request_id", max_len=64, label="请求流水号")
+    repo = SettlementRepository(uow.session)
+    earlier = _purchase_repeat(repo, request_id, psn_no, fixmedins_code)
+    if earlier is not None:
+        return earlier
+    try:
+        visit, _lines = _open_purchase(
+            uow,
+            psn_no=psn_no,
+            fixmedins_code=fixmedins_code,
+            begntime=begntime,
+            fees=fees,
+            med_type=med_type,
+            insutype=insutype,
+            disease_code=disease_code,
+        )
+        row = settle(uow=uow, mdtrt_id=visit.mdtrt_id, request_id=request_id)
+    except BusinessError:
+        uow.rollback()  # nothing of this purchase stays: no visit, no lines
+        twin = _purchase_repeat(repo, request_id, psn_no, fixmedins_code)
+        if twin is None:
+            raise
+        return twin  # a concurrent repeat settled first
+    if row.psn_no != psn_no or row.fixmedins_code != fixmedins_code:  # a concurrent other use of the id won
+        raise conflict(
+            "REQUEST_ID_REUSED", f"字段 request_id：请求流水号 {request_id} 已用于其他业务", "request_id"
+        )
+    return row
+
+
+def reverse_purchase(*, uow: UnitOfWork, setl_id: str, request_id: str) -> Settlement:
+    """Undo a pharmacy settlement (药店结算撤销): the settlement is reversed exactly, then the purchase's
+    visit and lines are withdrawn (a pharmacy visit is never settled again). Idempotent by request id."""
+    row = reverse(uow=uow, setl_id=setl_id, request_id=request_id)
+    repo = SettlementRepository(uow.session)
+    visit = repo.session.get(Visit, row.visit_id)
+    if visit is None or visit.status == "cancelled":
+        return row
+    visit = _visible_visit(uow, repo, visit.mdtrt_id, lock=True)
+    if visit.status == "cancelled" or any(s.status == "settled" for s in repo.settlements_of(visit.id)):
+        return row
+    for line in repo.lines(visit.id, unsettled_only=True):
+        line.status = "cancelled"
+    visit.status = "cancelled"
+    uow.audit(action="visit.cancel", entity="visit", entity_id=visit.mdtrt_id, admdvs=visit.insu_admdvs)
+    uow.commit()
+    return row
