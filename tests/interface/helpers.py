@@ -12,6 +12,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.settlement.helpers import CLINIC, HOSPITAL, World, build_world
+from tests.settlement.test_pharmacy import PHARMACY, add_pharmacy
 from yibao.bootstrap import Container
 from yibao.core.clock import LOCAL_TZ
 from yibao.core.security import SYSTEM
@@ -155,3 +156,12 @@ def fee_row(
     }
     row.update(extra)
     return row
+
+
+def pharmacy_his(container: Container, client: TestClient) -> His:
+    """A signed-in pharmacy system (示范大药房)."""
+    add_pharmacy(container)
+    access_key, secret = issue(container, PHARMACY)
+    his = His(client, access_key, secret, fixmedins_code=PHARMACY)
+    his.sign_in_now()
+    return his

@@ -187,3 +187,58 @@ def inpatient(his: His, psn_no: str) -> dict[str, dict[str, Any]]:
     out["2305"] = his.ok("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": setl_id, "psn_no": psn_no}})
     out["_mdtrt_id"] = {"value": mdtrt_id}
     return out
+
+
+def drug_row(sn: str, code: str, price: str, cnt: str = "1", **extra: Any) -> dict[str, Any]:
+    """A drugdetail line of a pharmacy purchase (amounts in yuan as text)."""
+    total = (Decimal(price) * Decimal(cnt)).quantize(Decimal("0.01"))
+    return {
+        "feedetl_sn": sn,
+        "rxno": "",
+        "rx_circ_flag": "0",
+        "fee_ocur_time": "2024-03-01 10:00:00",
+        "med_list_codg": code,
+        "medins_list_codg": code,
+        "det_item_fee_sumamt": str(total),
+        "cnt": cnt,
+        "pric": price,
+        "sin_dos_dscr": "",
+        "used_frqu_dscr": "",
+        "prd_days": "",
+        "bilg_dr_codg": "",
+    } | extra
+
+
+def purchase_data(
+    psn_no: str, rows: list[dict[str, Any]], insutype: str = "310", **extra: Any
+) -> dict[str, Any]:
+    """2101/2102 input: druginfo (the person and the purchase) and drugdetail."""
+    total = sum(Decimal(r["det_item_fee_sumamt"]) for r in rows)
+    info = CERT | {
+        "psn_no": psn_no,
+        "psn_type": "11",
+        "begntime": "2024-03-01 10:00:00",
+        "medfee_sumamt": str(total),
+        "insutype": insutype,
+        "dise_codg": "",
+        "acct_used_flag": "1",
+        "med_type": "41",
+        "invono": "",
+    }
+    return {"druginfo": info | extra, "drugdetail": rows}
+
+
+def pharmacy(his: His, psn_no: str, **extra: Any) -> dict[str, dict[str, Any]]:
+    """1101 → 2101 → 2102 → 5203 → 2103 at a retail pharmacy; the outputs by infno."""
+    out: dict[str, dict[str, Any]] = {}
+    out["1101"] = his.ok("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "", "psn_no": psn_no}})
+    data = purchase_data(
+        psn_no, [drug_row("1", "YP001", "2.00", cnt="10"), drug_row("2", "YP002", "300.00")], **extra
+    )
+    out["2101"] = his.ok("2101", data)
+    out["2102"] = his.ok("2102", data)
+    info = out["2102"]["setlinfo"]
+    keys = {"data": {"psn_no": psn_no, "setl_id": info["setl_id"], "mdtrt_id": info["mdtrt_id"]}}
+    out["5203"] = his.ok("5203", keys)
+    out["2103"] = his.ok("2103", keys)
+    return out

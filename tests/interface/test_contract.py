@@ -10,8 +10,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.interface.helpers import fee_row, his_world
-from tests.interface.scenario import inpatient, outpatient, register, settle_data
+from tests.interface.helpers import fee_row, his_world, pharmacy_his
+from tests.interface.scenario import inpatient, outpatient, pharmacy, register, settle_data
 from yibao.bootstrap import Container
 from yibao.core.clock import LOCAL_TZ
 from yibao.core.security import SYSTEM
@@ -70,6 +70,9 @@ def test_every_required_output_field_is_present_typed_and_coded(
         settlement.register_chronic(
             uow=uow, psn_no=world.worker, disease_code="M03900", begin=date(2024, 1, 1)
         )
+    bought = pharmacy(pharmacy_his(container, app_client), world.worker, med_type="14", dise_codg="M03900")
+    samples |= {infno: bought[infno] for infno in ("2101", "2102", "2103")}
+    assert bought["2102"]["setldetail"], "no fund row to check"
     chronic = register(his, world.worker, med_type="14", dise_codg="M03900")
     his.ok("2204", {"feedetail": [fee_row("1", chronic, world.worker, "YP001", "1.20", cnt="10")]})
     his.ok("2207", settle_data(world.worker, chronic, "12.00", med_type="14"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from yibao.interface.nhsa import fees, people, queries, recon, reversal, settle, signin, visits
+from yibao.interface.nhsa import fees, people, pharmacy, queries, recon, reversal, settle, signin, visits
 from yibao.interface.nhsa.envelope import Call, Result
 
 Handler = Callable[[Call], Result]
@@ -16,6 +16,9 @@ HANDLERS: dict[str, Handler] = {
     "1201": queries.institution_info,
     "1901": queries.dictionary,
     "2001": people.benefit_check,
+    "2101": pharmacy.pre_settle,
+    "2102": pharmacy.settle,
+    "2103": pharmacy.reverse,
     "2201": visits.register_outpatient,
     "2202": visits.cancel,
     "2203": visits.upload_visit,
