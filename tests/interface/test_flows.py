@@ -116,12 +116,3 @@ def test_benefit_check_reports_a_missing_relation(container: Container, app_clie
     }
     row = his.ok("2001", {"data": data})["trtinfo"][0]
     assert row["trt_enjymnt_flag"] == "0" and "310" in row["trt_chk_rslt"]
-
-
-def test_admission_change_is_refused_clearly(container: Container, app_client: TestClient) -> None:
-    world, his = his_world(container, app_client)
-    mdtrt_id = admission(his, world.worker)
-    message = his.refused(
-        "2403", {"adminfo": {"mdtrt_id": mdtrt_id, "psn_no": world.worker}}, "INFNO_NOT_SUPPORTED"
-    )
-    assert "2403" in message

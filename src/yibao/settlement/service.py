@@ -1009,3 +1009,100 @@ def reverse_purchase(*, uow: UnitOfWork, setl_id: str, request_id: str) -> Settl
     uow.audit(action="visit.cancel", entity="visit", entity_id=visit.mdtrt_id, admdvs=visit.insu_admdvs)
     uow.commit()
     return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Changing a visit (就诊信息变更) and undoing a discharge (出院撤销)
+
+
+def _unsettled_visit(uow: UnitOfWork, repo: SettlementRepository, mdtrt_id: str) -> Visit:
+    """The visit, locked, if it is neither cancelled nor covered by a settlement in force."""
+    visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
+    if visit.status == "cancelled":
+        raise conflict("VISIT_CANCELLED", f"就诊 {mdtrt_id} 已撤销", "mdtrt_id")
+    if visit.status == "settled" or any(s.status == "settled" for s in repo.settlements_of(visit.id)):
+        raise conflict("VISIT_SETTLED", f"就诊 {mdtrt_id} 有未冲正的结算，请先撤销结算再变更", "mdtrt_id")
+    return visit
+
+
+def change_visit(
+    *,
+    uow: UnitOfWork,
+    mdtrt_id: str,
+    begntime: datetime | None = None,
+    med_type: str | None = None,
+    diagnoses: Sequence[str] | None = None,
+    disease_code: str | None = None,
+    dept_code: str | None = None,
+    dr_code: str | None = None,
+) -> Visit:
+    """Change a visit's information (住院信息变更 / 门诊就诊信息): begin, medical type within the same
+    kind (inpatient stays inpatient), diagnoses (principal first), disease, department, doctor.
+    Only while no settlement is in force; what is not given stays as it is."""
+    uow.actor.require(Perm.SETTLE)
+    repo = SettlementRepository(uow.session)
+    visit = _unsettled_visit(uow, repo, mdtrt_id)
+    before = {"begntime": visit.begntime, "med_type": visit.med_type, "diagnoses": visit.diagnoses}
+    if med_type is not None:
+        med_type = dictionaries(uow.session).require("med_type", med_type, field="med_type")
+        if med_type.startswith("2") != visit.med_type.startswith("2"):
+            raise invalid(
+                "MED_TYPE_KIND",
+                "med_type",
+                f"字段 med_type：医疗类别 {med_type} 与就诊的 {visit.med_type} 不是同一类（门诊/住院）",
+            )
+        visit.med_type = med_type
+    if begntime is not None:
+        if visit.endtime is not None and begntime > visit.endtime:
+            raise invalid("DATES_ORDER", "begntime", f"字段 begntime（{begntime}）不能晚于出院时间")
+        lines = [line for line in repo.lines(visit.id, unsettled_only=False) if line.status != "cancelled"]
+        if any(line.fee_ocur_time.date() < begntime.date() for line in lines):
+            raise invalid(
+                "FEE_TIME_RANGE", "begntime", "字段 begntime：已上传的费用明细发生在新的开始时间之前"
+            )
+        visit.begntime = begntime
+    if diagnoses is not None:
+        codes = list(dict.fromkeys(c.strip().upper() for c in diagnoses if c and c.strip()))
+        book = icd10(uow.session)
+        for code in codes:
+            book.require_settleable(code, field="diagnoses")
+        if visit.med_type.startswith("2") and not codes:
+            raise invalid("DIAGNOSIS_REQUIRED", "diagnoses", "字段 diagnoses 住院就诊必须有诊断")
+        visit.diagnoses = "|".join(codes)
+    if disease_code is not None:
+        visit.disease_code = optional_text(disease_code, field="disease_code", max_len=32, label="慢特病病种")
+    if dept_code is not None:
+        visit.dept_code = optional_text(dept_code, field="dept_code", max_len=32, label="科室")
+    if dr_code is not None:
+        visit.dr_code = optional_text(dr_code, field="dr_code", max_len=32, label="医师编码")
+    uow.audit(
+        action="visit.change",
+        entity="visit",
+        entity_id=mdtrt_id,
+        admdvs=visit.insu_admdvs,
+        before=before,
+        after={"begntime": visit.begntime, "med_type": visit.med_type, "diagnoses": visit.diagnoses},
+    )
+    uow.commit()
+    return visit
+
+
+def undo_discharge(*, uow: UnitOfWork, mdtrt_id: str) -> Visit:
+    """Undo a discharge (出院撤销): the visit is open again; refused while a settlement is in force."""
+    uow.actor.require(Perm.SETTLE)
+    repo = SettlementRepository(uow.session)
+    visit = _unsettled_visit(uow, repo, mdtrt_id)
+    if visit.endtime is None:
+        raise conflict("NOT_DISCHARGED", f"就诊 {mdtrt_id} 尚未出院", "mdtrt_id")
+    before = visit.endtime
+    visit.endtime = None
+    visit.status = "open"
+    uow.audit(
+        action="visit.undo_discharge",
+        entity="visit",
+        entity_id=mdtrt_id,
+        admdvs=visit.insu_admdvs,
+        before={"endtime": before},
+    )
+    uow.commit()
+    return visit

@@ -49,11 +49,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 LIMITED = {  # served, with a limit written in docs/interface.md
-    "2203": "校验就诊信息与诊断，诊断未写入就诊 diagnoses checked, not stored on the visit",
     "3202": "明细随 input.data.detail 报送（9101 未开通）rows inline, not through 9101",
 }
 
-PARTIAL = {"2403", "2405"}  # checked, then refused: the settlement area has no use case for them yet
+PARTIAL: set[str] = set()  # checked, then refused (none left)
 
 NOT_ENABLED = {
     "3101": "明细审核事前分析服务",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from yibao.core.clock import local_text
-from yibao.domain.errors import BusinessError, ErrorKind, invalid
+from yibao.domain.errors import invalid
 from yibao.interface.nhsa.coerce import Fields
 from yibao.interface.nhsa.common import own_visit
 from yibao.interface.nhsa.envelope import Call, Result
@@ -86,27 +86,28 @@ def cancel(call: Call) -> Result:
 
 
 def upload_visit(call: Call) -> Result:
-    """2203: check the visit information and diagnoses against the registered visit.
+    """2203: store the outpatient visit's medical type (within outpatient types), diagnoses and disease.
 
-    The settlement area has no use case yet to change a visit's medical type or diagnoses, so a
-    different med_type is refused; valid diagnoses are checked (ICD-10 医保版, no gray codes).
+    Diagnoses are checked (ICD-10 医保版, no gray codes) and stored principal first; without diseinfo
+    the stored diagnoses stay. Refused once the visit is settled (VISIT_SETTLED).
     """
     info = call.data.node("mdtrtinfo")
     mdtrt_id = info.text("mdtrt_id", max_len=40)
     psn_no = info.text("psn_no", max_len=30)
     with call.uow() as uow:
         med_type = info.code("med_type", dictionaries(uow.session))
-        visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.mdtrtinfo")
+        own_visit(call, uow, mdtrt_id, psn_no, path="input.mdtrtinfo")
     info.moment("begntime")
-    if med_type != visit.med_type:
-        raise BusinessError(
-            code="VISIT_MED_TYPE_FIXED",
-            message=f"字段 input.mdtrtinfo.med_type：医疗类别 {med_type} 与挂号时的 {visit.med_type} 不同"
-            "（请在2201挂号时传入 med_type）",
-            field="input.mdtrtinfo.med_type",
-            kind=ErrorKind.CONFLICT,
+    rows = call.data.rows("diseinfo", required=False)
+    codes = _diagnosis_codes(call, rows, None) if rows else None
+    with call.uow() as uow:
+        settlement.change_visit(
+            uow=uow,
+            mdtrt_id=mdtrt_id,
+            med_type=med_type,
+            diagnoses=codes,
+            disease_code=info.opt_text("dise_codg", max_len=30),
         )
-    _diagnosis_codes(call, call.data.rows("diseinfo", required=False), None)
     return Result({}, psn_no=psn_no, mdtrt_id=mdtrt_id)
 
 
@@ -159,34 +160,70 @@ def discharge(call: Call) -> Result:
     )
 
 
-def not_supported(what: str, infno: str) -> BusinessError:
-    """A refusal for a transaction the settlement area cannot serve yet."""
-    return BusinessError(
-        code="INFNO_NOT_SUPPORTED",
-        message=f"交易 {infno}（{what}）暂不支持：结算模块尚无相应功能",
-        kind=ErrorKind.CONFLICT,
-    )
+def _merged_diagnoses(call: Call, stored: str, rows: list[Fields], main: str) -> list[str]:
+    """2403's rule: a row whose diag_srt_no exists changes that diagnosis, otherwise it is added;
+    the principal diagnosis (dscg_maindiag_code) comes first."""
+    by_srt = {i + 1: code for i, code in enumerate(filter(None, stored.split("|")))}
+    with call.uow() as uow:
+        book = icd10(uow.session)
+        dicts = dictionaries(uow.session)
+        book.require_settleable(main, field="input.adminfo.dscg_maindiag_code")
+        for row in rows:
+            code = row.text("diag_code", max_len=30)
+            book.require_settleable(code, field=f"{row.path}.diag_code")
+            row.code("diag_type", dicts)
+            row.code("maindiag_flag", dicts, required=False)
+            srt = row.number("diag_srt_no")
+            assert srt is not None
+            if srt != srt.to_integral_value() or srt < 1:
+                raise invalid(
+                    "FIELD_NUMBER", f"{row.path}.diag_srt_no", f"字段 {row.path}.diag_srt_no 应为正整数"
+                )
+            by_srt[int(srt)] = code.upper()
+    codes = [by_srt[k] for k in sorted(by_srt)]
+    return [main.upper()] + [c for c in codes if c != main.upper()]
 
 
 def change_admission(call: Call) -> Result:
-    """2403: admission changes need a settlement use case that does not exist yet; refused after checks."""
+    """2403: change the admission (begin, medical type, department, doctor, disease) and its diagnoses."""
     info = call.data.node("adminfo")
     mdtrt_id = info.text("mdtrt_id", max_len=40)
     psn_no = info.text("psn_no", max_len=30)
     with call.uow() as uow:
-        own_visit(call, uow, mdtrt_id, psn_no, path="input.adminfo")
-    raise not_supported("住院信息变更", "2403")
+        dicts = dictionaries(uow.session)
+        med_type = info.code("med_type", dicts)
+        info.code("mdtrt_cert_type", dicts)
+        visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.adminfo")
+    begntime = info.moment("begntime")
+    main = info.text("dscg_maindiag_code", max_len=30)
+    rows = call.data.rows("diseinfo", required=False)
+    for row in rows:
+        if row.text("mdtrt_id", max_len=40) != mdtrt_id:
+            raise invalid(
+                "MIXED_VISITS", f"{row.path}.mdtrt_id", f"字段 {row.path}.mdtrt_id：诊断不属于就诊 {mdtrt_id}"
+            )
+    codes = _merged_diagnoses(call, visit.diagnoses, rows, main)
+    with call.uow() as uow:
+        changed = settlement.change_visit(
+            uow=uow,
+            mdtrt_id=mdtrt_id,
+            begntime=begntime,
+            med_type=med_type,
+            diagnoses=codes,
+            disease_code=info.opt_text("dise_codg", max_len=30),
+            dept_code=info.opt_text("adm_dept_codg", max_len=32),
+            dr_code=info.opt_text("atddr_no", max_len=32),
+        )
+    return Result({}, psn_no=psn_no, mdtrt_id=changed.mdtrt_id)
 
 
 def cancel_discharge(call: Call) -> Result:
-    """2405: discharge cancellation needs a settlement use case not there yet; refused after checks."""
+    """2405: undo the discharge of a visit without a settlement in force; the visit is open again."""
     data = call.data.node("data")
     mdtrt_id = data.text("mdtrt_id", max_len=40)
     psn_no = data.text("psn_no", max_len=30)
     with call.uow() as uow:
-        visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
-    if visit.endtime is None:
-        raise invalid(
-            "NOT_DISCHARGED", "input.data.mdtrt_id", f"字段 input.data.mdtrt_id：就诊 {mdtrt_id} 尚未出院"
-        )
-    raise not_supported("出院撤销", "2405")
+        own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
+    with call.uow() as uow:
+        settlement.undo_discharge(uow=uow, mdtrt_id=mdtrt_id)
+    return Result({}, psn_no=psn_no, mdtrt_id=mdtrt_id)
