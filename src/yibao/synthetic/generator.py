@@ -1,0 +1,589 @@
+"""The synthetic region generator (模拟数据生成): visits, fee lines and settlements month by month.
+
+For every month and block of persons (a chunk, with its own seeded numpy Generator) the generator draws
+outpatient, inpatient, chronic, dialysis and pharmacy visits, their fee lines, the abuse each family's
+rate asks for, and settles every visit with the real calculation `yibao.domain.settlement.settle` under
+the sample policy in force (carrying each person's year ledger and account from visit to visit). Each
+chunk is appended to the output files, so memory stays bounded whatever the size.
+"""
+
+from __future__ import annotations
+
+import random
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from yibao.domain import catalog as catalog_rules
+from yibao.domain import settlement as engine
+from yibao.domain.policy import Policy
+from yibao.synthetic.knobs import Knobs
+from yibao.synthetic.world import DIABETES, GOODS, HYPERTENSION, UREMIA, Disease, World
+
+ALL_FAMILIES_BY_SCOPE = {
+    "line": (
+        "sex_restricted", "age_restricted", "level_restricted", "insurance_type_restricted", "duplicate_charge",
+        "over_price_cap", "excess_quantity", "discharge_medication", "frequency_exceeded", "pharmacy_goods",
+        "dialysis_overcount",
+    ),
+    "visit": ("split_admission", "bed_hanging", "impersonation", "upcoding"),
+    "institution": ("provider_outlier",),
+}  # fmt: skip
+CHRONIC_CODES = {1: HYPERTENSION, 2: DIABETES, 3: UREMIA}
+# Visits per person-year before `visit_scale`: outpatient pooling, admissions, pharmacy purchases.
+OUTPATIENT_RATE = 1.2
+INPATIENT_RATE = 0.12
+PHARMACY_RATE = 0.8
+CHRONIC_MONTHLY = 0.85  # share of registered chronic patients seen each month
+ACCOUNT_CREDIT = {"11": 15_000, "12": 12_000}  # fen credited to the personal account per month
+ACCOUNT_OPENING = 60_000
+
+
+@dataclass
+class Visit:
+    """One visit being generated (就诊), with its lines as item indices and amounts."""
+
+    person: int
+    inst: int
+    med_type: str
+    begin: datetime
+    end: datetime
+    diagnoses: list[str]
+    disease: str | None = None  # chronic disease code (med_type 14)
+    dept: str = "A03"
+    doctor: str = ""
+    ipt_days: int = 0
+    procedure: tuple[str, str] | None = None
+    lines: list[list[object]] = field(default_factory=list)  # [item, qty, price, day, prd_days, dscg, name]
+    labels: list[tuple[str, int | None, str]] = field(
+        default_factory=list
+    )  # (family, line index or None, detail)
+    rounds: list[tuple[datetime, int]] = field(default_factory=list)
+    checks: list[tuple[datetime, int]] = field(default_factory=list)
+
+
+@dataclass
+class Chunk:
+    """What one chunk produced: visits (settled) and the extra rows of the event tables."""
+
+    visits: list[Visit]
+    breakdowns: list[engine.Breakdown]
+    mdtrt_ids: list[str]
+
+
+class Generator:
+    """Draws and settles the visits of a world, chunk by chunk, deterministically for the seed."""
+
+    def __init__(self, world: World, knobs: Knobs, policies: dict[str, list[Policy]]) -> None:
+        self.world = world
+        self.knobs = knobs
+        self.policies = policies  # insutype → versions (sorted by begin)
+        persons = world.persons
+        self.ledgers: dict[tuple[int, str, int], dict[str, int]] = {}
+        self.balance = np.where(persons.insutype == 310, ACCOUNT_OPENING, 0).astype(np.int64)
+        self.last_discharge = np.full(len(persons), -10_000, dtype=np.int64)  # day number
+        self.catalog = world.catalog
+        self._facts: dict[tuple[int, str], engine.CatalogFacts] = {}
+        self._refusal: dict[tuple[int, str, int, str, bool, str], str | None] = {}
+        items = self.catalog.items
+        self.code_index = {item.code: i for i, item in enumerate(items)}
+        self.age_years = None
+        inst = world.institutions
+        self.hospitals_by_kind = {k: np.flatnonzero(inst.kind == k) for k in range(5)}
+        self.diseases_opt = [d for d in world.codes.diseases if d.setting in ("opt", "both")]
+        self.diseases_ipt = [d for d in world.codes.diseases if d.setting in ("ipt", "both")]
+        self.ipt_exam = self.catalog.pools["ipt_exam"][0]
+
+    # ------------------------------------------------------------------ policy and engine inputs
+
+    def policy_on(self, insutype: str, day: date) -> Policy | None:
+        found = None
+        for policy in self.policies.get(insutype, []):
+            if policy.begin <= day and (policy.end is None or day <= policy.end):
+                found = policy
+        return found
+
+    def facts(self, item: int, tier: str) -> engine.CatalogFacts:
+        key = (item, tier)
+        found = self._facts.get(key)
+        if found is None:
+            it = self.catalog.items[item]
+            cap = it.cap(tier)
+            found = self._facts[key] = engine.CatalogFacts(
+                chrgitm_lv=it.chrgitm_lv,
+                selfpay_ratio=Decimal(it.selfpay_bp) / Decimal(10_000),
+                price_cap=None if cap is None else Decimal(cap),
+            )
+        return found
+
+    def refusal(self, item: int, visit: Visit, day: date) -> str | None:
+        """The first payment restriction the line breaks, exactly as the settlement service decides it."""
+        restrictions = self.catalog.items[item].restrictions
+        if not restrictions.any:
+            return None
+        p = self.world.persons
+        inst = self.world.institutions
+        gend = str(p.gend[visit.person])
+        birth = p.birth[visit.person].astype(object)
+        insutype = str(p.insutype[visit.person])
+        inpatient = visit.med_type.startswith("2")
+        hosp_lv = inst.hosp_lv[visit.inst]
+        key = (item, gend, int(birth.toordinal()) * 0 + _age(birth, day), hosp_lv or "", inpatient, insutype)
+        if key in self._refusal:
+            return self._refusal[key]
+        violations = catalog_rules.check_restrictions(
+            restrictions,
+            catalog_rules.PatientFacts(gend=gend, birth_date=birth),
+            catalog_rules.VisitFacts(
+                day=day, hosp_lv=hosp_lv, inpatient=inpatient, insutype=insutype,
+                maternity=visit.med_type in ("51", "52", "2106", "2107"),
+            ),
+        )  # fmt: skip
+        found = violations[0].message if violations else None
+        self._refusal[key] = found
+        return found
+
+    # ------------------------------------------------------------------ chunks
+
+    def chunks(self) -> Iterator[tuple[int, int, int]]:
+        """(month, first person, end person) in the order they are generated."""
+        n = len(self.world.persons)
+        step = self.knobs.chunk_persons
+        for month in range(self.knobs.months):
+            for start in range(0, n, step):
+                yield month, start, min(n, start + step)
+
+    def month_start(self, month: int) -> date:
+        year = self.world.start.year + (self.world.start.month - 1 + month) // 12
+        return date(year, (self.world.start.month - 1 + month) % 12 + 1, 1)
+
+    def run_chunk(self, month: int, start: int, end: int) -> Chunk:
+        """Draw, inject and settle the visits of persons [start, end) in `month`."""
+        rng = np.random.default_rng([self.knobs.seed, 1 + month, start])
+        rnd = random.Random(int(rng.integers(0, 2**62)))
+        first = self.month_start(month)
+        days = (self.month_start(month + 1) - first).days
+        visits = self._draw(rng, rnd, month, first, days, start, end)
+        visits.sort(key=lambda v: (v.end, v.person))
+        breakdowns: list[engine.Breakdown] = []
+        ids: list[str] = []
+        for serial, visit in enumerate(visits):
+            ids.append(f"{self.world.admdvs}{month:03d}{start // self.knobs.chunk_persons:05d}{serial:07d}")
+            breakdowns.append(self._settle(visit))
+        return Chunk(visits, breakdowns, ids)
+
+    # ------------------------------------------------------------------ drawing visits
+
+    def _draw(
+        self,
+        rng: np.random.Generator,
+        rnd: random.Random,
+        month: int,
+        first: date,
+        days: int,
+        start: int,
+        end: int,
+    ) -> list[Visit]:
+        w = self.world
+        p = w.persons
+        k = self.knobs
+        idx = np.arange(start, end)
+        age = ((np.datetime64(first) - p.birth[idx]).astype(int) / 365.25).astype(int)
+        season = 1.0 + 0.25 * np.cos(2 * np.pi * (first.month - 1) / 12)  # winter peak
+        age_factor = np.where(age < 7, 1.6, np.where(age >= 65, 1.9, np.where(age >= 45, 1.3, 0.8)))
+        visits: list[Visit] = []
+        # Outpatient (普通门诊统筹, med_type 11): Poisson visits per person.
+        n_opt = rng.poisson(OUTPATIENT_RATE / 12 * k.visit_scale * season * age_factor)
+        for person in np.repeat(idx, n_opt):
+            visits.append(self._outpatient(rnd, int(person), first, days))
+        # Admissions (普通住院 2101): at most one per person per month, never within 28 days of a discharge.
+        ipt_factor = np.where(age < 7, 1.0, np.where(age >= 65, 3.0, np.where(age >= 45, 1.4, 0.6)))
+        admitted = idx[rng.random(len(idx)) < INPATIENT_RATE / 12 * k.visit_scale * ipt_factor * season]
+        day0 = (first - date(1970, 1, 1)).days
+        for person in admitted:
+            begin_day = rnd.randrange(days)
+            if day0 + begin_day - self.last_discharge[person] <= 28:
+                continue
+            visit = self._inpatient(rnd, int(person), first + timedelta(days=begin_day), month)
+            if visit is None:
+                continue
+            visits.append(visit)
+            self.last_discharge[person] = (visit.end.date() - date(1970, 1, 1)).days
+            if rnd.random() < k.rate("split_admission"):
+                split = self._split(rnd, visit)
+                visits.append(split)
+                self.last_discharge[person] = (split.end.date() - date(1970, 1, 1)).days
+        # Chronic patients (门诊慢特病 14): a monthly visit; dialysis patients a monthly dialysis bill.
+        chronic = idx[
+            (p.chronic[idx] > 0) & (rng.random(len(idx)) < min(1.0, CHRONIC_MONTHLY * k.visit_scale))
+        ]
+        for person in chronic:
+            visits.append(self._chronic(rnd, int(person), first, days))
+        # Pharmacy purchases (定点药店购药 41).
+        n_ph = rng.poisson(PHARMACY_RATE / 12 * k.visit_scale * np.where(p.insutype[idx] == 310, 2.5, 0.8))
+        for person in np.repeat(idx, n_ph):
+            visits.append(self._pharmacy(rnd, int(person), first, days))
+        for visit in visits:
+            self._identity(rnd, visit)
+        return visits
+
+    def _person_age(self, person: int, day: date) -> int:
+        return _age(self.world.persons.birth[person].astype(object), day)
+
+    def _pick_disease(self, rnd: random.Random, pool: list[Disease], person: int, day: date) -> Disease:
+        p = self.world.persons
+        gend = str(p.gend[person])
+        age = self._person_age(person, day)
+        weights = []
+        for d in pool:
+            ok = (d.sex is None or d.sex == gend) and d.age[0] <= age <= d.age[1]
+            weights.append(d.weight * (1 + d.age_peak * (age - 40) / 10 if d.age_peak else 1) if ok else 0)
+        weights = [max(x, 0.0) for x in weights]
+        if not any(weights):
+            return pool[0] if pool[0].sex is None else next(d for d in pool if d.sex is None)
+        return rnd.choices(pool, weights)[0]
+
+    def _doctor(self, rnd: random.Random, inst: int) -> tuple[str, str]:
+        doctors = self.world.institutions.doctors[inst]
+        dr = doctors[rnd.randrange(len(doctors))]
+        return dr, self.world.institutions.doctor_dept[dr]
+
+    def _pool(self, role: str) -> np.ndarray:
+        return self.catalog.pools.get(role, np.zeros(0, dtype=np.int32))
+
+    def _add(self, visit: Visit, item: int, qty: int, day: datetime, prd: int = 0, dscg: int = 0) -> int:
+        tier = self.world.institutions.tier[visit.inst]
+        visit.lines.append([int(item), qty, self.catalog.items[item].price(tier), day, prd, dscg, None])
+        return len(visit.lines) - 1
+
+    def _common_abuse(self, rnd: random.Random, visit: Visit, day: datetime) -> None:
+        """Restricted items and duplicate pairs injected into an ordinary visit, each with its family's rate."""
+        k = self.knobs
+        p = self.world.persons
+        gend = int(p.gend[visit.person])
+        age = self._person_age(visit.person, day.date())
+        tier = self.world.institutions.tier[visit.inst]
+        if rnd.random() < k.rate("sex_restricted"):
+            pool = self._pool(f"sex{3 - gend}")
+            if len(pool):
+                line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 7)
+                visit.labels.append(("sex_restricted", line, "限性别项目用于异性参保人"))
+        if age >= 30 and rnd.random() < k.rate("age_restricted"):
+            pool = self._pool("child")
+            line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 5)
+            visit.labels.append(("age_restricted", line, f"限儿童药品用于 {age} 岁参保人"))
+        if tier == "1" and rnd.random() < k.rate("level_restricted"):
+            pool = self._pool("level")
+            line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 3)
+            visit.labels.append(("level_restricted", line, "限二级及以上医疗机构药品在一级机构使用"))
+        if rnd.random() < k.rate("insurance_type_restricted"):
+            pool = self._pool("insutype")
+            line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 3)
+            visit.labels.append(("insurance_type_restricted", line, "限工伤/生育保险药品由基本医保结算"))
+        if self.catalog.pairs and rnd.random() < k.rate("duplicate_charge"):
+            main, sub = self.catalog.pairs[rnd.randrange(len(self.catalog.pairs))]
+            self._add(visit, main, 1, day)
+            line = self._add(visit, sub, 1, day)
+            visit.labels.append(
+                (
+                    "duplicate_charge",
+                    line,
+                    f"{self.catalog.items[sub].name} 与 {self.catalog.items[main].name} 重复收费",
+                )
+            )
+        if rnd.random() < k.rate("over_price_cap"):
+            capped = [
+                i for i, ln in enumerate(visit.lines) if self.catalog.items[int(ln[0])].cap(tier) is not None
+            ]  # type: ignore[call-overload]
+            labelled = {i for _, i, _ in visit.labels}
+            capped = [i for i in capped if i not in labelled]
+            if capped:
+                line = capped[rnd.randrange(len(capped))]
+                visit.lines[line][2] = int(int(visit.lines[line][2]) * rnd.uniform(1.2, 1.8)) + 1  # type: ignore[call-overload]
+                visit.labels.append(("over_price_cap", line, "单价超过最高限价"))
+
+    def _outpatient(self, rnd: random.Random, person: int, first: date, days: int) -> Visit:
+        w = self.world
+        kind = rnd.choices((0, 1, 2, 3), (0.15, 0.25, 0.35, 0.25))[0]
+        insts = self.hospitals_by_kind[kind]
+        inst = int(insts[rnd.randrange(len(insts))])
+        day = first + timedelta(days=rnd.randrange(days))
+        at = datetime(
+            day.year, day.month, day.day, rnd.randrange(8, 17), rnd.randrange(60), rnd.randrange(60)
+        )
+        disease = self._pick_disease(rnd, self.diseases_opt, person, day)
+        dr, dept = self._doctor(rnd, inst)
+        visit = Visit(
+            person, inst, "11", at, at + timedelta(minutes=20), [disease.code], dept=dept, doctor=dr
+        )
+        self._add(visit, self._pool("opt_exam")[0], 1, at)
+        acute = self._pool("acute")
+        for _ in range(rnd.choice((1, 1, 2, 2, 3))):
+            self._add(visit, acute[rnd.randrange(len(acute))], rnd.choice((1, 1, 2)), at, rnd.randrange(3, 8))
+        if rnd.random() < 0.3:
+            labs = self._pool("lab")
+            self._add(visit, labs[rnd.randrange(len(labs))], 1, at)
+        if rnd.random() < 0.05:
+            gend = int(w.persons.gend[person])
+            pool = self._pool(f"sex{gend}")
+            pool = np.array([i for i in pool if self.catalog.items[i].kind == "service"], dtype=np.int32)
+            if len(pool):
+                self._add(visit, pool[rnd.randrange(len(pool))], 1, at)
+        if self._person_age(person, day) <= 12 and rnd.random() < 0.3:
+            pool = self._pool("child")
+            self._add(visit, pool[rnd.randrange(len(pool))], 1, at, 5)
+        if w.institutions.tier[inst] != "1" and rnd.random() < 0.05:
+            pool = self._pool("level")
+            items = [
+                i for i in pool if w.institutions.tier[inst] in self.catalog.items[i].restrictions.hosp_levels
+            ]
+            if items:
+                self._add(visit, items[rnd.randrange(len(items))], 1, at, 3)
+        if rnd.random() < self.knobs.rate("excess_quantity"):
+            drugs = [i for i, ln in enumerate(visit.lines) if self.catalog.items[int(ln[0])].kind == "drug"]  # type: ignore[call-overload]
+            if drugs:
+                line = drugs[0]
+                visit.lines[line][1] = int(visit.lines[line][1]) * rnd.randrange(8, 15)  # type: ignore[call-overload]
+                visit.lines[line][4] = rnd.randrange(60, 91)
+                visit.labels.append(("excess_quantity", line, "门诊单次处方超量（超过30天）"))
+        self._common_abuse(rnd, visit, at)
+        return visit
+
+    def _inpatient(self, rnd: random.Random, person: int, day: date, month: int) -> Visit | None:
+        w = self.world
+        inst_kind = rnd.choices((0, 1, 2), (0.35, 0.45, 0.20))[0]
+        insts = self.hospitals_by_kind[inst_kind]
+        weights = [1.0 + (0.15 * month if w.institutions.outlier[i] else 0.0) for i in insts]
+        inst = int(rnd.choices(list(insts), weights)[0])
+        disease = self._pick_disease(rnd, self.diseases_ipt, person, day)
+        grow = 1.0 + (0.05 * month if w.institutions.outlier[inst] else 0.0)
+        tier = w.institutions.tier[inst]
+        los = max(
+            1,
+            int(
+                round(rnd.gammavariate(2.5, disease.los / 2.5) * {"3": 1.2, "2": 1.0, "1": 0.8}[tier] * grow)
+            ),
+        )
+        los = min(los, 60)
+        begin = datetime(day.year, day.month, day.day, rnd.randrange(8, 20), rnd.randrange(60))
+        end = datetime.combine(day + timedelta(days=los), datetime.min.time()).replace(
+            hour=rnd.randrange(9, 12)
+        )
+        dr, dept = self._doctor(rnd, inst)
+        visit = Visit(person, inst, "2101", begin, end, [disease.code], dept=dept, doctor=dr, ipt_days=los)
+        self._stay(rnd, visit, disease, begin, los, grow)
+        k = self.knobs
+        if rnd.random() < 0.4:
+            visit.rounds.append((begin + timedelta(days=rnd.randrange(los), hours=2), 1))
+        if rnd.random() < k.rate("bed_hanging"):
+            visit.rounds = [(begin + timedelta(days=rnd.randrange(los), hours=3), 0)]
+            visit.labels.append(("bed_hanging", None, "查房时患者不在床（挂床住院）"))
+        if visit.procedure is None and w.codes.mcc and rnd.random() < k.rate("upcoding"):
+            mcc = w.codes.mcc[rnd.randrange(len(w.codes.mcc))]
+            visit.diagnoses.append(mcc)
+            visit.labels.append(("upcoding", None, f"次要诊断 {mcc} 无相应诊疗（高套编码）"))
+        return visit
+
+    def _stay(
+        self, rnd: random.Random, visit: Visit, disease: Disease, begin: datetime, los: int, grow: float
+    ) -> None:
+        """The lines of a stay: daily bed, nursing and ward fees, drugs, tests, surgery, discharge drugs."""
+        k = self.knobs
+        bed, nursing = self._pool("bed")[0], self._pool("nursing")[0]
+        ipt_drugs, labs, imaging = self._pool("ipt"), self._pool("lab"), self._pool("imaging")
+        for d in range(los):
+            at = begin + timedelta(days=d, hours=1)
+            self._add(visit, bed, 1, at)
+            self._add(visit, nursing, 1, at)
+            self._add(visit, self.ipt_exam, 1, at)
+            for _ in range(rnd.choice((1, 2, 2, 3))):
+                self._add(visit, ipt_drugs[rnd.randrange(len(ipt_drugs))], rnd.choice((1, 2)), at)
+        for item in rnd.sample(list(labs), min(len(labs), 2 + int(grow > 1.2))):
+            self._add(visit, item, 1, begin + timedelta(hours=2))
+        self._add(visit, imaging[rnd.randrange(len(imaging))], 1, begin + timedelta(hours=3))
+        procedure = self.world.codes.procedures.get(disease.code)
+        if procedure is not None:
+            at = begin + timedelta(days=min(1, los - 1), hours=3)
+            visit.procedure = procedure
+            self._add(visit, self.code_index[disease.surgery_code], 1, at)
+            if disease.implant:
+                implant = self._pool(disease.implant)
+                self._add(visit, implant[rnd.randrange(len(implant))], 1, at)
+        if rnd.random() < k.rate("frequency_exceeded"):
+            exam_lines = [i for i, ln in enumerate(visit.lines) if ln[0] == self.ipt_exam]
+            line = exam_lines[rnd.randrange(len(exam_lines))]
+            visit.lines[line][1] = 2
+            visit.labels.append(("frequency_exceeded", line, "住院诊查费每日限1次，当日计2次"))
+        end = visit.end
+        if rnd.random() < 0.3:
+            oral = self._pool("acute")
+            self._add(visit, oral[rnd.randrange(len(oral))], 1, end, rnd.randrange(3, 8), 1)
+        if rnd.random() < k.rate("discharge_medication"):
+            oral = self._pool("htn")
+            line = self._add(
+                visit, oral[rnd.randrange(len(oral))], rnd.randrange(4, 9), end, rnd.randrange(30, 61), 1
+            )
+            visit.labels.append(("discharge_medication", line, "出院带药超过7天用量"))
+        self._common_abuse(rnd, visit, begin + timedelta(hours=4))
+
+    def _split(self, rnd: random.Random, first: Visit) -> Visit:
+        """A second admission of the same patient, same hospital and diagnosis, days after the discharge."""
+        begin = first.end + timedelta(days=rnd.randrange(1, 11), hours=2)
+        los = rnd.randrange(2, 6)
+        end = begin + timedelta(days=los)
+        visit = Visit(first.person, first.inst, "2101", begin, end, [first.diagnoses[0]], dept=first.dept,
+                      doctor=first.doctor, ipt_days=los)  # fmt: skip
+        disease = next(d for d in self.world.codes.diseases if d.code == first.diagnoses[0])
+        self._stay(rnd, visit, Disease(**{**disease.__dict__, "procedure": None}), begin, los, 1.0)
+        visit.labels.append(
+            ("split_admission", None, f"出院后 {(begin - first.end).days} 天同院同诊断再次入院")
+        )
+        return visit
+
+    def _chronic(self, rnd: random.Random, person: int, first: date, days: int) -> Visit:
+        p = self.world.persons
+        kind = int(p.chronic[person])
+        diag, _name, disease = CHRONIC_CODES[kind]
+        inst_kind = 0 if kind == 3 else rnd.choice((1, 2, 2))
+        insts = self.hospitals_by_kind[inst_kind]
+        inst = int(insts[person % len(insts)])  # patients stay with one institution
+        day = first + timedelta(days=rnd.randrange(days))
+        at = datetime(day.year, day.month, day.day, rnd.randrange(8, 17), rnd.randrange(60))
+        dr, dept = self._doctor(rnd, inst)
+        visit = Visit(
+            person, inst, "14", at, at + timedelta(minutes=30), [diag], disease=disease, dept=dept, doctor=dr
+        )
+        if kind == 3:
+            dialysis = next(i for i in self._pool("dialysis") if self.catalog.items[i].kind == "service")
+            sessions = rnd.randrange(8, 14)
+            line = self._add(visit, dialysis, sessions, at)
+            filters = next(i for i in self._pool("dialysis") if self.catalog.items[i].kind == "consumable")
+            self._add(visit, filters, sessions, at)
+            drugs = [i for i in self._pool("dialysis") if self.catalog.items[i].kind == "drug"]
+            for item in drugs[:2]:
+                self._add(visit, item, rnd.randrange(2, 5), at, 30)
+            if rnd.random() < self.knobs.rate("dialysis_overcount"):
+                visit.lines[line][1] = rnd.randrange(20, 27)
+                visit.labels.append(("dialysis_overcount", line, "月透析次数超过每周3次的上限"))
+        else:
+            pool = self._pool("htn" if kind == 1 else "dm")
+            for item in rnd.sample(list(pool), min(len(pool), rnd.choice((1, 2, 3)))):
+                self._add(visit, item, rnd.randrange(1, 4), at, 30)
+            if rnd.random() < 0.2:
+                labs = self._pool("lab")
+                self._add(visit, labs[rnd.randrange(len(labs))], 1, at)
+        return visit
+
+    def _pharmacy(self, rnd: random.Random, person: int, first: date, days: int) -> Visit:
+        insts = self.hospitals_by_kind[4]
+        inst = int(insts[rnd.randrange(len(insts))])
+        day = first + timedelta(days=rnd.randrange(days))
+        at = datetime(day.year, day.month, day.day, rnd.randrange(8, 21), rnd.randrange(60))
+        dr = self.world.institutions.doctors[inst][0]
+        visit = Visit(person, inst, "41", at, at + timedelta(minutes=5), [], dept="", doctor=dr)
+        acute = self._pool("acute")
+        for _ in range(rnd.choice((1, 1, 2, 3))):
+            self._add(visit, acute[rnd.randrange(len(acute))], rnd.choice((1, 1, 2)), at, rnd.randrange(3, 8))
+        if rnd.random() < self.knobs.rate("pharmacy_goods"):
+            line = self._add(visit, acute[rnd.randrange(len(acute))], rnd.randrange(1, 4), at)
+            goods = GOODS[rnd.randrange(len(GOODS))]
+            visit.lines[line][6] = goods
+            visit.labels.append(("pharmacy_goods", line, f"日用品“{goods}”按药品结算"))
+        return visit
+
+    def _identity(self, rnd: random.Random, visit: Visit) -> None:
+        if rnd.random() < self.knobs.rate("impersonation"):
+            visit.checks.append((visit.begin - timedelta(minutes=5), 0))
+            visit.labels.append(("impersonation", None, "人脸识别比对不一致（冒名就医）"))
+        elif rnd.random() < 0.3:
+            visit.checks.append((visit.begin - timedelta(minutes=5), 1))
+
+    # ------------------------------------------------------------------ settlement
+
+    def _settle(self, visit: Visit) -> engine.Breakdown:
+        """Settle one visit with the real calculation, carrying the year ledger and the account."""
+        p = self.world.persons
+        person = visit.person
+        insutype = str(p.insutype[person])
+        day = visit.end.date() if visit.med_type.startswith("2") else visit.begin.date()
+        policy = self.policy_on(insutype, day)
+        if policy is None:
+            raise LookupError(f"no policy for {insutype} on {day}")
+        tier = self.world.institutions.tier[visit.inst]
+        lines = []
+        for n, (item, qty, price, at, _prd, _dscg, _name) in enumerate(visit.lines):
+            amount = int(price) * int(qty)  # type: ignore[call-overload]
+            lines.append(
+                engine.FeeLine(
+                    sn=str(n),
+                    amount=amount,
+                    price=Decimal(int(price)),  # type: ignore[call-overload]
+                    quantity=Decimal(int(qty)),  # type: ignore[call-overload]
+                    item=self.facts(int(item), tier),  # type: ignore[call-overload]
+                    refusal=self.refusal(int(item), visit, at.date()),  # type: ignore[call-overload, union-attr]
+                )
+            )
+        key = (person, insutype, day.year)
+        ledger = self.ledgers.setdefault(key, {})
+        psn_type = str(p.psn_type[person])
+        groups = frozenset({str(p.idet_type[person])}) - {""}
+        chronic = CHRONIC_CODES.get(int(p.chronic[person]))
+        breakdown = engine.settle(
+            policy=policy,
+            person=engine.PersonFacts(
+                retired=psn_type == "12",
+                groups=groups,
+                registered_diseases=frozenset({chronic[2]}) if chronic else frozenset(),
+                account_balance=int(self.balance[person]),
+            ),
+            visit=engine.VisitFacts(
+                med_type=visit.med_type,
+                level=tier,
+                diagnoses=tuple(visit.diagnoses),
+                disease=visit.disease,
+            ),
+            lines=lines,
+            ledger=ledger,
+        )
+        for name, delta in breakdown.ledger_delta.items():
+            ledger[name] = ledger.get(name, 0) + delta
+        self.balance[person] -= breakdown.acct_pay
+        return breakdown
+
+    def credit_accounts(self, start: int, end: int) -> None:
+        """The monthly personal-account credit of employees (个人账户划入)."""
+        p = self.world.persons
+        credit = np.where(p.psn_type[start:end] == "11", ACCOUNT_CREDIT["11"],
+                          np.where(p.psn_type[start:end] == "12", ACCOUNT_CREDIT["12"], 0))  # fmt: skip
+        self.balance[start:end] += credit
+
+
+def _age(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+def load_policies(folder: Path, admdvs: str) -> dict[str, list[Policy]]:
+    """The sample benefit policies (examples/policy) for the region, by insutype, oldest first."""
+    from yibao.policy.document import parse_file  # the checked TOML reader of the policy area
+
+    found: dict[str, list[Policy]] = {}
+    for path in sorted(folder.glob("*.toml")):
+        policy = parse_file(path.read_text(encoding="utf-8"))
+        found.setdefault(policy.insutype, []).append(policy)
+    for versions in found.values():
+        versions.sort(key=lambda v: v.begin)
+    if not {"310", "390"} <= set(found):
+        raise FileNotFoundError(f"sample policies for 310 and 390 missing in {folder}")
+    del admdvs
+    return found
+
+
+__all__ = ["Chunk", "Generator", "Visit", "array", "load_policies"]

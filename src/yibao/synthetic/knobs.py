@@ -1,0 +1,111 @@
+"""The generator's knobs (生成参数) and their checks: a bad knob is refused before any work, naming the option."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yibao.domain.errors import BusinessError, FieldError, invalid
+
+# Abuse families injected on purpose (WAREHOUSE.md vocabulary), with their default rates.
+# Line families: the share of eligible fee lines (or visits for the visit-borne ones) carrying the abuse;
+# provider_outlier: the share of hospitals whose admissions and cost per stay grow fast.
+DEFAULT_RATES: dict[str, float] = {
+    "sex_restricted": 0.002,
+    "age_restricted": 0.002,
+    "level_restricted": 0.002,
+    "insurance_type_restricted": 0.001,
+    "duplicate_charge": 0.01,
+    "over_price_cap": 0.003,
+    "excess_quantity": 0.005,
+    "discharge_medication": 0.03,
+    "frequency_exceeded": 0.02,
+    "split_admission": 0.03,
+    "bed_hanging": 0.02,
+    "impersonation": 0.003,
+    "pharmacy_goods": 0.03,
+    "dialysis_overcount": 0.1,
+    "upcoding": 0.03,
+    "provider_outlier": 0.1,
+}
+FAMILIES = tuple(DEFAULT_RATES)
+FORMATS = ("parquet", "csv")
+MAX_PERSONS = 50_000_000
+MAX_MONTHS = 120
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Everything that decides a synthetic region; the same knobs and seed give the same files."""
+
+    persons: int = 20_000
+    months: int = 12
+    seed: int = 1
+    admdvs: str = "439901"
+    start_year: int = 2024
+    visit_scale: float = 1.0  # multiplies every visit rate (the demo lowers it to stay inside its time)
+    rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    chunk_persons: int = 50_000  # persons per chunk (bounded memory)
+
+    def rate(self, family: str) -> float:
+        return self.rates.get(family, 0.0)
+
+
+def check_knobs(
+    *,
+    persons: int,
+    months: int,
+    seed: int,
+    admdvs: str,
+    visit_scale: float = 1.0,
+    rates: dict[str, float] | None = None,
+    start_year: int = 2024,
+) -> Knobs:
+    """Refuse impossible knobs (负数规模、比例超出 [0,1]、统筹区编码不是6位) with the option named."""
+    errors: list[FieldError] = []
+    if persons <= 0 or persons > MAX_PERSONS:
+        errors.append(FieldError("--persons", "KNOB_RANGE", f"选项 --persons 必须在 1 到 {MAX_PERSONS} 之间"))
+    if months <= 0 or months > MAX_MONTHS:
+        errors.append(FieldError("--months", "KNOB_RANGE", f"选项 --months 必须在 1 到 {MAX_MONTHS} 之间"))
+    if seed < 0:
+        errors.append(FieldError("--seed", "KNOB_RANGE", "选项 --seed 不能为负数"))
+    if not re.fullmatch(r"\d{6}", admdvs or ""):
+        errors.append(
+            FieldError("--admdvs", "KNOB_FORMAT", f"选项 --admdvs 统筹区编码必须是6位数字：{admdvs!r}")
+        )
+    if not 0 < visit_scale <= 10:
+        errors.append(FieldError("--visit-scale", "KNOB_RANGE", "选项 --visit-scale 必须大于0且不超过10"))
+    merged = dict(DEFAULT_RATES)
+    for family, value in (rates or {}).items():
+        option = f"--rate-{family.replace('_', '-')}"
+        if family not in DEFAULT_RATES:
+            errors.append(FieldError(option, "KNOB_UNKNOWN", f"选项 {option} 不是已知的违规类别"))
+        elif not 0.0 <= value <= 1.0:
+            errors.append(FieldError(option, "KNOB_RANGE", f"选项 {option} 比例必须在 0 到 1 之间：{value}"))
+        else:
+            merged[family] = value
+    if errors:
+        first = errors[0]
+        raise BusinessError(code="KNOB_INVALID", message=first.message, field=first.field, errors=errors)
+    return Knobs(
+        persons=persons,
+        months=months,
+        seed=seed,
+        admdvs=admdvs,
+        start_year=start_year,
+        visit_scale=visit_scale,
+        rates=merged,
+    )
+
+
+def check_out_dir(out: Path, *, option: str = "--out") -> Path:
+    """The output folder, created if missing; refused when it cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise invalid("KNOB_OUT_DIR", option, f"选项 {option} 目录 {out} 无法创建：{exc.strerror}") from exc
+    if not out.is_dir() or not os.access(out, os.W_OK | os.X_OK):
+        raise invalid("KNOB_OUT_DIR", option, f"选项 {option} 目录 {out} 不可写")
+    return out

@@ -1,0 +1,150 @@
+"""The bureau head's summary of the demo (局长摘要), its HTML report with charts and its Excel workbook."""
+
+from __future__ import annotations
+
+import html
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from sqlalchemy.orm import Session
+
+from yibao.synthetic.repository import SyntheticRepository
+
+SCHEMES = {"310": "职工基本医疗保险", "390": "城乡居民基本医疗保险"}
+FUNDS = {
+    "310100": "职工基本医疗保险统筹基金",
+    "390100": "城乡居民基本医疗保险基金",
+    "320100": "公务员医疗补助",
+    "330100": "职工大额医疗费用补助",
+    "390200": "城乡居民大病医疗保险基金",
+    "610100": "医疗救助基金",
+}
+ECHARTS = Path(__file__).resolve().parents[1] / "console" / "static" / "vendor" / "echarts.min.js"
+
+
+def yuan(fen: int) -> str:
+    """Fen as yuan with two decimals and thousands separators."""
+    return f"{Decimal(fen) / 100:,.2f}"
+
+
+def summarise(session: Session, *, admdvs: str) -> dict[str, Any]:
+    """Every figure of the summary, read from the database (fen and counts)."""
+    repo = SyntheticRepository(session)
+    totals = repo.settlement_totals(admdvs)
+    schemes = {}
+    for insutype, t in sorted(totals.items()):
+        ratio = t["hifp_pay"] / t["inscp_scp_amt"] if t["inscp_scp_amt"] else 0.0
+        fund_ratio = t["fund_pay_sumamt"] / t["medfee_sumamt"] if t["medfee_sumamt"] else 0.0
+        schemes[insutype] = {**t, "inscp_ratio": ratio, "fund_ratio": fund_ratio}
+    contributions = repo.contributions(admdvs)
+    return {
+        "admdvs": admdvs,
+        "persons": repo.persons(admdvs),
+        "insured": repo.insured(admdvs),
+        "contributions": contributions,
+        "income": sum(sum(parts.values()) for parts in contributions.values()),
+        "schemes": schemes,
+        "funds": repo.funds(admdvs),
+        "expenditure": sum(t["fund_pay_sumamt"] for t in totals.values()),
+        "medfee": sum(t["medfee_sumamt"] for t in totals.values()),
+        "settlements": sum(t["count"] for t in totals.values()),
+        "top": repo.top_institutions(admdvs),
+    }
+
+
+def lines(summary: dict[str, Any]) -> list[str]:
+    """The summary as short lines of text (console and report)."""
+    out = [
+        f"参保人数 {summary['persons']:,}（"
+        + "，".join(f"{SCHEMES.get(k, k)} {v:,}" for k, v in sorted(summary["insured"].items()))
+        + "）",
+        f"基金收入（缴费）{yuan(summary['income'])} 元",
+        f"结算 {summary['settlements']:,} 笔，医疗总费用 {yuan(summary['medfee'])} 元，基金支出 {yuan(summary['expenditure'])} 元",
+    ]
+    for code, amount in sorted(summary["funds"].items(), key=lambda kv: -kv[1]):
+        out.append(f"  {FUNDS.get(code, code)}（{code}）支出 {yuan(amount)} 元")
+    for insutype, s in summary["schemes"].items():
+        out.append(
+            f"  {SCHEMES.get(insutype, insutype)}：政策范围内报销比例 {s['inscp_ratio']:.1%}"
+            f"（统筹支付 {yuan(s['hifp_pay'])} / 政策范围内费用 {yuan(s['inscp_scp_amt'])}），实际报销比例 {s['fund_ratio']:.1%}"
+        )
+    return out
+
+
+def _chart(div: str, option: dict[str, Any]) -> str:
+    return (
+        f'<div id="{div}" class="chart"></div><script>echarts.init(document.getElementById("{div}"))'
+        f".setOption({json.dumps(option, ensure_ascii=False)});</script>"
+    )
+
+
+def write_reports(summary: dict[str, Any], out: Path) -> tuple[Path, Path]:
+    """report.html (ECharts inlined, works offline) and report.xlsx next to the data set."""
+    out.mkdir(parents=True, exist_ok=True)
+    html_path, xlsx_path = out / "report.html", out / "report.xlsx"
+    funds = [{"name": FUNDS.get(k, k), "value": round(v / 100, 2)} for k, v in summary["funds"].items() if v]
+    top = summary["top"]
+    labels = summary.get("labels") or {}
+    findings = summary.get("findings")
+    script = ECHARTS.read_text(encoding="utf-8") if ECHARTS.is_file() else ""
+    rows_top = "".join(
+        f"<tr><td>{html.escape(t['code'])}</td><td>{html.escape(t['name'])}</td><td>{t['count']:,}</td>"
+        f"<td>{yuan(t['medfee'])}</td><td>{yuan(t['fund'])}</td></tr>"
+        for t in top
+    )
+    rows_labels = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{v:,}</td><td>{(findings or {}).get(k, '—')}</td></tr>"
+        for k, v in labels.items()
+    )
+    body = "".join(f"<li>{html.escape(line)}</li>" for line in lines(summary))
+    monitoring = "监测模块尚未接入（显示的是注入的违规标注）" if findings is None else "监测发现按类别统计"
+    page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>示范统筹区运行报告</title>
+<style>body{{font-family:sans-serif;margin:2em;color:#222}}.chart{{width:760px;height:360px}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style>
+<script>{script}</script></head><body>
+<h1>示范统筹区（{html.escape(summary['admdvs'])}）运行报告</h1><ul>{body}</ul>
+<h2>基金支出构成 Expenditure by fund</h2>{_chart("funds", {"tooltip": {}, "series": [{"type": "pie", "data": funds}]})}
+<h2>费用最高的机构 Top institutions by cost</h2>
+{_chart("top", {"tooltip": {}, "xAxis": {"type": "category", "data": [t["name"] for t in top]},
+                "yAxis": {"type": "value"}, "series": [{"type": "bar", "data": [round(t["medfee"] / 100, 2) for t in top]}]})}
+<table><tr><th>机构编码</th><th>名称</th><th>结算笔数</th><th>医疗总费用(元)</th><th>基金支付(元)</th></tr>{rows_top}</table>
+<h2>违规类别 Findings by family</h2><p>{monitoring}</p>
+{_chart("labels", {"tooltip": {}, "xAxis": {"type": "category", "data": list(labels)}, "yAxis": {"type": "value"},
+                   "series": [{"type": "bar", "data": list(labels.values())}]})}
+<table><tr><th>类别</th><th>注入（标注）</th><th>监测发现</th></tr>{rows_labels}</table>
+</body></html>"""
+    html_path.write_text(page, encoding="utf-8")
+    book = xlsxwriter.Workbook(str(xlsx_path))
+    money = book.add_format({"num_format": "#,##0.00"})
+    sheet = book.add_worksheet("摘要")
+    for r, line in enumerate(lines(summary)):
+        sheet.write(r, 0, line)
+    sheet = book.add_worksheet("险种")
+    head = ["险种", "结算笔数", "医疗总费用", "政策范围内费用", "统筹支付", "基金支付", "个人账户", "现金", "政策范围内报销比例"]
+    sheet.write_row(0, 0, head)
+    for r, (insutype, s) in enumerate(summary["schemes"].items(), start=1):
+        sheet.write(r, 0, SCHEMES.get(insutype, insutype))
+        sheet.write(r, 1, s["count"])
+        for c, key in enumerate(("medfee_sumamt", "inscp_scp_amt", "hifp_pay", "fund_pay_sumamt", "acct_pay", "psn_cash_pay"), 2):
+            sheet.write_number(r, c, s[key] / 100, money)
+        sheet.write_number(r, 8, round(s["inscp_ratio"], 4))
+    sheet = book.add_worksheet("基金")
+    sheet.write_row(0, 0, ["基金", "编码", "支出(元)"])
+    for r, (code, amount) in enumerate(sorted(summary["funds"].items()), start=1):
+        sheet.write_row(r, 0, [FUNDS.get(code, code), code])
+        sheet.write_number(r, 2, amount / 100, money)
+    sheet = book.add_worksheet("机构")
+    sheet.write_row(0, 0, ["机构编码", "名称", "结算笔数", "医疗总费用(元)", "基金支付(元)"])
+    for r, t in enumerate(top, start=1):
+        sheet.write_row(r, 0, [t["code"], t["name"], t["count"]])
+        sheet.write_number(r, 3, t["medfee"] / 100, money)
+        sheet.write_number(r, 4, t["fund"] / 100, money)
+    sheet = book.add_worksheet("违规")
+    sheet.write_row(0, 0, ["类别", "注入（标注）", "监测发现"])
+    for r, (family, n) in enumerate(labels.items(), start=1):
+        sheet.write_row(r, 0, [family, n, (findings or {}).get(family, "")])
+    book.close()
+    return html_path, xlsx_path
