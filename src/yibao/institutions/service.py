@@ -372,8 +372,13 @@ def change_agreement(
     end: date | None = None,
     until: date | None = None,
     reason: str | None = None,
+    commit: bool = True,
 ) -> InstitutionView:
-    """Apply an agreement action (sign, renew, suspend, resume, expire, terminate) on `day` (today)."""
+    """Apply an agreement action (sign, renew, suspend, resume, expire, terminate) on `day` (today).
+
+    `commit=False` leaves the commit to the caller's unit of work (an assessment or a supervision
+    decision that suspends the agreement as part of its own transaction).
+    """
     uow.actor.require(Perm.INSTITUTION_WRITE)
     act = choice(rules.AgreementAction, action, code="AGREEMENT_ACTION", field="action", label="协议操作")
     institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
@@ -398,7 +403,8 @@ def change_agreement(
         after=institution.snapshot(),
         note=state.reason,
     )
-    uow.commit()
+    if commit:
+        uow.commit()
     return _view(institution, dictionaries(uow.session), today())
 
 
@@ -763,7 +769,12 @@ def update_doctor(*, uow: UnitOfWork, dr_code: str, name: str) -> DoctorView:
 
 
 def _save_doctor(
-    uow: UnitOfWork, doctor: Doctor, action: str, before: dict[str, object], note: str | None = None
+    uow: UnitOfWork,
+    doctor: Doctor,
+    action: str,
+    before: dict[str, object],
+    note: str | None = None,
+    commit: bool = True,
 ) -> DoctorView:
     """Stamp, audit and commit a change of a doctor's record; answer the doctor as the caller sees it."""
     doctor.updated_at = utcnow()
@@ -777,7 +788,8 @@ def _save_doctor(
         after=_audit(doctor),
         note=note,
     )
-    uow.commit()
+    if commit:
+        uow.commit()
     return _doctor_view(uow, doctor, _institution_names(uow, [doctor]), today())
 
 
@@ -823,8 +835,12 @@ def change_doctor_status(
     day: date | None = None,
     until: date | None = None,
     reason: str | None = None,
+    commit: bool = True,
 ) -> DoctorView:
-    """Suspend (until a day), resume or cancel a doctor's insurance qualification; audited."""
+    """Suspend (until a day), resume or cancel a doctor's insurance qualification; audited.
+
+    `commit=False` leaves the commit to the caller (points reaching 6 suspend inside the deduction).
+    """
     uow.actor.require(Perm.INSTITUTION_WRITE)
     act = choice(rules.DoctorAction, action, code="DOCTOR_ACTION", field="action", label="资格操作")
     doctor = get_doctor(uow=uow, dr_code=dr_code)
@@ -840,7 +856,18 @@ def change_doctor_status(
     doctor.suspended_until = state.suspended_until
     doctor.status_since = state.status_since
     doctor.status_reason = state.reason
-    return _save_doctor(uow, doctor, f"doctor.{act.value}", before, note=state.reason)
+    return _save_doctor(uow, doctor, f"doctor.{act.value}", before, note=state.reason, commit=commit)
+
+
+def record_doctor_points(*, uow: UnitOfWork, dr_code: str, year: int, points: int) -> DoctorView:
+    """Store a doctor's deducted points of `year` (积分, kept by the assessment area); the caller
+    commits. A new year starts again from the points given (yearly reset)."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    doctor = get_doctor(uow=uow, dr_code=dr_code)
+    before = _audit(doctor)
+    doctor.points_year = year
+    doctor.points_deducted = points
+    return _save_doctor(uow, doctor, "doctor.points", before, commit=False)
 
 
 def doctor_qualification(
