@@ -138,6 +138,7 @@ class DemoResult:
     report_html: Path | None = None
     report_xlsx: Path | None = None
     refused: Counter[str] = field(default_factory=Counter)
+    refusals: dict[str, str] = field(default_factory=dict)  # the first message of each refusal code
 
 
 def run_monitoring(container: Any, dataset: Path) -> dict[str, int] | None:
@@ -478,6 +479,7 @@ def _settle_all(
                 except BusinessError as exc:
                     savepoint.rollback()
                     result.refused[exc.code] += 1
+                    result.refusals.setdefault(exc.code, exc.message)
             uow.commit_batch()
         tick(name, min(total, begin + BATCH), total, f"{settled:,} 笔已结算")
     result.counts["settled"] = settled
@@ -501,7 +503,7 @@ def print_summary(result: DemoResult, console: Any) -> None:
     for family, n in (findings or summary.get("labels") or {}).items():
         console.print(f"  {family} {n:,}")
     if result.refused:
-        console.print(f"[yellow]结算被拒 {sum(result.refused.values())} 笔：{dict(result.refused)}[/yellow]")
+        console.print(f"[yellow]结算被拒 {sum(result.refused.values())} 笔：{dict(result.refused)} {result.refusals}[/yellow]")
     console.print(f"各步用时（秒）：{result.seconds}，合计 {sum(result.seconds.values()):.0f}s")
     console.print(f"报告：{result.report_html}  {result.report_xlsx}")
     console.print(f"数据库：{result.db_url}（yibao serve 可打开，admin / admin12345）")

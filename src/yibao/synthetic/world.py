@@ -392,7 +392,7 @@ _DISEASES = [
         los=14,
     ),  # fmt: skip
     Disease("M17.900", "膝关节病", "both", 3, age=(50, 120), age_peak=0.6, los=8),
-    Disease("N40.x00", "前列腺增生", "both", 3, sex="1", age=(50, 120), age_peak=0.8, los=7),
+    Disease("N41.100", "慢性前列腺炎", "both", 3, sex="1", age=(50, 120), age_peak=0.8, los=7),
     Disease("C16.900", "胃恶性肿瘤", "ipt", 1, age=(40, 120), age_peak=0.6, los=16),
     Disease("C50.900", "乳房恶性肿瘤", "ipt", 1, sex="2", age=(30, 90), los=12),
     Disease("O80.000", "头位顺产", "ipt", 3, sex="2", age=(20, 42), los=3),
@@ -408,7 +408,7 @@ _DISEASES = [
         los=5,
     ),  # fmt: skip
 ]
-HYPERTENSION = ("I10.x00x002", "高血压", "M03900")
+HYPERTENSION = ("I11.901", "高血压性心脏病", "M03900")
 DIABETES = ("E11.900", "2型糖尿病", "M01600")
 UREMIA = ("N18.500", "慢性肾脏病5期", "M07800")
 # Major complications added by upcoding (编码高套): severe secondary diagnoses without the care they need.
@@ -451,9 +451,9 @@ def build_codes(reference: Path) -> Codes:
     def settleable(code: str) -> str | None:
         if not icd10:
             return code  # no reference data: trust the model (tests without the shared folder)
-        if code in icd10 and code not in gray10:
+        if code in icd10 and code not in gray10 and "x" not in code:
             return code
-        return next((c for c in icd10 if c.startswith(code[:3]) and c not in gray10 and "x0" not in c), None)
+        return next((c for c in icd10 if c.startswith(code[:3]) and c not in gray10 and "x" not in c), None)
 
     diseases: list[Disease] = []
     procedures: dict[str, tuple[str, str]] = {}
