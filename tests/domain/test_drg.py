@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yibao.domain.drg import ERROR_DRG, Grouper, GroupCase
+from yibao.domain.drg import ERROR_DRG, GroupCase, Grouper
 from yibao.payment.lookup import scheme
 from yibao.settings import _find_reference_dir
 
@@ -206,8 +206,8 @@ def test_every_case_lands_in_a_published_drg_or_an_explained_error(
     grouper: Grouper, data: st.DataObject
 ) -> None:
     s = grouper.scheme
-    dx_pool = sorted(s.mdc_of_dx)[::97] + ["X99.999", "K80.100"]
-    proc_pool = sorted(s.or_procs)[::211] + ["99.9999"]
+    dx_pool = [*sorted(s.mdc_of_dx)[::97], "X99.999", "K80.100"]
+    proc_pool = [*sorted(s.or_procs)[::211], "99.9999"]
     diags = data.draw(st.lists(st.sampled_from(dx_pool), min_size=1, max_size=4))
     oprns = data.draw(st.lists(st.sampled_from(proc_pool), max_size=3))
     gend = data.draw(st.sampled_from(["1", "2"]))

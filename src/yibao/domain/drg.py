@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 ERROR_DRG: Final = "0000"  # 未入组：数据错误
 ERROR_NAME: Final = "未入组（病案数据错误）"
@@ -81,9 +81,8 @@ class GroupCase:
     dept: str | None = None
 
 
-@dataclass(frozen=True)
-class GroupResult:
-    """Where the case landed and why (分组结果与分组路径)."""
+class GroupResult(NamedTuple):
+    """Where the case landed and why (分组结果与分组路径); a tuple, cheap to copy per case."""
 
     case_id: str
     mdc: str
@@ -353,25 +352,24 @@ class Grouper:
 
     def group(self, case: GroupCase) -> GroupResult:
         """Place one case in a DRG (or the error/ambiguity group) with its reason path."""
-        age_class = _age_class(case)
-        key = (
-            case.gend,
-            age_class,
-            _weight_band(case.weight_g) if age_class == "N" else 0,
-            case.diag_codes,
-            case.oprn_codes,
-        )
+        age = case.age
+        if age == 0 and case.age_days is not None:
+            if case.age_days < NEWBORN_DAYS:
+                age_class, band = "N", _weight_band(case.weight_g)
+            else:
+                age_class, band = "I", 0
+        else:
+            age_class, band = _age_class(case), 0
+        key = (case.gend, age_class, band, case.diag_codes, case.oprn_codes)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._group(case, age_class)
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
             self._cache[key] = hit
-        if hit.case_id == case.case_id:
+        if hit[0] == case.case_id:
             return hit
-        return GroupResult(
-            case.case_id, hit.mdc, hit.adrg, hit.drg, hit.drg_name, hit.reasons, hit.error_code
-        )
+        return tuple.__new__(GroupResult, (case.case_id, *hit[1:]))
 
     def group_many(self, cases: Sequence[GroupCase]) -> list[GroupResult]:
         return [self.group(c) for c in cases]
