@@ -101,6 +101,7 @@ def generate(
     world: World | None = None,
 ) -> Counts:
     """Generate the region of `knobs` into `out` (WAREHOUSE layout + labels)."""
+    out = check_out(out)
     world = world or make_world(knobs)
     return write_dataset(
         world=world,
