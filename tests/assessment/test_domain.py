@@ -152,7 +152,9 @@ def test_purchase_row_rules_unknown_code_date_outside_negative_quantity() -> Non
     line, errors = a.check_purchase_row(_row(), march, known)
     assert errors == [] and line is not None and line.purchase_price == 120 and line.quantity == 100
     _l, errors = a.check_purchase_row(
-        _row(drug_code="XB9900000000", purchase_day="2026-04-01", quantity="-3", sale_price="-1"), march, known
+        _row(drug_code="XB9900000000", purchase_day="2026-04-01", quantity="-3", sale_price="-1"),
+        march,
+        known,
     )
     assert {e.code for e in errors} == {
         "DRUG_CODE_UNKNOWN",
