@@ -391,7 +391,7 @@ _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 def parse_period(text: str, *, field: str = "period") -> tuple[int, int]:
     """ "YYYY-MM" as (year, month)."""
     match = _PERIOD.match((text or "").strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
+    if match is None or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 2999:
         raise invalid("REVIEW_PERIOD_FORMAT", field, f"字段 {field} 申报月份格式应为 YYYY-MM：{text!r}")
     return int(match.group(1)), int(match.group(2))
 
