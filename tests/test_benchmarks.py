@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SMOKE = {
     "reference_lookup.py": ["--checks", "2000"],
     "settlement.py": ["--db", "sqlite", "--bills", "20", "--items", "30", "--persons", "6"],
+    "drg_grouping.py": ["--cases", "3000", "--baseline", "50"],
+    "dip_clearing.py": ["--cases", "20000", "--baseline", "500", "--institutions", "6"],
 }
 
 
