@@ -1,0 +1,289 @@
+"""`yibao review`: monthly declarations, review decisions, answers, appeals, silence job, export.
+
+The command line is the agency's back office and acts as the system administrator; `--by` names
+the person acting (recorded in the timeline and the audit trail), so a second review of an appeal
+can be entered for a different reviewer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from yibao.bootstrap import bootstrap
+from yibao.core.cli_support import console, refusals
+from yibao.core.security import Actor, Role
+from yibao.core.validation import parse_date, require_date
+from yibao.domain.money import fen_to_yuan, yuan_to_fen
+from yibao.domain.review import ITEM_STATUS_ZH, REASON_ZH, ItemStatus, Reason
+from yibao.review import service
+
+NAME = "review"
+app = typer.Typer(help="审核 Claims review: declarations, deductions, answers, appeals", no_args_is_help=True)
+
+
+def _actor(by: str | None) -> Actor:
+    return Actor(user_id=None, username=by or "system", roles=frozenset({Role.ADMIN}), all_regions=True)
+
+
+BY = typer.Option(None, "--by", help="经办人 Who is acting (recorded in the timeline)")
+
+
+def _claims(path: Path | None) -> list[service.CashClaimInput]:
+    """Cash claims from a CSV: psn_no, invoice_no, visit_date, medfee (yuan), verified (yuan), note."""
+    if path is None:
+        return []
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
+    return [
+        service.CashClaimInput(
+            psn_no=row.get("psn_no", ""),
+            invoice_no=row.get("invoice_no", ""),
+            visit_date=require_date(row.get("visit_date"), field="visit_date"),
+            medfee_sumamt=yuan_to_fen(row.get("medfee", "0"), field="medfee"),
+            fund_pay_sumamt=yuan_to_fen(row.get("verified", "0"), field="verified"),
+            note=row.get("note") or None,
+        )
+        for row in reader
+    ]
+
+
+@app.command("declare")
+def declare(
+    fixmedins_code: str = typer.Argument(..., help="定点机构编码 Institution code"),
+    period: str = typer.Argument(..., help="申报月份 YYYY-MM"),
+    claims: Path = typer.Option(None, help="零星报销 CSV: psn_no,invoice_no,visit_date,medfee,verified,note"),
+    note: str = typer.Option(None, help="备注 Note"),
+    by: str = BY,
+) -> None:
+    """提交月度申报（按平台结算记录）。Submit a monthly declaration from the platform's settlements."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        decl = service.declare(
+            uow=uow, fixmedins_code=fixmedins_code, period=period, cash_claims=_claims(claims), note=note
+        )
+    late = "（逾期）" if decl.late else ""
+    console.print(
+        f"[green]已申报[/green] {decl.decl_no}{late} 结算 {decl.settlement_count} 笔 "
+        f"医疗费 {fen_to_yuan(decl.medfee_sumamt)} 元 基金 {fen_to_yuan(decl.fund_pay_sumamt)} 元 "
+        f"零星报销 {decl.cash_claim_count} 笔"
+    )
+
+
+@app.command("list")
+def list_(
+    period: str = typer.Option(None, help="申报月份 YYYY-MM"),
+    institution: str = typer.Option(None, help="定点机构编码"),
+    status: str = typer.Option(None, help="状态 submitted/reviewing/reviewed/closed"),
+    items: bool = typer.Option(False, "--items", help="列出审核条目而不是申报单 List review items"),
+    item_status: str = typer.Option(None, help="条目状态（与 --items 同用）"),
+) -> None:
+    """列出申报单或审核条目。List declarations (or review items)."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(None)) as uow:
+        if items:
+            page = service.review_queue(
+                uow=uow, period=period, fixmedins_code=institution, status=item_status, size=500
+            )
+            table = Table("条目", "机构", "月份", "结算ID", "明细", "状态", "原因", "合计扣款(元)")
+            for i in page.items:
+                table.add_row(
+                    str(i.id),
+                    i.fixmedins_code,
+                    i.period,
+                    i.setl_id or i.claim_no or "",
+                    i.bkkp_sn or "",
+                    ITEM_STATUS_ZH[ItemStatus(i.status)],
+                    i.reason_code or i.suggested_reason or "",
+                    fen_to_yuan(i.total_fen),
+                )
+        else:
+            decls = service.list_declarations(
+                uow=uow, period=period, fixmedins_code=institution, status=status, size=500
+            )
+            table = Table("申报单", "机构", "月份", "状态", "结算笔数", "基金申报(元)", "逾期")
+            for d in decls.items:
+                table.add_row(
+                    d.decl_no,
+                    d.fixmedins_code,
+                    d.period,
+                    d.status,
+                    str(d.settlement_count),
+                    fen_to_yuan(d.fund_pay_sumamt),
+                    "是" if d.late else "",
+                )
+    console.print(table)
+
+
+@app.command("show")
+def show(decl_no: str = typer.Argument(..., help="申报单号")) -> None:
+    """显示申报单、审核条目与时间线。Show a declaration with its items and timeline."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(None)) as uow:
+        view = service.get_declaration(uow=uow, decl_no=decl_no)
+    d = view.declaration
+    console.print(
+        f"申报单 {d.decl_no} 机构 {d.fixmedins_code} {d.fixmedins_name} 月份 {d.period} 状态 {d.status}"
+    )
+    console.print(f"确认扣款 {fen_to_yuan(view.confirmed_fen)} 元，未终结 {fen_to_yuan(view.open_fen)} 元")
+    for e in view.events:
+        item = f"条目{e.item_id} " if e.item_id else ""
+        console.print(
+            f"• {e.at:%Y-%m-%d %H:%M} {e.actor} {item}{e.action} {e.from_status or ''}→{e.to_status or ''}"
+        )
+
+
+@app.command("flag")
+def flag(
+    decl_no: str = typer.Argument(..., help="申报单号"),
+    setl_id: str = typer.Option(None, help="结算ID"),
+    bkkp_sn: str = typer.Option(None, help="费用明细流水号"),
+    claim_no: str = typer.Option(None, help="零星报销号"),
+    note: str = typer.Option(None, help="说明"),
+    by: str = BY,
+) -> None:
+    """人工新增审核条目。Open a manual review item on a settlement, a line or a cash claim."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        item = service.add_item(
+            uow=uow, decl_no=decl_no, setl_id=setl_id, bkkp_sn=bkkp_sn, claim_no=claim_no, note=note
+        )
+    console.print(f"[green]已新增审核条目[/green] {item.id}（申报金额 {fen_to_yuan(item.declared_fen)} 元）")
+
+
+@app.command("import-findings")
+def import_findings(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="findings.parquet 或 findings.csv"),
+    admdvs: str = typer.Option(..., help="统筹区"),
+    period: str = typer.Option(..., help="申报月份 YYYY-MM"),
+    by: str = BY,
+) -> None:
+    """导入智能监控发现，生成待审核条目。Import monitoring findings as pending review items."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        rows = service.read_findings_file(path.name, path.read_bytes())
+        result = service.import_findings(uow=uow, admdvs=admdvs, period=period, rows=rows)
+    console.print(f"[green]已生成[/green] {result.created} 条审核条目，跳过 {len(result.skipped)} 条")
+    for finding_id, why in result.skipped[:50]:
+        console.print(f"  {finding_id}: {why}")
+
+
+@app.command("decide")
+def decide(
+    item_id: int = typer.Argument(..., help="审核条目号"),
+    action: str = typer.Argument(..., help="deduct 拒付 / clear 通过 / uphold 复审维持 / overturn 复审撤销"),
+    reason: str = typer.Option(None, help="拒付原因: " + "/".join(r.value for r in Reason)),
+    amount: str = typer.Option(None, help="拒付金额（元）；默认为建议金额"),
+    note: str = typer.Option(None, help="审核意见"),
+    by: str = BY,
+) -> None:
+    """审核决定。Decide an item (first review, or second review of an appeal)."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        item = service.decide(
+            uow=uow,
+            item_id=item_id,
+            action=action,
+            reason_code=reason,
+            amount_fen=yuan_to_fen(amount, field="amount") if amount is not None else None,
+            note=note,
+        )
+    status = ITEM_STATUS_ZH[ItemStatus(item.status)]
+    due = f"，回复期限 {item.answer_due}" if item.status == "deducted" else ""
+    reason_text = REASON_ZH[Reason(item.reason_code)] if item.reason_code else ""
+    console.print(
+        f"[green]{status}[/green] 条目 {item.id} {reason_text} 拒付 {fen_to_yuan(item.refused_fen)} 元 "
+        f"× {item.multiplier} = {fen_to_yuan(item.total_fen)} 元{due}"
+    )
+
+
+@app.command("answer")
+def answer(
+    item_id: int = typer.Argument(..., help="审核条目号"),
+    action: str = typer.Argument(..., help="accept 认可 / appeal 申诉"),
+    note: str = typer.Option(None, help="回复意见或申诉理由"),
+    by: str = BY,
+) -> None:
+    """机构回复拒付。The institution's answer to a deduction."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        item = service.answer(uow=uow, item_id=item_id, action=action, note=note)
+    console.print(f"[green]{ITEM_STATUS_ZH[ItemStatus(item.status)]}[/green] 条目 {item.id}")
+
+
+@app.command("appeal")
+def appeal(
+    item_id: int = typer.Argument(..., help="审核条目号"),
+    note: str = typer.Option(..., help="申诉理由"),
+    by: str = BY,
+) -> None:
+    """机构申诉（复审由另一名审核人员办理）。Appeal a deduction."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        item = service.answer(uow=uow, item_id=item_id, action="appeal", note=note)
+    console.print(f"[green]已申诉[/green] 条目 {item.id}，等待复审")
+
+
+@app.command("complete")
+def complete(decl_no: str = typer.Argument(..., help="申报单号"), by: str = BY) -> None:
+    """完成初审（不能有待审核条目）。Finish the first review of a declaration."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        decl = service.complete_review(uow=uow, decl_no=decl_no)
+    console.print(f"[green]审核完成[/green] {decl.decl_no} 状态 {decl.status}")
+
+
+@app.command("close-overdue")
+def close_overdue(
+    today: str = typer.Option(None, help="按此日期计算（默认今天，北京时间） yyyy-MM-dd"),
+) -> None:
+    """逾期未回复的拒付视同认可（每日任务）。Apply silence to deductions past their answer deadline."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(None)) as uow:
+        moved = service.close_overdue(uow=uow, today=parse_date(today, field="today", required=False))
+    console.print(f"[green]逾期视同认可[/green] {moved} 条")
+
+
+@app.command("export")
+def export(
+    decl_no: str = typer.Argument(..., help="申报单号"),
+    out: Path = typer.Option(..., help="输出 Excel 文件 Output .xlsx"),
+) -> None:
+    """导出审核结果（Excel）。Export a declaration's review result."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(None)) as uow:
+        data = service.export_declaration(uow=uow, decl_no=decl_no)
+    out.write_bytes(data)
+    console.print(f"[green]已导出[/green] {out}")
+
+
+@app.command("deductions")
+def deductions(
+    admdvs: str = typer.Argument(..., help="统筹区"),
+    period: str = typer.Argument(..., help="申报月份 YYYY-MM"),
+) -> None:
+    """列出已确认拒付（清算使用）。Final deductions of a region's month (what clearing withholds)."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(None)) as uow:
+        rows = service.confirmed_deductions(uow=uow, admdvs=admdvs, period=period)
+    table = Table("机构", "结算ID", "原因", "扣款(元)")
+    for r in rows:
+        table.add_row(r.fixmedins_code, r.setl_id or "（零星报销）", r.reason_code, fen_to_yuan(r.amount_fen))
+    table.add_row("合计", "", "", fen_to_yuan(sum(r.amount_fen for r in rows)))
+    console.print(table)
+
+
+@app.command("holiday")
+def holiday(
+    day: str = typer.Argument(..., help="日期 yyyy-MM-dd"),
+    kind: str = typer.Option("holiday", help="holiday 节假日 / workday 调休上班"),
+    name: str = typer.Option(None, help="名称，如 国庆节"),
+) -> None:
+    """登记节假日或调休工作日（计算回复期限）。Mark a holiday or an adjusted working day."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(None)) as uow:
+        row = service.set_calendar_day(uow=uow, day=require_date(day, field="day"), kind=kind, name=name)
+    console.print(f"[green]已登记[/green] {row.day} {row.kind} {row.name or ''}")
