@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 SMOKE = {
+    "generator.py": ["--persons", "300", "--months", "1", "--baseline-persons", "300"],
     "reference_lookup.py": ["--checks", "2000"],
     "settlement.py": ["--db", "sqlite", "--bills", "20", "--items", "30", "--persons", "6"],
     "drg_grouping.py": ["--cases", "3000", "--baseline", "50"],

@@ -1,4 +1,4 @@
-"""The main job at tiny size: every visit settled through the service, the summary reconciles with the database."""
+"""The main job at tiny size: every visit settled through the service; the summary matches the database."""
 
 from __future__ import annotations
 

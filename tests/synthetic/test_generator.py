@@ -77,7 +77,8 @@ def test_settlement_identities_hold_on_every_settlement(dataset: Path) -> None:
     assert bad == (0,)
     # The lines of each settlement add up to it, split by split.
     mismatched = duckdb.sql(f"""
-        with l as (select setl_id, sum(det_item_fee_sumamt) fee, sum(fulamt_ownpay_amt) ful, sum(inscp_amt) ins
+        with l as (select setl_id, sum(det_item_fee_sumamt) fee, sum(fulamt_ownpay_amt) ful,
+                          sum(inscp_amt) ins
                    from '{dataset}/fee_list_d.parquet' group by setl_id)
         select count(*) from '{dataset}/setl_d.parquet' s join l using (setl_id)
         where s.medfee_sumamt <> l.fee or s.fulamt_ownpay_amt <> l.ful or s.inscp_amt <> l.ins
@@ -92,7 +93,9 @@ def test_settlement_identities_hold_on_every_settlement(dataset: Path) -> None:
 
 
 def _labelled(dataset: Path, family: str, key: str) -> set[str]:
-    rows = duckdb.sql(f"select {key} from '{dataset}/labels.parquet' where rule_family = '{family}'").fetchall()
+    rows = duckdb.sql(
+        f"select {key} from '{dataset}/labels.parquet' where rule_family = '{family}'"
+    ).fetchall()
     return {r[0] for r in rows}
 
 
@@ -114,7 +117,7 @@ def _found(dataset: Path, family: str) -> set[str]:
             using (mdtrt_id) where m.med_type = '11' and f.prd_days > 30""",
         "bed_hanging": f"select mdtrt_id from '{d}/ward_round_d.parquet' where in_bed = 0",
         "impersonation": f"select mdtrt_id from '{d}/identity_check_d.parquet' where result = 0",
-        "pharmacy_goods": f"""select bkkp_sn from '{d}/fee_list_d.parquet' where medins_list_codg like 'G%'""",
+        "pharmacy_goods": f"select bkkp_sn from '{d}/fee_list_d.parquet' where medins_list_codg like 'G%'",
         "split_admission": f"""select b.mdtrt_id from '{d}/mdtrt_d.parquet' a join '{d}/mdtrt_d.parquet' b
             on a.psn_no = b.psn_no and a.fixmedins_code = b.fixmedins_code and a.med_type = '2101'
             and b.med_type = '2101' and b.begntime > a.endtime

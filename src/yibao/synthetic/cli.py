@@ -14,7 +14,9 @@ from yibao.synthetic import service
 from yibao.synthetic.knobs import DEFAULT_RATES
 
 NAME = "synthetic"
-app = typer.Typer(help="模拟统筹区：生成数据集、演示主流程 Synthetic region and the demo", no_args_is_help=True)
+app = typer.Typer(
+    help="模拟统筹区：生成数据集、演示主流程 Synthetic region and the demo", no_args_is_help=True
+)
 console = Console()
 
 
@@ -37,7 +39,7 @@ def generate(
     fmt: str = typer.Option("parquet", "--format", help="parquet 或 csv"),
     admdvs: str = typer.Option("439901", "--admdvs", help="统筹区编码（6位）"),
     visit_scale: float = typer.Option(1.0, "--visit-scale", help="就诊量倍数（1 = 常见就诊率）"),
-    rate: list[str] = typer.Option(  # noqa: B008
+    rate: list[str] = typer.Option(
         [], "--rate", help="违规注入比例 family=x，如 --rate split_admission=0.05（可重复）"
     ),
     rate_opts: str = typer.Option("", "--rates", hidden=True),
@@ -62,7 +64,8 @@ def generate(
     lines = counts.rows["fee_list_d"]
     console.print(
         f"[green]已生成[/green] {out_dir}：{counts.rows['mdtrt_d']:,} 次就诊，{lines:,} 条明细，"
-        f"{counts.rows['labels']:,} 条违规标注；用时 {seconds:.1f}s（{lines / max(seconds, 1e-9) * 60:,.0f} 条/分钟）"
+        f"{counts.rows['labels']:,} 条违规标注；用时 {seconds:.1f}s"
+        f"（{lines / max(seconds, 1e-9) * 60:,.0f} 条/分钟）"
     )
 
 
@@ -77,14 +80,18 @@ def _with_rate_options() -> None:
             inspect.Parameter(
                 f"rate_{family}",
                 inspect.Parameter.KEYWORD_ONLY,
-                default=typer.Option(None, f"--rate-{family.replace('_', '-')}", help=f"{family} 注入比例 0..1"),
+                default=typer.Option(
+                    None, f"--rate-{family.replace('_', '-')}", help=f"{family} 注入比例 0..1"
+                ),
                 annotation=float | None,
             )
         )
     original = generate
 
     def wrapper(**kwargs: object) -> None:
-        extra = [f"{f}={kwargs.pop(f'rate_{f}')}" for f in DEFAULT_RATES if kwargs.get(f"rate_{f}") is not None]
+        extra = [
+            f"{f}={kwargs.pop(f'rate_{f}')}" for f in DEFAULT_RATES if kwargs.get(f"rate_{f}") is not None
+        ]
         for f in DEFAULT_RATES:
             kwargs.pop(f"rate_{f}", None)
         kwargs["rate"] = list(kwargs.get("rate") or []) + extra  # type: ignore[call-overload]

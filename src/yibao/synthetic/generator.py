@@ -13,9 +13,10 @@ import random
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,13 +28,21 @@ from yibao.synthetic.world import DIABETES, GOODS, HYPERTENSION, UREMIA, Disease
 
 ALL_FAMILIES_BY_SCOPE = {
     "line": (
-        "sex_restricted", "age_restricted", "level_restricted", "insurance_type_restricted", "duplicate_charge",
-        "over_price_cap", "excess_quantity", "discharge_medication", "frequency_exceeded", "pharmacy_goods",
+        "sex_restricted",
+        "age_restricted",
+        "level_restricted",
+        "insurance_type_restricted",
+        "duplicate_charge",
+        "over_price_cap",
+        "excess_quantity",
+        "discharge_medication",
+        "frequency_exceeded",
+        "pharmacy_goods",
         "dialysis_overcount",
     ),
     "visit": ("split_admission", "bed_hanging", "impersonation", "upcoding"),
     "institution": ("provider_outlier",),
-}  # fmt: skip
+}
 CHRONIC_CODES = {1: HYPERTENSION, 2: DIABETES, 3: UREMIA}
 # Visits per person-year before `visit_scale`: outpatient pooling, admissions, pharmacy purchases.
 OUTPATIENT_RATE = 1.2
@@ -59,7 +68,7 @@ class Visit:
     doctor: str = ""
     ipt_days: int = 0
     procedure: tuple[str, str] | None = None
-    lines: list[list[object]] = field(default_factory=list)  # [item, qty, price, day, prd_days, dscg, name]
+    lines: list[list[Any]] = field(default_factory=list)  # [item, qty, price, day, prd_days, dscg, name]
     labels: list[tuple[str, int | None, str]] = field(
         default_factory=list
     )  # (family, line index or None, detail)
@@ -140,10 +149,13 @@ class Generator:
             restrictions,
             catalog_rules.PatientFacts(gend=gend, birth_date=birth),
             catalog_rules.VisitFacts(
-                day=day, hosp_lv=hosp_lv, inpatient=inpatient, insutype=insutype,
+                day=day,
+                hosp_lv=hosp_lv,
+                inpatient=inpatient,
+                insutype=insutype,
                 maternity=visit.med_type in ("51", "52", "2106", "2107"),
             ),
-        )  # fmt: skip
+        )
         found = violations[0].message if violations else None
         self._refusal[key] = found
         return found
@@ -262,7 +274,7 @@ class Generator:
         return len(visit.lines) - 1
 
     def _common_abuse(self, rnd: random.Random, visit: Visit, day: datetime) -> None:
-        """Restricted items and duplicate pairs injected into an ordinary visit, each with its family's rate."""
+        """Restricted items and duplicate pairs put into an ordinary visit, each at its family's rate."""
         k = self.knobs
         p = self.world.persons
         gend = int(p.gend[visit.person])
@@ -299,12 +311,12 @@ class Generator:
         if rnd.random() < k.rate("over_price_cap"):
             capped = [
                 i for i, ln in enumerate(visit.lines) if self.catalog.items[int(ln[0])].cap(tier) is not None
-            ]  # type: ignore[call-overload]
+            ]
             labelled = {i for _, i, _ in visit.labels}
             capped = [i for i in capped if i not in labelled]
             if capped:
                 line = capped[rnd.randrange(len(capped))]
-                visit.lines[line][2] = int(int(visit.lines[line][2]) * rnd.uniform(1.2, 1.8)) + 1  # type: ignore[call-overload]
+                visit.lines[line][2] = int(int(visit.lines[line][2]) * rnd.uniform(1.2, 1.8)) + 1
                 visit.labels.append(("over_price_cap", line, "单价超过最高限价"))
 
     def _outpatient(self, rnd: random.Random, person: int, first: date, days: int) -> Visit:
@@ -313,9 +325,7 @@ class Generator:
         insts = self.hospitals_by_kind[kind]
         inst = int(insts[rnd.randrange(len(insts))])
         day = first + timedelta(days=rnd.randrange(days))
-        at = datetime(
-            day.year, day.month, day.day, rnd.randrange(8, 17), rnd.randrange(60), rnd.randrange(60)
-        )
+        at = _at(day, rnd.randrange(8, 17), rnd.randrange(60), rnd.randrange(60))
         disease = self._pick_disease(rnd, self.diseases_opt, person, day)
         dr, dept = self._doctor(rnd, inst)
         visit = Visit(
@@ -345,10 +355,10 @@ class Generator:
             if items:
                 self._add(visit, items[rnd.randrange(len(items))], 1, at, 3)
         if rnd.random() < self.knobs.rate("excess_quantity"):
-            drugs = [i for i, ln in enumerate(visit.lines) if self.catalog.items[int(ln[0])].kind == "drug"]  # type: ignore[call-overload]
+            drugs = [i for i, ln in enumerate(visit.lines) if self.catalog.items[int(ln[0])].kind == "drug"]
             if drugs:
                 line = drugs[0]
-                visit.lines[line][1] = int(visit.lines[line][1]) * rnd.randrange(8, 15)  # type: ignore[call-overload]
+                visit.lines[line][1] = int(visit.lines[line][1]) * rnd.randrange(8, 15)
                 visit.lines[line][4] = rnd.randrange(60, 91)
                 visit.labels.append(("excess_quantity", line, "门诊单次处方超量（超过30天）"))
         self._common_abuse(rnd, visit, at)
@@ -363,14 +373,10 @@ class Generator:
         disease = self._pick_disease(rnd, self.diseases_ipt, person, day)
         grow = 1.0 + (0.05 * month if w.institutions.outlier[inst] else 0.0)
         tier = w.institutions.tier[inst]
-        los = max(
-            1,
-            int(
-                round(rnd.gammavariate(2.5, disease.los / 2.5) * {"3": 1.2, "2": 1.0, "1": 0.8}[tier] * grow)
-            ),
-        )
+        factor = {"3": 1.2, "2": 1.0, "1": 0.8}[tier] * grow
+        los = max(1, round(rnd.gammavariate(2.5, disease.los / 2.5) * factor))
         los = min(los, 60)
-        begin = datetime(day.year, day.month, day.day, rnd.randrange(8, 20), rnd.randrange(60))
+        begin = _at(day, rnd.randrange(8, 20), rnd.randrange(60))
         end = datetime.combine(day + timedelta(days=los), datetime.min.time()).replace(
             hour=rnd.randrange(9, 12)
         )
@@ -436,8 +442,17 @@ class Generator:
         begin = first.end + timedelta(days=rnd.randrange(1, 11), hours=2)
         los = rnd.randrange(2, 6)
         end = begin + timedelta(days=los)
-        visit = Visit(first.person, first.inst, "2101", begin, end, [first.diagnoses[0]], dept=first.dept,
-                      doctor=first.doctor, ipt_days=los)  # fmt: skip
+        visit = Visit(
+            first.person,
+            first.inst,
+            "2101",
+            begin,
+            end,
+            [first.diagnoses[0]],
+            dept=first.dept,
+            doctor=first.doctor,
+            ipt_days=los,
+        )
         disease = next(d for d in self.world.codes.diseases if d.code == first.diagnoses[0])
         self._stay(rnd, visit, Disease(**{**disease.__dict__, "procedure": None}), begin, los, 1.0)
         visit.labels.append(
@@ -453,7 +468,7 @@ class Generator:
         insts = self.hospitals_by_kind[inst_kind]
         inst = int(insts[person % len(insts)])  # patients stay with one institution
         day = first + timedelta(days=rnd.randrange(days))
-        at = datetime(day.year, day.month, day.day, rnd.randrange(8, 17), rnd.randrange(60))
+        at = _at(day, rnd.randrange(8, 17), rnd.randrange(60))
         dr, dept = self._doctor(rnd, inst)
         visit = Visit(
             person, inst, "14", at, at + timedelta(minutes=30), [diag], disease=disease, dept=dept, doctor=dr
@@ -483,7 +498,7 @@ class Generator:
         insts = self.hospitals_by_kind[4]
         inst = int(insts[rnd.randrange(len(insts))])
         day = first + timedelta(days=rnd.randrange(days))
-        at = datetime(day.year, day.month, day.day, rnd.randrange(8, 21), rnd.randrange(60))
+        at = _at(day, rnd.randrange(8, 21), rnd.randrange(60))
         dr = self.world.institutions.doctors[inst][0]
         visit = Visit(person, inst, "41", at, at + timedelta(minutes=5), [], dept="", doctor=dr)
         acute = self._pool("acute")
@@ -517,15 +532,15 @@ class Generator:
         tier = self.world.institutions.tier[visit.inst]
         lines = []
         for n, (item, qty, price, at, _prd, _dscg, _name) in enumerate(visit.lines):
-            amount = int(price) * int(qty)  # type: ignore[call-overload]
+            amount = int(price) * int(qty)
             lines.append(
                 engine.FeeLine(
                     sn=str(n),
                     amount=amount,
-                    price=Decimal(int(price)),  # type: ignore[call-overload]
-                    quantity=Decimal(int(qty)),  # type: ignore[call-overload]
-                    item=self.facts(int(item), tier),  # type: ignore[call-overload]
-                    refusal=self.refusal(int(item), visit, at.date()),  # type: ignore[call-overload, union-attr]
+                    price=Decimal(int(price)),
+                    quantity=Decimal(int(qty)),
+                    item=self.facts(int(item), tier),
+                    refusal=self.refusal(int(item), visit, at.date()),
                 )
             )
         key = (person, insutype, day.year)
@@ -558,9 +573,17 @@ class Generator:
     def credit_accounts(self, start: int, end: int) -> None:
         """The monthly personal-account credit of employees (个人账户划入)."""
         p = self.world.persons
-        credit = np.where(p.psn_type[start:end] == "11", ACCOUNT_CREDIT["11"],
-                          np.where(p.psn_type[start:end] == "12", ACCOUNT_CREDIT["12"], 0))  # fmt: skip
+        credit = np.where(
+            p.psn_type[start:end] == "11",
+            ACCOUNT_CREDIT["11"],
+            np.where(p.psn_type[start:end] == "12", ACCOUNT_CREDIT["12"], 0),
+        )
         self.balance[start:end] += credit
+
+
+def _at(day: date, hour: int, minute: int, second: int = 0) -> datetime:
+    """A local (Beijing) wall-clock time on `day`, as the batch files carry it."""
+    return datetime.combine(day, time(hour, minute, second))
 
 
 def _age(birth: date, day: date) -> int:

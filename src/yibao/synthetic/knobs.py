@@ -1,4 +1,4 @@
-"""The generator's knobs (生成参数) and their checks: a bad knob is refused before any work, naming the option."""
+"""The generator's knobs (生成参数): a bad knob is refused before any work, naming the option."""
 
 from __future__ import annotations
 

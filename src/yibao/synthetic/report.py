@@ -62,14 +62,16 @@ def lines(summary: dict[str, Any]) -> list[str]:
         + "，".join(f"{SCHEMES.get(k, k)} {v:,}" for k, v in sorted(summary["insured"].items()))
         + "）",
         f"基金收入（缴费）{yuan(summary['income'])} 元",
-        f"结算 {summary['settlements']:,} 笔，医疗总费用 {yuan(summary['medfee'])} 元，基金支出 {yuan(summary['expenditure'])} 元",
+        f"结算 {summary['settlements']:,} 笔，医疗总费用 {yuan(summary['medfee'])} 元，"
+        f"基金支出 {yuan(summary['expenditure'])} 元",
     ]
     for code, amount in sorted(summary["funds"].items(), key=lambda kv: -kv[1]):
         out.append(f"  {FUNDS.get(code, code)}（{code}）支出 {yuan(amount)} 元")
     for insutype, s in summary["schemes"].items():
         out.append(
             f"  {SCHEMES.get(insutype, insutype)}：政策范围内报销比例 {s['inscp_ratio']:.1%}"
-            f"（统筹支付 {yuan(s['hifp_pay'])} / 政策范围内费用 {yuan(s['inscp_scp_amt'])}），实际报销比例 {s['fund_ratio']:.1%}"
+            f"（统筹支付 {yuan(s['hifp_pay'])} / 政策范围内费用 {yuan(s['inscp_scp_amt'])}），"
+            f"实际报销比例 {s['fund_ratio']:.1%}"
         )
     return out
 
@@ -105,15 +107,37 @@ def write_reports(summary: dict[str, Any], out: Path) -> tuple[Path, Path]:
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}.chart{{width:760px;height:360px}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style>
 <script>{script}</script></head><body>
-<h1>示范统筹区（{html.escape(summary['admdvs'])}）运行报告</h1><ul>{body}</ul>
-<h2>基金支出构成 Expenditure by fund</h2>{_chart("funds", {"tooltip": {}, "series": [{"type": "pie", "data": funds}]})}
+<h1>示范统筹区（{html.escape(summary["admdvs"])}）运行报告</h1><ul>{body}</ul>
+<h2>基金支出构成 Expenditure by fund</h2>{
+        _chart("funds", {"tooltip": {}, "series": [{"type": "pie", "data": funds}]})
+    }
 <h2>费用最高的机构 Top institutions by cost</h2>
-{_chart("top", {"tooltip": {}, "xAxis": {"type": "category", "data": [t["name"] for t in top]},
-                "yAxis": {"type": "value"}, "series": [{"type": "bar", "data": [round(t["medfee"] / 100, 2) for t in top]}]})}
-<table><tr><th>机构编码</th><th>名称</th><th>结算笔数</th><th>医疗总费用(元)</th><th>基金支付(元)</th></tr>{rows_top}</table>
+{
+        _chart(
+            "top",
+            {
+                "tooltip": {},
+                "xAxis": {"type": "category", "data": [t["name"] for t in top]},
+                "yAxis": {"type": "value"},
+                "series": [{"type": "bar", "data": [round(t["medfee"] / 100, 2) for t in top]}],
+            },
+        )
+    }
+<table><tr><th>机构编码</th><th>名称</th><th>结算笔数</th><th>医疗总费用(元)</th><th>基金支付(元)</th></tr>{
+        rows_top
+    }</table>
 <h2>违规类别 Findings by family</h2><p>{monitoring}</p>
-{_chart("labels", {"tooltip": {}, "xAxis": {"type": "category", "data": list(labels)}, "yAxis": {"type": "value"},
-                   "series": [{"type": "bar", "data": list(labels.values())}]})}
+{
+        _chart(
+            "labels",
+            {
+                "tooltip": {},
+                "xAxis": {"type": "category", "data": list(labels)},
+                "yAxis": {"type": "value"},
+                "series": [{"type": "bar", "data": list(labels.values())}],
+            },
+        )
+    }
 <table><tr><th>类别</th><th>注入（标注）</th><th>监测发现</th></tr>{rows_labels}</table>
 </body></html>"""
     html_path.write_text(page, encoding="utf-8")
@@ -123,12 +147,24 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
     for r, line in enumerate(lines(summary)):
         sheet.write(r, 0, line)
     sheet = book.add_worksheet("险种")
-    head = ["险种", "结算笔数", "医疗总费用", "政策范围内费用", "统筹支付", "基金支付", "个人账户", "现金", "政策范围内报销比例"]
+    head = [
+        "险种",
+        "结算笔数",
+        "医疗总费用",
+        "政策范围内费用",
+        "统筹支付",
+        "基金支付",
+        "个人账户",
+        "现金",
+        "政策范围内报销比例",
+    ]
     sheet.write_row(0, 0, head)
     for r, (insutype, s) in enumerate(summary["schemes"].items(), start=1):
         sheet.write(r, 0, SCHEMES.get(insutype, insutype))
         sheet.write(r, 1, s["count"])
-        for c, key in enumerate(("medfee_sumamt", "inscp_scp_amt", "hifp_pay", "fund_pay_sumamt", "acct_pay", "psn_cash_pay"), 2):
+        for c, key in enumerate(
+            ("medfee_sumamt", "inscp_scp_amt", "hifp_pay", "fund_pay_sumamt", "acct_pay", "psn_cash_pay"), 2
+        ):
             sheet.write_number(r, c, s[key] / 100, money)
         sheet.write_number(r, 8, round(s["inscp_ratio"], 4))
     sheet = book.add_worksheet("基金")

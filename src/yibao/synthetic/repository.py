@@ -61,10 +61,20 @@ class SyntheticRepository:
     def settlement_totals(self, admdvs: str) -> dict[str, dict[str, int]]:
         """Sums of the settled (not reversed) settlements by insutype."""
         columns = (
-            "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
-            "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "acct_pay",
+            "medfee_sumamt",
+            "fulamt_ownpay_amt",
+            "overlmt_selfpay",
+            "preselfpay_amt",
+            "inscp_scp_amt",
+            "act_pay_dedc",
+            "hifp_pay",
+            "cvlserv_pay",
+            "hifmi_pay",
+            "maf_pay",
+            "fund_pay_sumamt",
+            "acct_pay",
             "psn_cash_pay",
-        )  # fmt: skip
+        )
         rows = self.session.execute(
             select(
                 Settlement.insutype,
@@ -76,7 +86,10 @@ class SyntheticRepository:
         )
         out: dict[str, dict[str, int]] = {}
         for row in rows:
-            out[row[0]] = {"count": int(row[1]), **{c: int(v or 0) for c, v in zip(columns, row[2:], strict=True)}}
+            out[row[0]] = {
+                "count": int(row[1]),
+                **{c: int(v or 0) for c, v in zip(columns, row[2:], strict=True)},
+            }
         return out
 
     def funds(self, admdvs: str) -> dict[str, int]:

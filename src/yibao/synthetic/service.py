@@ -120,6 +120,10 @@ def generate(
 class BatchUnitOfWork(UnitOfWork):
     """A unit of work for bulk loading: a service's `commit()` flushes, `commit_batch()` commits."""
 
+    def __enter__(self) -> BatchUnitOfWork:
+        super().__enter__()
+        return self
+
     def commit(self) -> None:
         self.session.flush()
 
@@ -152,6 +156,10 @@ def run_monitoring(container: Any, dataset: Path) -> dict[str, int] | None:
     return None
 
 
+def _no_step(name: str, done: int, total: int, note: str = "") -> None:
+    del name, done, total, note
+
+
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=LOCAL_TZ)
 
@@ -162,7 +170,7 @@ def run_demo(*, knobs: Knobs, db_url: str, out: Path, step: Step | None = None) 
     from yibao.settings import Settings, get_settings
     from yibao.setup import prepare
 
-    tick = step or (lambda name, done, total, note="": None)
+    tick: Step = step or _no_step
     result = DemoResult(db_url=db_url, out=out)
     clock = time.perf_counter()
 
@@ -204,7 +212,9 @@ def run_demo(*, knobs: Knobs, db_url: str, out: Path, step: Step | None = None) 
         progress=lambda done, total, lines: tick("生成统筹区数据", done, total, f"{lines:,} 条明细"),
     )
     labels.update({"provider_outlier": int(world.institutions.outlier.sum())})
-    result.counts.update({"persons": len(world.persons), "visits": len(visits), "fee_lines": counts.rows["fee_list_d"]})
+    result.counts.update(
+        {"persons": len(world.persons), "visits": len(visits), "fee_lines": counts.rows["fee_list_d"]}
+    )
     lap("generate")
 
     # 2. Registries through the services.
@@ -302,9 +312,12 @@ def _load_registries(container: Any, world: World, visits: list[Visit], tick: St
         }
         if item.kind == "service":
             row.update(
-                price_cap_lv1=_yuan(caps.get("1")), price_cap_lv2=_yuan(caps.get("2")),
-                price_cap_lv3=_yuan(caps.get("3")), unit=item.unit, med_chrgitm_type=item.med_chrgitm_type,
-            )  # fmt: skip
+                price_cap_lv1=_yuan(caps.get("1")),
+                price_cap_lv2=_yuan(caps.get("2")),
+                price_cap_lv3=_yuan(caps.get("3")),
+                unit=item.unit,
+                med_chrgitm_type=item.med_chrgitm_type,
+            )
         else:
             row["price_cap"] = _yuan(caps.get("1"))
             if item.kind == "consumable":
@@ -319,7 +332,7 @@ def _load_registries(container: Any, world: World, visits: list[Visit], tick: St
     for visit in visits:
         for line in visit.lines:
             own = "G" if line[6] is not None else "L"
-            used.setdefault(visit.inst, set()).add((own, int(line[0])))  # type: ignore[call-overload]
+            used.setdefault(visit.inst, set()).add((own, int(line[0])))
     n_mappings = 0
     for i, pairs in sorted(used.items()):
         with BatchUnitOfWork(container.session_factory, _operator(inst.code[i])) as uow:
@@ -350,7 +363,14 @@ def _load_registries(container: Any, world: World, visits: list[Visit], tick: St
     p = world.persons
     with BatchUnitOfWork(container.session_factory, SYSTEM) as uow:
         for code, unit_name in p.units:
-            enrolment.create_unit(uow=uow, uscc=code, name=unit_name, admdvs=admdvs, unit_type="enterprise", begin=date(2020, 1, 1))
+            enrolment.create_unit(
+                uow=uow,
+                uscc=code,
+                name=unit_name,
+                admdvs=admdvs,
+                unit_type="enterprise",
+                begin=date(2020, 1, 1),
+            )
         uow.commit_batch()
     psn_of: dict[int, str] = {}
     total = len(p)
@@ -358,10 +378,10 @@ def _load_registries(container: Any, world: World, visits: list[Visit], tick: St
     label = "参保登记与缴费"
     for begin in range(0, total, step):
         end = min(total, begin + step)
-        rows: list[dict[str, object]] = []
+        people: list[dict[str, object]] = []
         for i in range(begin, end):
             unit = int(p.unit[i])
-            rows.append(
+            people.append(
                 {
                     "certno": str(p.certno[i]),
                     "name": f"参保人{i + 1}",
@@ -374,10 +394,12 @@ def _load_registries(container: Any, world: World, visits: list[Visit], tick: St
                 }
             )
         with container.uow(SYSTEM) as uow:
-            report = enrolment.import_persons(uow=uow, filename="persons.csv", data=_csv(rows))
+            report = enrolment.import_persons(uow=uow, filename="persons.csv", data=_csv(people))
         if not report.ok:
             first = report.errors[0]
-            raise invalid("DEMO_PERSONS", "persons", f"参保人导入失败：第{first.row}行 {first.field} {first.message}")
+            raise invalid(
+                "DEMO_PERSONS", "persons", f"参保人导入失败：第{first.row}行 {first.field} {first.message}"
+            )
         for offset, psn_no in enumerate(report.created):
             psn_of[begin + offset] = psn_no
         tick(label, end, total * 2, f"{end:,} 人已登记")
@@ -393,24 +415,37 @@ def _load_registries(container: Any, world: World, visits: list[Visit], tick: St
                     group = str(p.idet_type[i])
                     subsidy = {"2304": 38_000, "2303": 19_000}.get(group, 0)
                     enrolment.record_contribution(
-                        uow=uow, psn_no=psn_no, relation_id=relation_id, period=str(start.year),
-                        individual_fen=38_000 - subsidy, subsidy_fen=subsidy, paid_on=date(start.year - 1, 12, 1),
-                    )  # fmt: skip
+                        uow=uow,
+                        psn_no=psn_no,
+                        relation_id=relation_id,
+                        period=str(start.year),
+                        individual_fen=38_000 - subsidy,
+                        subsidy_fen=subsidy,
+                        paid_on=date(start.year - 1, 12, 1),
+                    )
                 else:
                     retired = str(p.psn_type[i]) == "12"
                     for month in range(1, 13):
                         enrolment.record_contribution(
-                            uow=uow, psn_no=psn_no, relation_id=relation_id, period=f"{start.year}-{month:02d}",
-                            unit_fen=0 if retired else 48_000, individual_fen=0 if retired else 12_000,
-                            base_wage_fen=None if retired else 600_000, paid_on=date(start.year, month, 1),
-                        )  # fmt: skip
+                            uow=uow,
+                            psn_no=psn_no,
+                            relation_id=relation_id,
+                            period=f"{start.year}-{month:02d}",
+                            unit_fen=0 if retired else 48_000,
+                            individual_fen=0 if retired else 12_000,
+                            base_wage_fen=None if retired else 600_000,
+                            paid_on=date(start.year, month, 1),
+                        )
             uow.commit_batch()
         tick(label, total + end, total * 2, f"{end:,} 人已缴费")
     chronic = [i for i in range(total) if int(p.chronic[i]) > 0]
     with BatchUnitOfWork(container.session_factory, SYSTEM) as uow:
         for i in chronic:
             settlement.register_chronic(
-                uow=uow, psn_no=psn_of[i], disease_code=CHRONIC_CODES[int(p.chronic[i])][2], begin=date(2020, 1, 1)
+                uow=uow,
+                psn_no=psn_of[i],
+                disease_code=CHRONIC_CODES[int(p.chronic[i])][2],
+                begin=date(2020, 1, 1),
             )
         uow.commit_batch()
     return psn_of
@@ -462,12 +497,12 @@ def _settle_all(
                     fees = [
                         FeeInput(
                             feedetl_sn=f"{k:04d}",
-                            fee_ocur_time=_aware(at),  # type: ignore[arg-type]
-                            medins_list_codg=f"{'G' if goods is not None else 'L'}{int(item):05d}",  # type: ignore[call-overload]
-                            medins_list_name=str(goods or items[int(item)].name),  # type: ignore[call-overload]
-                            cnt=Decimal(int(qty)),  # type: ignore[call-overload]
-                            pric=Decimal(int(price)),  # type: ignore[call-overload]
-                            det_item_fee_sumamt=int(price) * int(qty),  # type: ignore[call-overload]
+                            fee_ocur_time=_aware(at),
+                            medins_list_codg=f"{'G' if goods is not None else 'L'}{int(item):05d}",
+                            medins_list_name=str(goods or items[int(item)].name),
+                            cnt=Decimal(int(qty)),
+                            pric=Decimal(int(price)),
+                            det_item_fee_sumamt=int(price) * int(qty),
                         )
                         for k, (item, qty, price, at, _prd, _dscg, goods) in enumerate(visit.lines)
                     ]
@@ -498,13 +533,20 @@ def print_summary(result: DemoResult, console: Any) -> None:
     if top:
         console.print("费用最高的机构：")
         for t in top[:5]:
-            console.print(f"  {t['name']}（{t['code']}）{t['count']:,} 笔，医疗总费用 {report.yuan(t['medfee'])} 元")
+            console.print(
+                f"  {t['name']}（{t['code']}）{t['count']:,} 笔，医疗总费用 {report.yuan(t['medfee'])} 元"
+            )
     findings = summary.get("findings")
-    console.print("违规类别（" + ("监测发现" if findings is not None else "注入标注；监测模块尚未接入") + "）：")
+    console.print(
+        "违规类别（" + ("监测发现" if findings is not None else "注入标注；监测模块尚未接入") + "）："
+    )
     for family, n in (findings or summary.get("labels") or {}).items():
         console.print(f"  {family} {n:,}")
     if result.refused:
-        console.print(f"[yellow]结算被拒 {sum(result.refused.values())} 笔：{dict(result.refused)} {result.refusals}[/yellow]")
+        console.print(
+            f"[yellow]结算被拒 {sum(result.refused.values())} 笔：{dict(result.refused)}"
+            f" {result.refusals}[/yellow]"
+        )
     console.print(f"各步用时（秒）：{result.seconds}，合计 {sum(result.seconds.values()):.0f}s")
     console.print(f"报告：{result.report_html}  {result.report_xlsx}")
     console.print(f"数据库：{result.db_url}（yibao serve 可打开，admin / admin12345）")

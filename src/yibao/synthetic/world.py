@@ -48,7 +48,7 @@ class Item:
         if cap is not None:
             return cap
         factor = {"1": 1.0, "2": 1.1, "3": 1.2}[tier]
-        return int(round(self.base_price * factor))
+        return round(self.base_price * factor)
 
 
 # Generic items (通用项目) used by clean visits; codes have the national shape, caps are per tier in yuan.
@@ -129,7 +129,7 @@ GOODS = ["某牌洗发水", "某牌保湿面膜", "某牌牙膏", "营养保健�
 def _yuan(text: str | int | None) -> int | None:
     if text is None:
         return None
-    return int(round(float(text) * 100))
+    return round(float(text) * 100)
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -203,15 +203,37 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
 
     for code, name, mtype, lv, bp, caps, unit, role in _SERVICES:
         add(
-            Item(code, name, SERVICE, "201", mtype, lv, bp, dict(zip(TIERS, (c * 100 for c in caps), strict=True)),
-                 caps[0] * 100, unit, role=role)
-        )  # fmt: skip
+            Item(
+                code,
+                name,
+                SERVICE,
+                "201",
+                mtype,
+                lv,
+                bp,
+                dict(zip(TIERS, (c * 100 for c in caps), strict=True)),
+                caps[0] * 100,
+                unit,
+                role=role,
+            )
+        )
     for code, name, mtype, lv, bp, cap, base, role in _DRUGS:
         fen = _yuan(cap)
         add(
-            Item(code, name, DRUG, "101", mtype, lv, bp, dict.fromkeys(TIERS, fen), fen or _yuan(base) or 100,
-                 "盒", role=role)
-        )  # fmt: skip
+            Item(
+                code,
+                name,
+                DRUG,
+                "101",
+                mtype,
+                lv,
+                bp,
+                dict.fromkeys(TIERS, fen),
+                fen or _yuan(base) or 100,
+                "盒",
+                role=role,
+            )
+        )
     for code, name, lv, bp, cap, role in _CONSUMABLES:
         fen = _yuan(cap)
         add(
@@ -231,27 +253,87 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
         )
 
     # Restricted drugs from the knowledge base (限定性别 / 限定年龄 / 限定机构等级 / 限定保险类型).
-    for code, name, target in _kb_drug_pool(reference, "*药品规则库(限定性别对象)__1.csv",
-                                            "*药品规则库(限定性别对象)__2.csv", "限定对象", 80):  # fmt: skip
+    for code, name, target in _kb_drug_pool(
+        reference, "*药品规则库(限定性别对象)__1.csv", "*药品规则库(限定性别对象)__2.csv", "限定对象", 80
+    ):
         gend = {"男": "1", "女": "2"}.get(target)
         if gend:
-            add(Item(code, name, DRUG, "101", "09", "02", 1000, dict.fromkeys(TIERS, 3000), 3000, "盒",
-                     Restrictions(gend=gend), role=f"sex{gend}"))  # fmt: skip
-    for code, name, _target in _kb_drug_pool(reference, "*药品规则库(限定年龄对象)__1.csv",
-                                             "*药品规则库(限定年龄对象)__2.csv", "限定对象", 30):  # fmt: skip
-        add(Item(code, name, DRUG, "101", "11", "02", 1000, dict.fromkeys(TIERS, 2500), 2500, "盒",
-                 Restrictions(age_max=17), role="child"))  # fmt: skip
-    for code, name, target in _kb_drug_pool(reference, "*药品规则库（限定机构等级）__1.csv",
-                                            "*药品规则库（限定机构等级）__2.csv", "限定值域", 30):  # fmt: skip
+            add(
+                Item(
+                    code,
+                    name,
+                    DRUG,
+                    "101",
+                    "09",
+                    "02",
+                    1000,
+                    dict.fromkeys(TIERS, 3000),
+                    3000,
+                    "盒",
+                    Restrictions(gend=gend),
+                    role=f"sex{gend}",
+                )
+            )
+    for code, name, _target in _kb_drug_pool(
+        reference, "*药品规则库(限定年龄对象)__1.csv", "*药品规则库(限定年龄对象)__2.csv", "限定对象", 30
+    ):
+        add(
+            Item(
+                code,
+                name,
+                DRUG,
+                "101",
+                "11",
+                "02",
+                1000,
+                dict.fromkeys(TIERS, 2500),
+                2500,
+                "盒",
+                Restrictions(age_max=17),
+                role="child",
+            )
+        )
+    for code, name, target in _kb_drug_pool(
+        reference, "*药品规则库（限定机构等级）__1.csv", "*药品规则库（限定机构等级）__2.csv", "限定值域", 30
+    ):
         levels = frozenset({"3"}) if "三级" in target else frozenset({"2", "3"})
-        add(Item(code, name, DRUG, "101", "11", "02", 1000, dict.fromkeys(TIERS, 4500), 4500, "支",
-                 Restrictions(hosp_levels=levels), role="level"))  # fmt: skip
-    for code, name, target in _kb_drug_pool(reference, "*药品规则库（限定保险类型）__1.csv",
-                                            "*药品规则库（限定保险类型）__2.csv", "限定对象", 30):  # fmt: skip
+        add(
+            Item(
+                code,
+                name,
+                DRUG,
+                "101",
+                "11",
+                "02",
+                1000,
+                dict.fromkeys(TIERS, 4500),
+                4500,
+                "支",
+                Restrictions(hosp_levels=levels),
+                role="level",
+            )
+        )
+    for code, name, target in _kb_drug_pool(
+        reference, "*药品规则库（限定保险类型）__1.csv", "*药品规则库（限定保险类型）__2.csv", "限定对象", 30
+    ):
         benefit = {"工伤": catalog_rules.WORK_INJURY, "生育": catalog_rules.MATERNITY}.get(target)
         if benefit:
-            add(Item(code, name, DRUG, "101", "09", "02", 1000, dict.fromkeys(TIERS, 6000), 6000, "支",
-                     Restrictions(benefit_only=benefit), role="insutype"))  # fmt: skip
+            add(
+                Item(
+                    code,
+                    name,
+                    DRUG,
+                    "101",
+                    "09",
+                    "02",
+                    1000,
+                    dict.fromkeys(TIERS, 6000),
+                    6000,
+                    "支",
+                    Restrictions(benefit_only=benefit),
+                    role="insutype",
+                )
+            )
     # Restricted services (限定性别 services for clean gynaecological/urological visits).
     sex_services = _kb(reference, "*项目规则库(限定性别对象)__1.csv")
     if sex_services is not None:
@@ -265,8 +347,22 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
                 and code not in {i.code for i in items}
             ):
                 taken[gend] += 1
-                add(Item(code, row["项目名称"], SERVICE, "201", "03", "01", 0, {"1": 12000, "2": 15000, "3": 18000},
-                         12000, "次", Restrictions(gend=gend), role=f"sex{gend}"))  # fmt: skip
+                add(
+                    Item(
+                        code,
+                        row["项目名称"],
+                        SERVICE,
+                        "201",
+                        "03",
+                        "01",
+                        0,
+                        {"1": 12000, "2": 15000, "3": 18000},
+                        12000,
+                        "次",
+                        Restrictions(gend=gend),
+                        role=f"sex{gend}",
+                    )
+                )
 
     # Duplicate-charge pairs (重复收费, 单日/单次就诊): both items join the catalog, never in clean pools.
     codes = {item.code: i for i, item in enumerate(items)}
@@ -293,8 +389,21 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
             ids = []
             for code, name in ((main, row["主项名称"]), (sub, row["从项名称"])):
                 if code not in codes:
-                    codes[code] = add(Item(code, name, SERVICE, "201", "05", "01", 0, {"1": 6000, "2": 8000, "3": 10000},
-                                           6000, "次", role="pair"))  # fmt: skip
+                    codes[code] = add(
+                        Item(
+                            code,
+                            name,
+                            SERVICE,
+                            "201",
+                            "05",
+                            "01",
+                            0,
+                            {"1": 6000, "2": 8000, "3": 10000},
+                            6000,
+                            "次",
+                            role="pair",
+                        )
+                    )
                 ids.append(codes[code])
             if items[ids[0]].role == "pair" and items[ids[1]].role == "pair":
                 pairs.append((ids[0], ids[1]))
@@ -362,7 +471,7 @@ _DISEASES = [
         surgery_code="003307000010000",
         implant="stent",
         los=7,
-    ),  # fmt: skip
+    ),
     Disease("I50.900", "心力衰竭", "ipt", 3, age=(55, 120), age_peak=1.0, los=10),
     Disease("G45.900", "短暂性大脑缺血性发作", "ipt", 2, age=(45, 120), age_peak=0.6, los=6),
     Disease("K35.800", "急性阑尾炎", "ipt", 3, age=(8, 70), procedure="47.01", los=6),
@@ -378,7 +487,7 @@ _DISEASES = [
         surgery_code="003312000010000",
         implant="lens",
         los=3,
-    ),  # fmt: skip
+    ),
     Disease(
         "S72.000",
         "股骨颈骨折",
@@ -390,7 +499,7 @@ _DISEASES = [
         surgery_code="003313000010000",
         implant="implant",
         los=14,
-    ),  # fmt: skip
+    ),
     Disease("M17.900", "膝关节病", "both", 3, age=(50, 120), age_peak=0.6, los=8),
     Disease("N41.100", "慢性前列腺炎", "both", 3, sex="1", age=(50, 120), age_peak=0.8, los=7),
     Disease("C16.900", "胃恶性肿瘤", "ipt", 1, age=(40, 120), age_peak=0.6, los=16),
@@ -406,7 +515,7 @@ _DISEASES = [
         procedure="74.1",
         surgery_code="003314000010000",
         los=5,
-    ),  # fmt: skip
+    ),
 ]
 HYPERTENSION = ("I11.901", "高血压性心脏病", "M03900")
 DIABETES = ("E11.900", "2型糖尿病", "M01600")
@@ -509,8 +618,14 @@ KINDS = [  # per 300,000 insured, minimum, hosp_lv, fixmedins_type, doctors, nam
     (60, 3, "14", "3", 1, "示范第{n}诊所"),
     (48, 3, None, "2", 1, "示范第{n}大药房"),
 ]
-DEPARTMENTS = [("A03", "内科", "A03"), ("A04", "外科", "A04"), ("A05", "妇产科", "A05"), ("A07", "儿科", "A07"),
-               ("A10", "眼科", "A10"), ("A20", "急诊医学科", "A20")]  # fmt: skip
+DEPARTMENTS = [
+    ("A03", "内科", "A03"),
+    ("A04", "外科", "A04"),
+    ("A05", "妇产科", "A05"),
+    ("A07", "儿科", "A07"),
+    ("A10", "眼科", "A10"),
+    ("A20", "急诊医学科", "A20"),
+]
 
 
 def build_institutions(
@@ -529,7 +644,7 @@ def build_institutions(
     departments: list[list[tuple[str, str, str]]] = []
     serial = 0
     for k, (per, minimum, lv, itype, n_doctors, pattern) in enumerate(KINDS):
-        count = max(minimum, int(round(per * scale)))
+        count = max(minimum, round(per * scale))
         for n in range(1, count + 1):
             serial += 1
             prefix = "P" if itype == "2" else "H"
@@ -552,7 +667,7 @@ def build_institutions(
     outlier = np.zeros(len(code), dtype=bool)
     hospitals = np.flatnonzero(kinds <= 2)
     if outlier_rate > 0 and len(hospitals):
-        n_out = max(1, int(round(outlier_rate * len(hospitals))))
+        n_out = max(1, round(outlier_rate * len(hospitals)))
         outlier[rng.choice(hospitals, size=min(n_out, len(hospitals)), replace=False)] = True
     return Institutions(code, name, kinds, hosp_lv, tier, ftype, doctors, doctor_dept, departments, outlier)
 
@@ -592,11 +707,13 @@ def uscc(n: int, admdvs: str) -> str:
 
 
 def _certnos(birth: np.ndarray, gend: np.ndarray, serial: np.ndarray) -> np.ndarray:
-    """18-digit resident ID numbers: birthplace, birth date, a sequence whose last digit gives the sex, checksum."""
+    """18-digit resident ID numbers: birthplace, birth date, a sequence (its last digit the sex), checksum."""
     days = birth.astype("datetime64[D]").astype(str)
     place = np.array(BIRTH_PLACES)[serial % len(BIRTH_PLACES)]
     seq = ((serial // len(BIRTH_PLACES)) % 500) * 2 + np.where(gend == 1, 1, 0)
-    digits = np.char.add(np.char.add(place, np.char.replace(days, "-", "")), np.char.zfill(seq.astype(str), 3))
+    digits = np.char.add(
+        np.char.add(place, np.char.replace(days, "-", "")), np.char.zfill(seq.astype(str), 3)
+    )
     raw = np.frombuffer(digits.astype("S17").tobytes(), dtype=np.uint8)
     total = ((raw.reshape(-1, 17).astype(np.int64) - 48) * _ID_WEIGHTS).sum(axis=1) % 11
     return np.char.add(digits, np.array(list("10X98765432"))[total])
@@ -616,8 +733,17 @@ def _unique_births(birth: np.ndarray, gend: np.ndarray) -> tuple[np.ndarray, np.
 
 
 BIRTH_PLACES = ("110105", "110101", "110102", "110106", "110108")  # counties the ID checks know (birthplace)
-AGE_BANDS = [(0, 6, 0.07), (7, 14, 0.09), (15, 24, 0.10), (25, 34, 0.14), (35, 44, 0.14), (45, 54, 0.16),
-             (55, 64, 0.13), (65, 74, 0.11), (75, 94, 0.06)]  # fmt: skip
+AGE_BANDS = [
+    (0, 6, 0.07),
+    (7, 14, 0.09),
+    (15, 24, 0.10),
+    (25, 34, 0.14),
+    (35, 44, 0.14),
+    (45, 54, 0.16),
+    (55, 64, 0.13),
+    (65, 74, 0.11),
+    (75, 94, 0.06),
+]
 
 
 def build_persons(persons: int, admdvs: str, year: int, rng: np.random.Generator) -> Persons:
@@ -631,16 +757,22 @@ def build_persons(persons: int, admdvs: str, year: int, rng: np.random.Generator
     age = low + (rng.random(n) * (high - low + 1)).astype(int)
     gend = np.where(rng.random(n) < 0.51, 1, 2).astype(np.int8)
     # Birth date: age on 1 January of the start year, any day of the birth year.
-    birth = (np.datetime64(f"{year - 1}-01-01") - (age * 365.25).astype("timedelta64[D]")
-             - rng.integers(0, 365, size=n).astype("timedelta64[D]"))  # fmt: skip
+    birth = (
+        np.datetime64(f"{year - 1}-01-01")
+        - (age * 365.25).astype("timedelta64[D]")
+        - rng.integers(0, 365, size=n).astype("timedelta64[D]")
+    )
     working = (age >= 22) & (age <= 59)
     retired = age >= 60
     employee = (working & (rng.random(n) < 0.11)) | (retired & (rng.random(n) < 0.09))
     insutype = np.where(employee, 310, 390).astype(np.int16)
     psn_type = np.where(employee, np.where(retired, "12", "11"), "1701")
     r = rng.random(n)
-    idet = np.where(~employee & (r < 0.01), "2304", np.where(~employee & (r < 0.04), "2303",
-                    np.where(~employee & (r < 0.06), "2302", "")))  # fmt: skip
+    idet = np.where(
+        ~employee & (r < 0.01),
+        "2304",
+        np.where(~employee & (r < 0.04), "2303", np.where(~employee & (r < 0.06), "2302", "")),
+    )
     n_units = max(1, int(employee.sum() // 25))
     unit = np.where(employee & ~retired, rng.integers(0, n_units, size=n), -1).astype(np.int32)
     units = [(uscc(i + 1, admdvs), f"示范市第{i + 1}有限公司") for i in range(n_units)]

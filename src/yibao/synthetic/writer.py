@@ -27,59 +27,159 @@ S = pa.string()
 
 # Column order exactly as WAREHOUSE.md (required tables, then yibao's registries and events).
 SCHEMAS: dict[str, pa.Schema] = {
-    "mdtrt_d": pa.schema([
-        ("mdtrt_id", S), ("psn_no", S), ("gend", S), ("brdy", pa.date32()), ("age", pa.int32()), ("insutype", S),
-        ("psn_type", S), ("insu_admdvs", S), ("fixmedins_code", S), ("hosp_lv", S), ("begntime", TIME),
-        ("endtime", TIME), ("med_type", S), ("adm_dept_codg", S), ("dscg_dept_codg", S), ("dscg_maindiag_code", S),
-        ("dscg_way", S), ("ipt_days", pa.int32()), ("chfpdr_code", S), ("mdtrt_cert_type", S),
-    ]),
-    "setl_d": pa.schema([
-        ("setl_id", S), ("mdtrt_id", S), ("psn_no", S), ("insutype", S), ("fixmedins_code", S), ("hosp_lv", S),
-        ("setl_time", TIME), ("med_type", S), ("medfee_sumamt", MONEY), ("fulamt_ownpay_amt", MONEY),
-        ("overlmt_selfpay", MONEY), ("preselfpay_amt", MONEY), ("inscp_amt", MONEY), ("act_pay_dedc", MONEY),
-        ("hifp_pay", MONEY), ("cvlserv_pay", MONEY), ("hifmi_pay", MONEY), ("maf_pay", MONEY),
-        ("fund_pay_sumamt", MONEY), ("psn_pay", MONEY), ("acct_pay", MONEY), ("cash_payamt", MONEY),
-        ("refd_setl_flag", S), ("init_setl_id", S), ("year", pa.int32()),
-    ]),
-    "fee_list_d": pa.schema([
-        ("bkkp_sn", S), ("mdtrt_id", S), ("setl_id", S), ("psn_no", S), ("fixmedins_code", S),
-        ("fee_ocur_time", TIME), ("med_list_codg", S), ("medins_list_codg", S), ("hilist_name", S),
-        ("list_type", S), ("med_chrgitm_type", S), ("chrgitm_lv", S), ("cnt", pa.decimal128(12, 2)),
-        ("pric", MONEY), ("det_item_fee_sumamt", MONEY), ("pric_uplmt_amt", MONEY),
-        ("selfpay_prop", pa.decimal128(6, 4)), ("fulamt_ownpay_amt", MONEY), ("overlmt_selfpay", MONEY),
-        ("preselfpay_amt", MONEY), ("inscp_amt", MONEY), ("bilg_dept_codg", S), ("bilg_dr_code", S),
-        ("prd_days", pa.int32()), ("dscg_tkdrug_flag", S),
-    ]),
-    "setl_list_diag_d": pa.schema([
-        ("setl_id", S), ("mdtrt_id", S), ("psn_no", S), ("diag_type", S), ("maindiag_flag", S), ("diag_code", S),
-        ("diag_name", S),
-    ]),
-    "setl_list_oprn_d": pa.schema([
-        ("setl_id", S), ("mdtrt_id", S), ("psn_no", S), ("main_oprn_flag", S), ("oprn_oprt_code", S),
-        ("oprn_oprt_name", S), ("oprn_oprt_date", TIME),
-    ]),
-    "fixmedins_b": pa.schema([
-        ("fixmedins_code", S), ("fixmedins_name", S), ("fixmedins_type", S), ("hosp_lv", S), ("admdvs", S),
-    ]),
-    "psn_b": pa.schema([
-        ("psn_no", S), ("gend", S), ("brdy", pa.date32()), ("insutype", S), ("psn_type", S), ("insu_admdvs", S),
-    ]),
-    "ward_round_d": pa.schema([
-        ("round_id", S), ("fixmedins_code", S), ("round_time", TIME), ("mdtrt_id", S), ("in_bed", pa.int8()),
-    ]),
+    "mdtrt_d": pa.schema(
+        [
+            ("mdtrt_id", S),
+            ("psn_no", S),
+            ("gend", S),
+            ("brdy", pa.date32()),
+            ("age", pa.int32()),
+            ("insutype", S),
+            ("psn_type", S),
+            ("insu_admdvs", S),
+            ("fixmedins_code", S),
+            ("hosp_lv", S),
+            ("begntime", TIME),
+            ("endtime", TIME),
+            ("med_type", S),
+            ("adm_dept_codg", S),
+            ("dscg_dept_codg", S),
+            ("dscg_maindiag_code", S),
+            ("dscg_way", S),
+            ("ipt_days", pa.int32()),
+            ("chfpdr_code", S),
+            ("mdtrt_cert_type", S),
+        ]
+    ),
+    "setl_d": pa.schema(
+        [
+            ("setl_id", S),
+            ("mdtrt_id", S),
+            ("psn_no", S),
+            ("insutype", S),
+            ("fixmedins_code", S),
+            ("hosp_lv", S),
+            ("setl_time", TIME),
+            ("med_type", S),
+            ("medfee_sumamt", MONEY),
+            ("fulamt_ownpay_amt", MONEY),
+            ("overlmt_selfpay", MONEY),
+            ("preselfpay_amt", MONEY),
+            ("inscp_amt", MONEY),
+            ("act_pay_dedc", MONEY),
+            ("hifp_pay", MONEY),
+            ("cvlserv_pay", MONEY),
+            ("hifmi_pay", MONEY),
+            ("maf_pay", MONEY),
+            ("fund_pay_sumamt", MONEY),
+            ("psn_pay", MONEY),
+            ("acct_pay", MONEY),
+            ("cash_payamt", MONEY),
+            ("refd_setl_flag", S),
+            ("init_setl_id", S),
+            ("year", pa.int32()),
+        ]
+    ),
+    "fee_list_d": pa.schema(
+        [
+            ("bkkp_sn", S),
+            ("mdtrt_id", S),
+            ("setl_id", S),
+            ("psn_no", S),
+            ("fixmedins_code", S),
+            ("fee_ocur_time", TIME),
+            ("med_list_codg", S),
+            ("medins_list_codg", S),
+            ("hilist_name", S),
+            ("list_type", S),
+            ("med_chrgitm_type", S),
+            ("chrgitm_lv", S),
+            ("cnt", pa.decimal128(12, 2)),
+            ("pric", MONEY),
+            ("det_item_fee_sumamt", MONEY),
+            ("pric_uplmt_amt", MONEY),
+            ("selfpay_prop", pa.decimal128(6, 4)),
+            ("fulamt_ownpay_amt", MONEY),
+            ("overlmt_selfpay", MONEY),
+            ("preselfpay_amt", MONEY),
+            ("inscp_amt", MONEY),
+            ("bilg_dept_codg", S),
+            ("bilg_dr_code", S),
+            ("prd_days", pa.int32()),
+            ("dscg_tkdrug_flag", S),
+        ]
+    ),
+    "setl_list_diag_d": pa.schema(
+        [
+            ("setl_id", S),
+            ("mdtrt_id", S),
+            ("psn_no", S),
+            ("diag_type", S),
+            ("maindiag_flag", S),
+            ("diag_code", S),
+            ("diag_name", S),
+        ]
+    ),
+    "setl_list_oprn_d": pa.schema(
+        [
+            ("setl_id", S),
+            ("mdtrt_id", S),
+            ("psn_no", S),
+            ("main_oprn_flag", S),
+            ("oprn_oprt_code", S),
+            ("oprn_oprt_name", S),
+            ("oprn_oprt_date", TIME),
+        ]
+    ),
+    "fixmedins_b": pa.schema(
+        [
+            ("fixmedins_code", S),
+            ("fixmedins_name", S),
+            ("fixmedins_type", S),
+            ("hosp_lv", S),
+            ("admdvs", S),
+        ]
+    ),
+    "psn_b": pa.schema(
+        [
+            ("psn_no", S),
+            ("gend", S),
+            ("brdy", pa.date32()),
+            ("insutype", S),
+            ("psn_type", S),
+            ("insu_admdvs", S),
+        ]
+    ),
+    "ward_round_d": pa.schema(
+        [
+            ("round_id", S),
+            ("fixmedins_code", S),
+            ("round_time", TIME),
+            ("mdtrt_id", S),
+            ("in_bed", pa.int8()),
+        ]
+    ),
     "identity_check_d": pa.schema([("mdtrt_id", S), ("check_time", TIME), ("result", pa.int8())]),
-    "labels": pa.schema([
-        ("rule_family", S), ("scope", S), ("bkkp_sn", S), ("mdtrt_id", S), ("psn_no", S), ("fixmedins_code", S),
-        ("dr_code", S), ("detail", S),
-    ]),
-}  # fmt: skip
+    "labels": pa.schema(
+        [
+            ("rule_family", S),
+            ("scope", S),
+            ("bkkp_sn", S),
+            ("mdtrt_id", S),
+            ("psn_no", S),
+            ("fixmedins_code", S),
+            ("dr_code", S),
+            ("detail", S),
+        ]
+    ),
+}
 TABLES = tuple(SCHEMAS)
 
 
 def _from_unscaled(
     values: np.ndarray, valid: np.ndarray | None = None, kind: pa.DataType = MONEY
 ) -> pa.Array:
-    """A decimal128 array (yuan, scale 2, by default) whose unscaled values are `values`, without Python objects."""
+    """A decimal128 array (yuan, scale 2, by default) of the unscaled `values`, without Python objects."""
     low = np.asarray(values, dtype=np.int64)
     high = np.where(low < 0, -1, 0).astype(np.int64)
     buffer = np.empty(len(low) * 2, dtype=np.int64)
@@ -147,7 +247,9 @@ def _fmt_bp(bp: int) -> str:
 
 
 def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # noqa: PLR0915
-    """Write one chunk's visits, settlements, lines, diagnoses, procedures, events and labels; lines written."""
+    """Write one chunk's visits, settlements, lines, diagnoses, procedures, events and labels.
+
+    Answers the number of fee lines written."""
     w: World = gen.world
     p = w.persons
     inst = w.institutions
@@ -157,9 +259,21 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
     setl: dict[str, list[Any]] = {f.name: [] for f in SCHEMAS["setl_d"] if f.type != MONEY}
     setl_money: dict[str, list[int]] = {f.name: [] for f in SCHEMAS["setl_d"] if f.type == MONEY}
     fee_str: dict[str, list[Any]] = {
-        n: [] for n in ("bkkp_sn", "mdtrt_id", "setl_id", "psn_no", "fixmedins_code", "fee_ocur_time",
-                        "hilist_name", "bilg_dept_codg", "bilg_dr_code", "prd_days", "dscg_tkdrug_flag")
-    }  # fmt: skip
+        n: []
+        for n in (
+            "bkkp_sn",
+            "mdtrt_id",
+            "setl_id",
+            "psn_no",
+            "fixmedins_code",
+            "fee_ocur_time",
+            "hilist_name",
+            "bilg_dept_codg",
+            "bilg_dr_code",
+            "prd_days",
+            "dscg_tkdrug_flag",
+        )
+    }
     fee_item = array_i()
     fee_cnt = array_i()
     fee_price = array_i()
@@ -203,26 +317,42 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
         mdtrt["mdtrt_cert_type"].append("01" if visit.checks else "03")
         setl_time = visit.end if inpatient else visit.begin
         for name, value in (
-            ("setl_id", setl_id), ("mdtrt_id", mdtrt_id), ("psn_no", psn_no), ("insutype", insutype),
-            ("fixmedins_code", code), ("hosp_lv", hosp_lv), ("setl_time", setl_time), ("med_type", visit.med_type),
-            ("refd_setl_flag", "0"), ("init_setl_id", None), ("year", setl_time.year),
-        ):  # fmt: skip
+            ("setl_id", setl_id),
+            ("mdtrt_id", mdtrt_id),
+            ("psn_no", psn_no),
+            ("insutype", insutype),
+            ("fixmedins_code", code),
+            ("hosp_lv", hosp_lv),
+            ("setl_time", setl_time),
+            ("med_type", visit.med_type),
+            ("refd_setl_flag", "0"),
+            ("init_setl_id", None),
+            ("year", setl_time.year),
+        ):
             setl[name].append(value)
         for name, value in (
-            ("medfee_sumamt", b.medfee_sumamt), ("fulamt_ownpay_amt", b.fulamt_ownpay_amt),
-            ("overlmt_selfpay", b.overlmt_selfpay), ("preselfpay_amt", b.preselfpay_amt),
-            ("inscp_amt", b.inscp_scp_amt), ("act_pay_dedc", b.act_pay_dedc), ("hifp_pay", b.hifp_pay),
-            ("cvlserv_pay", b.cvlserv_pay), ("hifmi_pay", b.hifmi_pay), ("maf_pay", b.maf_pay),
-            ("fund_pay_sumamt", b.fund_pay_sumamt), ("psn_pay", b.psn_part_amt), ("acct_pay", b.acct_pay),
+            ("medfee_sumamt", b.medfee_sumamt),
+            ("fulamt_ownpay_amt", b.fulamt_ownpay_amt),
+            ("overlmt_selfpay", b.overlmt_selfpay),
+            ("preselfpay_amt", b.preselfpay_amt),
+            ("inscp_amt", b.inscp_scp_amt),
+            ("act_pay_dedc", b.act_pay_dedc),
+            ("hifp_pay", b.hifp_pay),
+            ("cvlserv_pay", b.cvlserv_pay),
+            ("hifmi_pay", b.hifmi_pay),
+            ("maf_pay", b.maf_pay),
+            ("fund_pay_sumamt", b.fund_pay_sumamt),
+            ("psn_pay", b.psn_part_amt),
+            ("acct_pay", b.acct_pay),
             ("cash_payamt", b.psn_cash_pay),
-        ):  # fmt: skip
+        ):
             setl_money[name].append(value)
         writer.counts.medfee_fen += b.medfee_sumamt
         writer.counts.fund_fen += b.fund_pay_sumamt
         line_sn: list[str] = []
         for n, (line, part) in enumerate(zip(visit.lines, b.lines, strict=True)):
             item_idx, qty, price, at, prd, dscg, name = line
-            item = items[int(item_idx)]  # type: ignore[call-overload]
+            item = items[int(item_idx)]
             sn = f"{mdtrt_id}{n:04d}"
             line_sn.append(sn)
             fee_str["bkkp_sn"].append(sn)
@@ -236,11 +366,11 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
             fee_str["bilg_dr_code"].append(visit.doctor or None)
             fee_str["prd_days"].append(prd or None)
             fee_str["dscg_tkdrug_flag"].append("1" if dscg else "0")
-            fee_item.append(int(item_idx) if name is None else -1 - int(item_idx))  # type: ignore[call-overload]
-            fee_cnt.append(int(qty))  # type: ignore[call-overload]
-            fee_price.append(int(price))  # type: ignore[call-overload]
-            cap = item.cap(tier)
-            fee_cap.append(-1 if cap is None else cap)
+            fee_item.append(int(item_idx) if name is None else -1 - int(item_idx))
+            fee_cnt.append(int(qty))
+            fee_price.append(int(price))
+            line_cap = item.cap(tier)
+            fee_cap.append(-1 if line_cap is None else line_cap)
             split["fulamt_ownpay_amt"].append(part.fulamt_ownpay)
             split["overlmt_selfpay"].append(part.overlmt_selfpay)
             split["preselfpay_amt"].append(part.preselfpay)
@@ -286,12 +416,10 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
         "setl_d",
         {**setl, **{k: _from_unscaled(np.asarray(v, dtype=np.int64)) for k, v in setl_money.items()}},
     )
-    item_arr = np.frombuffer(fee_item, dtype=np.int64) if len(fee_item) else np.zeros(0, np.int64)
+    item_arr = _ints(fee_item)
     real = np.where(item_arr < 0, -1 - item_arr, item_arr)
     codes = np.array([i.code for i in items], dtype=object)
-    cnt = np.frombuffer(fee_cnt, dtype=np.int64) if len(fee_cnt) else np.zeros(0, np.int64)
-    price = np.frombuffer(fee_price, dtype=np.int64) if len(fee_price) else np.zeros(0, np.int64)
-    cap = np.frombuffer(fee_cap, dtype=np.int64) if len(fee_cap) else np.zeros(0, np.int64)
+    cnt, price, cap = _ints(fee_cnt), _ints(fee_price), _ints(fee_cap)
     attr = {
         "list_type": np.array([i.list_type for i in items], dtype=object),
         "med_chrgitm_type": np.array([i.med_chrgitm_type for i in items], dtype=object),
@@ -315,10 +443,9 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
             "det_item_fee_sumamt": _from_unscaled(price * cnt),
             "pric_uplmt_amt": _from_unscaled(np.where(cap < 0, 0, cap), cap >= 0),
             "selfpay_prop": selfpay,
-            **{k: _from_unscaled(_ints(v))
-               for k, v in split.items()},
+            **{k: _from_unscaled(_ints(v)) for k, v in split.items()},
         },
-    )  # fmt: skip
+    )
     writer.write("setl_list_diag_d", diag)
     writer.write("setl_list_oprn_d", oprn)
     writer.write("ward_round_d", rounds)

@@ -1,0 +1,161 @@
+"""Benchmark: the synthetic region generator (fee lines per minute, peak memory) against a naive writer.
+
+Run: .venv/bin/python benchmarks/generator.py [--persons N] [--months M] [--baseline-persons N]
+The main run generates `--persons` × `--months` in a child process (so its peak RSS is its own) with the
+real generator (numpy draws, the settlement engine per visit, columnar Arrow chunks to Parquet). The
+baseline generates the same small region twice in this process: once with the real writer, once with
+a naive row-by-row writer (each fee line converted to yuan strings one by one and written with the csv
+module), and prints their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+
+def machine() -> str:
+    return (
+        f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
+        f"python={platform.python_version()}"
+    )
+
+
+def child(persons: int, months: int, out: str) -> None:
+    """Generate into `out` and print the counts as JSON (runs in a child process)."""
+    from yibao.synthetic import service
+    from yibao.synthetic.knobs import check_knobs
+
+    knobs = check_knobs(persons=persons, months=months, seed=1, admdvs="439901")
+    started = time.perf_counter()  # the world (catalog, codes, persons) is built inside: counted
+    counts = service.generate(knobs=knobs, out=Path(out))
+    seconds = time.perf_counter() - started
+    print(
+        json.dumps({"lines": counts.rows["fee_list_d"], "visits": counts.rows["mdtrt_d"], "seconds": seconds})
+    )
+
+
+def naive_rows(out: Path, persons: int, months: int) -> tuple[int, float]:
+    """The same region, each fee line written row by row through the csv module with Decimal yuan."""
+    from yibao.synthetic import service
+    from yibao.synthetic.generator import Generator, load_policies
+    from yibao.synthetic.knobs import check_knobs
+
+    knobs = check_knobs(persons=persons, months=months, seed=1, admdvs="439901")
+    world = service.make_world(knobs)
+    gen = Generator(world, knobs, load_policies(service.POLICY_DIR, knobs.admdvs))
+    started = time.perf_counter()
+    lines = 0
+    cent = Decimal("0.01")
+    with (out / "fee_list_d.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        for month, start, end in gen.chunks():
+            gen.credit_accounts(start, end)
+            chunk = gen.run_chunk(month, start, end)
+            for visit, b, mdtrt_id in zip(chunk.visits, chunk.breakdowns, chunk.mdtrt_ids, strict=True):
+                for n, (line, part) in enumerate(zip(visit.lines, b.lines, strict=True)):
+                    item = world.catalog.items[int(line[0])]
+                    qty, price = int(line[1]), int(line[2])
+                    money = [
+                        price,
+                        price * qty,
+                        part.fulamt_ownpay,
+                        part.overlmt_selfpay,
+                        part.preselfpay,
+                        part.inscp,
+                    ]
+                    row = [
+                        f"{mdtrt_id}{n:04d}",
+                        mdtrt_id,
+                        "S" + mdtrt_id,
+                        str(world.persons.psn_no[visit.person]),
+                    ]
+                    row += [
+                        world.institutions.code[visit.inst],
+                        line[3].strftime("%Y-%m-%d %H:%M:%S"),
+                        item.code,
+                    ]
+                    row += [
+                        f"L{int(line[0]):05d}",
+                        line[6] or item.name,
+                        item.list_type,
+                        item.med_chrgitm_type,
+                    ]
+                    row += [item.chrgitm_lv, Decimal(qty).quantize(cent)]
+                    row += [(Decimal(v) / 100).quantize(cent) for v in money]
+                    writer.writerow(row)
+                    lines += 1
+    return lines, time.perf_counter() - started
+
+
+def fast(out: Path, persons: int, months: int) -> tuple[int, float]:
+    from yibao.synthetic import service
+    from yibao.synthetic.knobs import check_knobs
+
+    knobs = check_knobs(persons=persons, months=months, seed=1, admdvs="439901")
+    world = service.make_world(knobs)
+    started = time.perf_counter()
+    counts = service.generate(knobs=knobs, out=out, fmt="csv", world=world)
+    return counts.rows["fee_list_d"], time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--baseline-persons", type=int, default=5_000)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.persons, args.months, args.child)
+        return
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--persons",
+                str(args.persons),
+                "--months",
+                str(args.months),
+                "--child",
+                tmp,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        per_minute = figures["lines"] / figures["seconds"] * 60
+        print(
+            f"generator: persons={args.persons} months={args.months} visits={figures['visits']:,} "
+            f"fee_lines={figures['lines']:,} seconds={figures['seconds']:.1f} "
+            f"lines_per_minute={per_minute:,.0f} peak_rss_mb={peak_mb:,.0f}"
+        )
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        n_fast, t_fast = fast(Path(a), args.baseline_persons, 1)
+        n_naive, t_naive = naive_rows(Path(b), args.baseline_persons, 1)
+        assert n_fast == n_naive
+        print(
+            f"baseline (persons={args.baseline_persons}, 1 month, {n_fast:,} lines; the naive writer writes"
+            f" fee lines only): columnar {t_fast:.2f}s, row-by-row {t_naive:.2f}s"
+        )
+        print(
+            f"ratio: {t_naive / t_fast:.2f}x (row-by-row time / columnar time, same visits and settlements)"
+        )
+
+
+if __name__ == "__main__":
+    main()
