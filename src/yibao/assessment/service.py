@@ -113,6 +113,12 @@ def default_body(kind: str) -> dict[str, Any]:
     }
 
 
+def config_defaults(*, uow: UnitOfWork, kind: str) -> dict[str, Any]:
+    """The typical body of a configuration kind, to start a region's own version from."""
+    uow.actor.require(Perm.ASSESS_READ)
+    return default_body(_config_kind(kind))
+
+
 def _config_kind(kind: str | None) -> str:
     value = (kind or "").strip()
     if value not in CONFIG_KINDS:

@@ -1,0 +1,199 @@
+"""`yibao supervision`: inspections, ward rounds, whistleblower reports, decisions, disclosure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from yibao.bootstrap import bootstrap
+from yibao.core.cli_support import console, refusals
+from yibao.core.validation import require_date
+from yibao.supervision import service
+
+NAME = "supervision"
+app = typer.Typer(help="稽核 Supervision: inspections, rounds, reports, decisions", no_args_is_help=True)
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen / 100:.2f}"
+
+
+@app.command("inspect")
+def inspect(
+    code: str = typer.Argument(..., help="定点机构编码"),
+    kind: str = typer.Option("routine", help="routine/special/flight/joint"),
+    day: str = typer.Option(..., help="计划日期"),
+    team: list[str] = typer.Option(..., help="检查人员（至少两人，可多次）"),
+    scope: str = typer.Option(..., help="检查范围"),
+    department: list[str] = typer.Option([], help="联合检查部门（可多次）"),
+) -> None:
+    """新建检查。Plan an inspection."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.create_inspection(
+            uow=uow,
+            fixmedins_code=code,
+            kind=kind,
+            planned_on=require_date(day, field="day"),
+            team=team,
+            scope=scope,
+            departments=department,
+        )
+    console.print(f"[green]已登记[/green] {view.inspection_no} {view.kind_name} {view.fixmedins_name}")
+
+
+@app.command("inspections")
+def inspections(code: str = typer.Option(None, help="机构")) -> None:
+    """列出检查。List inspections."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        page = service.list_inspections(uow=uow, fixmedins_code=code, size=500)
+    table = Table("编号", "类型", "机构", "计划", "状态", "问题金额")
+    for i in page.items:
+        table.add_row(
+            i.inspection_no,
+            i.kind_name,
+            i.fixmedins_name,
+            str(i.planned_on),
+            i.status_name,
+            _yuan(i.findings_amount),
+        )
+    console.print(table)
+
+
+@app.command("round")
+def ward_round(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        readable=True,
+        help="查房 JSON：fixmedins_code, round_at, inspectors, patients, standard_fen",
+    ),
+) -> None:
+    """登记查房并计算在床率（001 第40条）。Record a ward round from a JSON file."""
+    data = json.loads(file.read_text("utf-8"))
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        from datetime import datetime
+
+        data["round_at"] = datetime.fromisoformat(str(data["round_at"]))
+        view = service.record_ward_round(uow=uow, **data)
+    console.print(
+        f"{view.round_no} 在床 {view.present}/{view.total} = {view.rate_bp / 100:.2f}% "
+        f"{'低于' if view.below_threshold else '不低于'}{view.threshold_bp / 100:.0f}%，"
+        f"拒付 {view.shortfall} 人次 {_yuan(view.refused_fen)} 元"
+    )
+
+
+@app.command("reports")
+def reports(status: str = typer.Option(None, help="状态")) -> None:
+    """列出举报。List whistleblower reports."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        page = service.list_reports(uow=uow, status=status, size=500)
+    table = Table("编号", "受理日期", "匿名", "对象", "状态", "追回", "奖励")
+    for r in page.items:
+        table.add_row(
+            r.report_no,
+            str(r.received_on),
+            "是" if r.anonymous else "否",
+            r.fixmedins_code or r.dr_code or r.psn_no or "",
+            r.status_name,
+            _yuan(r.recovered),
+            _yuan(r.reward),
+        )
+    console.print(table)
+
+
+@app.command("report-action")
+def report_action(
+    number: str = typer.Argument(...),
+    action: str = typer.Option(..., help="accept/reject/substantiate/unsubstantiate/reward"),
+    day: str = typer.Option(..., help="日期"),
+    recovered: int = typer.Option(None, help="追回金额（分），认定查实时填写"),
+    note: str = typer.Option(None),
+) -> None:
+    """处理举报（受理、查实、奖励）。Move a report."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.change_report(
+            uow=uow,
+            report_no=number,
+            action=action,
+            day=require_date(day, field="day"),
+            recovered=recovered,
+            note=note,
+        )
+    console.print(
+        f"{view.report_no} {view.status_name} 追回 {_yuan(view.recovered)} 元 奖励 {_yuan(view.reward)} 元"
+    )
+
+
+@app.command("decide")
+def decide(
+    target_type: str = typer.Option(..., help="institution/doctor/person"),
+    kind: str = typer.Option(..., help="recovery/fine/suspension/termination/referral/doctor_points"),
+    reason: str = typer.Option(...),
+    code: str = typer.Option(None, help="定点机构编码"),
+    dr_code: str = typer.Option(None, help="医师编码"),
+    psn_no: str = typer.Option(None, help="人员编号"),
+    amount: int = typer.Option(0, help="金额（分）"),
+    fine_pct: int = typer.Option(None, help="罚款倍数百分比 200–500"),
+    months: int = typer.Option(None, help="暂停月数"),
+    referral_to: str = typer.Option(None, help="police/discipline/health/market"),
+    violation: str = typer.Option(None, help="医师违规类型"),
+) -> None:
+    """拟定处理决定。Draft a decision."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.create_decision(
+            uow=uow,
+            target_type=target_type,
+            kind=kind,
+            reason=reason,
+            fixmedins_code=code,
+            dr_code=dr_code,
+            psn_no=psn_no,
+            amount=amount,
+            fine_pct=fine_pct,
+            months=months,
+            referral_to=referral_to,
+            violation=violation,
+        )
+    console.print(
+        f"[green]已拟定[/green] {view.decision_no} {view.kind_name} {view.target_name}"
+        f" 金额 {_yuan(view.penalty)} 元"
+    )
+
+
+@app.command("issue")
+def issue(
+    number: str = typer.Argument(...),
+    document_no: str = typer.Option(..., help="决定书文号"),
+    day: str = typer.Option(..., help="生效日期"),
+) -> None:
+    """签发并执行处理决定。Issue a decision and carry it out."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.issue_decision(
+            uow=uow, decision_no=number, document_no=document_no, day=require_date(day, field="day")
+        )
+    console.print(
+        f"[yellow]已签发[/yellow] {view.decision_no} {view.document_no} {view.kind_name}"
+        f"{'（已公开披露）' if view.disclose else ''}"
+    )
+
+
+@app.command("disclosure")
+def disclosure() -> None:
+    """信息披露名单。The public disclosure list."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        page = service.disclosure_list(uow=uow, size=500)
+    table = Table("决定书", "对象", "处理", "金额", "披露日期")
+    for d in page.items:
+        table.add_row(d.document_no or "", d.target_name, d.kind_name, _yuan(d.penalty), str(d.disclosed_on))
+    console.print(table)
