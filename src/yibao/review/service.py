@@ -1354,6 +1354,12 @@ def review_queue(
     )
 
 
+def declaration_no_of(*, uow: UnitOfWork, declaration_id: int) -> str | None:
+    """The number of a declaration the actor may see, by its row id."""
+    decl = ReviewRepository(uow.session).declaration_by_id(declaration_id)
+    return decl.decl_no if decl is not None and _sees(uow.actor, decl) else None
+
+
 def get_item(*, uow: UnitOfWork, item_id: int) -> ReviewItem:
     """One review item the actor may see."""
     _can_read(uow.actor)
