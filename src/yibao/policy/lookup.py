@@ -1,29 +1,39 @@
-"""The policy in force for the settlement hot path: an in-memory index per database.
+"""The policy in force for the settlement hot path: an in-memory index per database engine.
 
-The index maps (admdvs, insutype) to the versions sorted by begin date; it is rebuilt when a version
-is loaded (the newest id or load time changes) or after `invalidate()`.
+The index maps (admdvs, insutype) to the versions sorted by begin date. It costs no query on the
+hot path: a load in this process (`policy.service.load_policy`) calls `invalidate()`, which bumps a
+generation counter, and the next lookup rebuilds the index. A load made by another process (the CLI
+next to a running server) is seen within `RECHECK_SECONDS`: at most that often one cheap statement
+(`max(id), max(loaded_at)` of the versions) tells whether the stored versions changed.
 """
 
 from __future__ import annotations
 
 import bisect
 import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from yibao.domain.policy import Policy
 from yibao.policy.document import load_document
 from yibao.policy.models import PolicyVersion
 
+RECHECK_SECONDS = 1.0  # how stale a version loaded by another process may be seen
+
 
 @dataclass
 class PolicyIndex:
     """Every policy version of a database: (admdvs, insutype) → versions by begin date."""
 
-    generation: tuple[int, datetime | None] = (-1, None)
+    generation: tuple[int, datetime | None] = (-1, None)  # the stored versions it was built from
+    local: int = -1  # the in-process generation (`invalidate()` count) it was built at
+    checked: float = 0.0  # monotonic time the stored versions were last compared
     begins: dict[tuple[str, str], list[date]] = field(default_factory=dict)
     policies: dict[tuple[str, str], list[Policy]] = field(default_factory=dict)
 
@@ -40,12 +50,13 @@ class PolicyIndex:
 
 
 _lock = threading.Lock()
-_cache: dict[str, PolicyIndex] = {}
+_cache: weakref.WeakKeyDictionary[Engine, PolicyIndex] = weakref.WeakKeyDictionary()
+_local = 0  # bumped by every `invalidate()`
 
 
-def _database(session: Session) -> str:
+def _engine(session: Session) -> Engine:
     bind = session.get_bind()
-    return str(bind.engine.url if hasattr(bind, "engine") else bind)
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 def _generation(session: Session) -> tuple[int, datetime | None]:
@@ -54,14 +65,19 @@ def _generation(session: Session) -> tuple[int, datetime | None]:
 
 
 def policy_index(session: Session) -> PolicyIndex:
-    """The index of every version, cached per database and rebuilt after a load."""
-    key = _database(session)
+    """The index of every version, cached per database engine and rebuilt after a load."""
+    engine = _engine(session)
+    local = _local
+    now = time.monotonic()
+    cached = _cache.get(engine)
+    if cached is not None and cached.local == local and now - cached.checked < RECHECK_SECONDS:
+        return cached
     generation = _generation(session)
-    cached = _cache.get(key)
-    if cached is not None and cached.generation == generation:
+    if cached is not None and cached.local == local and cached.generation == generation:
+        cached.checked = now
         return cached
     with _lock:
-        fresh = PolicyIndex(generation=generation)
+        fresh = PolicyIndex(generation=generation, local=local, checked=now)
         rows = session.execute(
             select(PolicyVersion.admdvs, PolicyVersion.insutype, PolicyVersion.document).order_by(
                 PolicyVersion.admdvs, PolicyVersion.insutype, PolicyVersion.begin
@@ -71,7 +87,7 @@ def policy_index(session: Session) -> PolicyIndex:
             policy = load_document(document)
             fresh.begins.setdefault((admdvs, insutype), []).append(policy.begin)
             fresh.policies.setdefault((admdvs, insutype), []).append(policy)
-        _cache[key] = fresh
+        _cache[engine] = fresh
         return fresh
 
 
@@ -81,6 +97,8 @@ def policy_in_force(session: Session, admdvs: str, insutype: str, day: date) -> 
 
 
 def invalidate() -> None:
-    """Forget every cached index (after a load or in tests)."""
+    """Forget every cached index (called after a load is committed, and by tests)."""
+    global _local  # noqa: PLW0603 - the one generation counter of this process
     with _lock:
+        _local += 1
         _cache.clear()

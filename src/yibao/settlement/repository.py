@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, insert, literal, null, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, lazyload
 
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
+from yibao.domain.catalog import Restrictions
 from yibao.enrolment.models import Account, Person, Relation
 from yibao.institutions.models import Institution
 from yibao.settlement.models import (
@@ -209,3 +213,434 @@ class SettlementRepository:
                 )
             )
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# The hot path of pre-settlement and settlement: Core selects of the columns a bill needs, joined
+# so that the whole bill is read in three statements (four with the locks), and Core writes (one
+# statement per table whatever the number of lines). Rows, not ORM entities: no identity map and
+# no unit-of-work flush on the way.
+
+_V = cast(Table, Visit.__table__)
+_P = cast(Table, Person.__table__)
+_I = cast(Table, Institution.__table__)
+_A = cast(Table, Account.__table__)
+_R = cast(Table, Relation.__table__)
+_L = cast(Table, FeeLine.__table__)
+_C = cast(Table, CatalogItem.__table__)
+_S = cast(Table, Settlement.__table__)
+_SF = cast(Table, SettlementFund.__table__)
+_PY = cast(Table, PersonYear.__table__)
+_LC = cast(Table, LedgerCounter.__table__)
+
+
+@dataclass(frozen=True)
+class RelationFacts:
+    """An insurance relation as a bill needs it (参保关系)."""
+
+    insutype: str
+    psn_type: str
+    admdvs: str
+    idet_type: str | None
+    begin: date
+    end: date | None
+    waiting_end: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class BillVisit:
+    """A visit with its person, institution, account and relations, read in one statement."""
+
+    id: int
+    mdtrt_id: str
+    psn_no: str
+    insutype: str
+    insu_admdvs: str
+    fixmedins_code: str
+    dedc_level: str
+    med_type: str
+    begntime: datetime
+    endtime: datetime | None
+    diagnoses: str
+    injury_cause: str | None
+    disease_code: str | None
+    status: str
+    admission_counted: bool
+    person_found: bool
+    gend: str | None
+    birth_date: date | None
+    institution_admdvs: str | None
+    hosp_lv: str | None
+    account_balance: int | None
+    relations: tuple[RelationFacts, ...]
+    earlier_id: int | None  # the settlement an earlier request with the same id produced
+
+
+@dataclass(frozen=True)
+class ItemVersion:
+    """One version of a national catalog item, as the split of a line needs it."""
+
+    code: str
+    admdvs: str | None
+    begin: date
+    end: date | None
+    chrgitm_lv: str
+    selfpay_bp: int
+    price_cap: int | None
+    tier_caps: dict[str, int | None]
+    restrictions: Restrictions
+
+
+@dataclass(frozen=True)
+class BillLine:
+    """An unsettled fee line with every version of its national item."""
+
+    id: int
+    feedetl_sn: str
+    fee_ocur_time: datetime
+    hilist_code: str | None
+    cnt: Decimal
+    pric: Decimal
+    amount: int
+    refund_of: str | None
+    versions: tuple[ItemVersion, ...]
+
+
+@dataclass(frozen=True)
+class BillLines:
+    """The unsettled lines of a visit, with what the settlements already stored of it say."""
+
+    lines: list[BillLine]
+    deductible_paid: int  # by the settlements in force of the visit (mid-stay settlements)
+    earlier_id: int | None  # the settlement of this request id, if one was stored meanwhile
+
+
+def _earlier(request_id: str | None) -> Any:
+    return (
+        select(_S.c.id).where(_S.c.request_id == request_id).scalar_subquery()
+        if request_id is not None
+        else null()
+    )
+
+
+_VISIT_COLUMNS = (
+    _V.c.id,
+    _V.c.mdtrt_id,
+    _V.c.psn_no,
+    _V.c.insutype,
+    _V.c.insu_admdvs,
+    _V.c.fixmedins_code,
+    _V.c.dedc_level,
+    _V.c.med_type,
+    _V.c.begntime,
+    _V.c.endtime,
+    _V.c.diagnoses,
+    _V.c.injury_cause,
+    _V.c.disease_code,
+    _V.c.status,
+    _V.c.admission_counted,
+    _P.c.id.label("person_id"),
+    _P.c.gend,
+    _P.c.birth_date,
+    _I.c.admdvs.label("institution_admdvs"),
+    _I.c.hosp_lv,
+    _A.c.balance,
+    _R.c.insutype.label("r_insutype"),
+    _R.c.psn_type.label("r_psn_type"),
+    _R.c.admdvs.label("r_admdvs"),
+    _R.c.idet_type.label("r_idet_type"),
+    _R.c.begin.label("r_begin"),
+    _R.c.end.label("r_end"),
+    _R.c.waiting_end.label("r_waiting_end"),
+    _R.c.status.label("r_status"),
+)
+
+_LINE_COLUMNS = (
+    _L.c.id,
+    _L.c.feedetl_sn,
+    _L.c.fee_ocur_time,
+    _L.c.hilist_code,
+    _L.c.cnt,
+    _L.c.pric,
+    _L.c.amount,
+    _L.c.refund_of,
+    _C.c.code,
+    _C.c.admdvs,
+    _C.c.begin,
+    _C.c.end,
+    _C.c.chrgitm_lv,
+    _C.c.selfpay_bp,
+    _C.c.price_cap,
+    _C.c.price_cap_lv1,
+    _C.c.price_cap_lv2,
+    _C.c.price_cap_lv3,
+    _C.c.restr_gend,
+    _C.c.restr_age_min,
+    _C.c.restr_age_max,
+    _C.c.restr_hosp_levels,
+    _C.c.restr_inpatient_only,
+    _C.c.restr_benefit_only,
+    _C.c.restr_insutypes,
+    _C.c.restr_max_days,
+    _C.c.restr_indication,
+)
+
+
+def _version(row: Any) -> ItemVersion:
+    return ItemVersion(
+        code=row.code,
+        admdvs=row.admdvs,
+        begin=row.begin,
+        end=row.end,
+        chrgitm_lv=row.chrgitm_lv,
+        selfpay_bp=row.selfpay_bp,
+        price_cap=row.price_cap,
+        tier_caps={"1": row.price_cap_lv1, "2": row.price_cap_lv2, "3": row.price_cap_lv3},
+        restrictions=Restrictions(
+            gend=row.restr_gend,
+            age_min=row.restr_age_min,
+            age_max=row.restr_age_max,
+            hosp_levels=frozenset(filter(None, (row.restr_hosp_levels or "").split(","))),
+            inpatient_only=bool(row.restr_inpatient_only),
+            benefit_only=row.restr_benefit_only,
+            insutypes=frozenset(filter(None, (row.restr_insutypes or "").split(","))),
+            max_days=row.restr_max_days,
+            indication=row.restr_indication,
+        ),
+    )
+
+
+class BillRepository:
+    """The reads and writes of one bill on the hot path, on the unit of work's connection."""
+
+    def __init__(self, session: Session, *, read_only: bool = False) -> None:
+        self.session = session
+        if read_only and session.get_bind().dialect.name == "postgresql":
+            # A read-only use case (pre-settlement) runs its statements in autocommit: no BEGIN and
+            # no ROLLBACK round trip, and psycopg keeps its prepared statements (a ROLLBACK makes it
+            # deallocate them all). Each statement reads committed data, as it does in READ
+            # COMMITTED inside a transaction.
+            self.conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        else:
+            self.conn = session.connection()
+
+    def visit(self, mdtrt_id: str, *, lock: bool, request_id: str | None = None) -> BillVisit | None:
+        """The visit with its person, institution, account balance and relations (one statement).
+
+        With `lock` the visit row is locked (``FOR UPDATE OF setl_visit``) until the transaction ends.
+        """
+        stmt = (
+            select(*_VISIT_COLUMNS, _earlier(request_id).label("earlier_id"))
+            .select_from(
+                _V.outerjoin(_P, _P.c.psn_no == _V.c.psn_no)
+                .outerjoin(_I, _I.c.fixmedins_code == _V.c.fixmedins_code)
+                .outerjoin(_A, _A.c.psn_no == _V.c.psn_no)
+                .outerjoin(_R, _R.c.psn_no == _V.c.psn_no)
+            )
+            .where(_V.c.mdtrt_id == mdtrt_id)
+            .order_by(_R.c.id)
+        )
+        if lock:
+            stmt = stmt.with_for_update(of=_V)
+        rows = self.conn.execute(stmt).all()
+        if not rows:
+            return None
+        first = rows[0]
+        relations = tuple(
+            RelationFacts(
+                insutype=r.r_insutype,
+                psn_type=r.r_psn_type,
+                admdvs=r.r_admdvs,
+                idet_type=r.r_idet_type,
+                begin=r.r_begin,
+                end=r.r_end,
+                waiting_end=r.r_waiting_end,
+                status=r.r_status,
+            )
+            for r in rows
+            if r.r_insutype is not None
+        )
+        return BillVisit(
+            id=first.id,
+            mdtrt_id=first.mdtrt_id,
+            psn_no=first.psn_no,
+            insutype=first.insutype,
+            insu_admdvs=first.insu_admdvs,
+            fixmedins_code=first.fixmedins_code,
+            dedc_level=first.dedc_level,
+            med_type=first.med_type,
+            begntime=first.begntime,
+            endtime=first.endtime,
+            diagnoses=first.diagnoses,
+            injury_cause=first.injury_cause,
+            disease_code=first.disease_code,
+            status=first.status,
+            admission_counted=bool(first.admission_counted),
+            person_found=first.person_id is not None,
+            gend=first.gend,
+            birth_date=first.birth_date,
+            institution_admdvs=first.institution_admdvs,
+            hosp_lv=first.hosp_lv,
+            account_balance=first.balance,
+            relations=relations,
+            earlier_id=first.earlier_id,
+        )
+
+    def lines(self, visit_id: int, *, request_id: str | None = None) -> BillLines:
+        """The unsettled lines with their items' catalog versions, the deductible already paid by the
+        visit and the settlement of `request_id` if any (one statement, read after the visit lock)."""
+        paid = (
+            select(func.coalesce(func.sum(_S.c.act_pay_dedc), 0))
+            .where(_S.c.visit_id == visit_id, _S.c.status == "settled")
+            .scalar_subquery()
+        )
+        stmt = (
+            select(*_LINE_COLUMNS, paid.label("deductible_paid"), _earlier(request_id).label("earlier_id"))
+            .select_from(_L.outerjoin(_C, _C.c.code == _L.c.hilist_code))
+            .where(_L.c.visit_id == visit_id, _L.c.status == "uploaded")
+            .order_by(_L.c.id, _C.c.begin)
+        )
+        lines: list[BillLine] = []
+        versions: dict[str, tuple[ItemVersion, ...]] = {}
+        pending: list[ItemVersion] = []
+        current: Any = None
+        paid_fen, earlier = 0, None
+        for row in self.conn.execute(stmt):
+            paid_fen, earlier = int(row.deductible_paid or 0), row.earlier_id
+            if current is not None and row.id != current.id:
+                lines.append(self._line(current, pending, versions))
+                pending = []
+            current = row
+            if row.code is not None and row.hilist_code not in versions:
+                pending.append(_version(row))
+        if current is not None:
+            lines.append(self._line(current, pending, versions))
+        return BillLines(lines, paid_fen, earlier)
+
+    @staticmethod
+    def _line(row: Any, pending: list[ItemVersion], versions: dict[str, tuple[ItemVersion, ...]]) -> BillLine:
+        code = row.hilist_code
+        if code is not None and code not in versions:
+            versions[code] = tuple(pending)
+        return BillLine(
+            id=row.id,
+            feedetl_sn=row.feedetl_sn,
+            fee_ocur_time=row.fee_ocur_time,
+            hilist_code=code,
+            cnt=Decimal(row.cnt),
+            pric=Decimal(row.pric),
+            amount=row.amount,
+            refund_of=row.refund_of,
+            versions=versions.get(code, ()) if code is not None else (),
+        )
+
+    def earlier(self, request_id: str) -> int | None:
+        """The settlement of a request id (a fresh read, for the refusal paths after the lock)."""
+        found = self.conn.execute(select(_S.c.id).where(_S.c.request_id == request_id)).scalar()
+        return int(found) if found is not None else None
+
+    def counters(self, psn_no: str, insutype: str, year: int) -> dict[str, int]:
+        """The year ledger counters of a person (unlocked; pre-settlement)."""
+        rows = self.conn.execute(
+            select(_LC.c.counter, _LC.c.amount)
+            .select_from(_PY.join(_LC, _LC.c.person_year_id == _PY.c.id))
+            .where(_PY.c.psn_no == psn_no, _PY.c.insutype == insutype, _PY.c.year == year)
+        )
+        return {counter: amount for counter, amount in rows}
+
+    def lock_person_year(self, psn_no: str, insutype: str, year: int) -> int:
+        """The id of the person-year row, created if missing, locked until the transaction ends."""
+        locked = (
+            select(_PY.c.id)
+            .where(_PY.c.psn_no == psn_no, _PY.c.insutype == insutype, _PY.c.year == year)
+            .with_for_update()
+        )
+        found = self.conn.execute(locked).scalar()
+        if found is None:
+            self.conn.execute(
+                _dialect_insert(self.conn.dialect.name)(_PY)
+                .values(psn_no=psn_no, insutype=insutype, year=year)
+                .on_conflict_do_nothing()
+            )
+            found = self.conn.execute(locked).scalar()
+        assert found is not None
+        return int(found)
+
+    def locked_counters(self, person_year_id: int, psn_no: str | None) -> tuple[dict[str, int], int | None]:
+        """The counters of the locked person-year and the account balance of `psn_no` (one statement,
+        read after the lock so both are current)."""
+        stmt: Any = select(literal(False).label("is_account"), _LC.c.counter, _LC.c.amount).where(
+            _LC.c.person_year_id == person_year_id
+        )
+        if psn_no is not None:
+            stmt = union_all(
+                stmt,
+                select(literal(True), literal("", _LC.c.counter.type), _A.c.balance).where(
+                    _A.c.psn_no == psn_no
+                ),
+            )
+        counters: dict[str, int] = {}
+        balance = None
+        for is_account, counter, amount in self.conn.execute(stmt):
+            if is_account:
+                balance = amount
+            else:
+                counters[counter] = amount
+        return counters, balance
+
+    # -- writes
+    def insert_settlement(self, values: Mapping[str, Any]) -> int:
+        return int(self.conn.execute(insert(_S).values(**values).returning(_S.c.id)).scalar_one())
+
+    def insert_funds(self, settlement_id: int, funds: Iterable[tuple[str, int]]) -> None:
+        rows = [{"settlement_id": settlement_id, "fund_pay_type": c, "amount": a} for c, a in funds]
+        if rows:
+            self.conn.execute(insert(_SF), rows)
+
+    def settle_lines(self, settlement_id: int, splits: list[dict[str, Any]]) -> None:
+        """Mark the lines settled with their splits (one executemany)."""
+        self.conn.execute(
+            update(_L)
+            .where(_L.c.id == bindparam("line_id"))
+            .values(
+                status="settled",
+                settlement_id=settlement_id,
+                fulamt_ownpay=bindparam("s_fulamt_ownpay"),
+                overlmt_selfpay=bindparam("s_overlmt_selfpay"),
+                preselfpay=bindparam("s_preselfpay"),
+                inscp=bindparam("s_inscp"),
+                split_reason=bindparam("s_split_reason"),
+            ),
+            splits,
+        )
+
+    def add_to_counters(self, person_year_id: int, delta: Mapping[str, int]) -> None:
+        """Add `delta` to the (locked) counters, creating missing ones (one upsert)."""
+        rows = [
+            {"person_year_id": person_year_id, "counter": counter, "amount": change}
+            for counter, change in delta.items()
+            if change
+        ]
+        if not rows:
+            return
+        stmt = _dialect_insert(self.conn.dialect.name)(_LC).values(rows)
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[_LC.c.person_year_id, _LC.c.counter],
+                set_={"amount": _LC.c.amount + stmt.excluded.amount},
+            )
+        )
+
+    def close_visit(self, visit_id: int, *, status: str | None, admission_counted: bool | None) -> None:
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = status
+        if admission_counted is not None:
+            values["admission_counted"] = admission_counted
+        if values:
+            self.conn.execute(update(_V).where(_V.c.id == visit_id).values(**values))
+
+
+def _dialect_insert(dialect: str) -> Any:
+    return pg_insert if dialect == "postgresql" else sqlite_insert

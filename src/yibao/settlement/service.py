@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from yibao.catalog.models import CatalogItem, CodeMapping
+from yibao.catalog.models import CodeMapping
 from yibao.core.db import utcnow
 from yibao.core.paging import Page
 from yibao.core.security import Perm
@@ -29,7 +30,7 @@ from yibao.domain.errors import BusinessError, ErrorKind, conflict, forbidden, i
 from yibao.domain.periods import check_order
 from yibao.domain.policy import Policy
 from yibao.enrolment import service as enrolment
-from yibao.enrolment.models import Person, Relation
+from yibao.enrolment.models import Relation
 from yibao.institutions import service as institutions
 from yibao.institutions.models import Institution
 from yibao.policy.lookup import policy_in_force
@@ -38,12 +39,19 @@ from yibao.reference.lookup import dictionaries
 from yibao.settlement.models import (
     ChronicRegistration,
     FeeLine,
-    LedgerCounter,
     Settlement,
     SettlementFund,
     Visit,
 )
-from yibao.settlement.repository import SettlementRepository
+from yibao.settlement.repository import (
+    BillLine,
+    BillLines,
+    BillRepository,
+    BillVisit,
+    ItemVersion,
+    RelationFacts,
+    SettlementRepository,
+)
 
 RETIRED_PSN_TYPES = frozenset({"12", "1204", "1112", "126013", "126015"})  # psn_type 退休 …
 CIVIL_SERVANT_INSUTYPE = "320"
@@ -108,7 +116,10 @@ def _visible_visit(
 # Visit registration (就诊登记 / 入院登记)
 
 
-def _basic_relation(relations: Sequence[Relation], day: date, insutype: str | None) -> Relation:
+_AnyRelation = TypeVar("_AnyRelation", Relation, RelationFacts)
+
+
+def _basic_relation(relations: Sequence[_AnyRelation], day: date, insutype: str | None) -> _AnyRelation:
     """The basic relation (or the one of `insutype`) in force on `day`; refused with the reason."""
     wanted = [r for r in relations if (r.insutype == insutype if insutype else scheme_of(r.insutype).basic)]
     current = [r for r in wanted if r.begin <= day and (r.end is None or day <= r.end)]
@@ -383,43 +394,23 @@ def cancel_fees(*, uow: UnitOfWork, mdtrt_id: str, feedetl_sns: Sequence[str] | 
 # The calculation with everything it needs, read in a fixed number of queries
 
 
-def settlement_day(visit: Visit) -> date:
+def settlement_day(visit: Visit | BillVisit) -> date:
     """The day whose policy version and year ledger apply: the end of the visit if known, else its begin."""
     return (visit.endtime or visit.begntime).date()
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    breakdown: engine.Breakdown
-    lines: list[FeeLine]
-    person_year_id: int | None
-    counters: dict[str, int]
-    policy_version: str
-    year: int
-    counter_rows: dict[str, LedgerCounter] = field(default_factory=dict)  # locked rows (settlement only)
-
-
-def _needs_registrations(policy: Policy, visit: Visit) -> bool:
+def _needs_registrations(policy: Policy, visit: BillVisit) -> bool:
     """Whether the benefit rule of the visit's medical type is limited to registered chronic diseases."""
     rule = policy.rule_for(visit.med_type)
     return rule is not None and rule.registered_diseases
 
 
 def _catalog_facts(
-    repo: SettlementRepository,
-    lines: list[FeeLine],
-    person: Person,
-    visit: Visit,
-    institution: Institution | None,
+    lines: Sequence[BillLine], visit: BillVisit
 ) -> dict[int, tuple[engine.CatalogFacts | None, str | None]]:
     """Per line id: the catalog facts of its national item on the fee date and the restriction it breaks."""
-    region = institution.admdvs if institution is not None else None
-    versions: dict[str, list[CatalogItem]] = {}
-    for version in repo.catalog_versions(line.hilist_code for line in lines if line.hilist_code):
-        if version.admdvs in (None, region):  # national items and the institution's regional ones
-            versions.setdefault(version.code, []).append(version)
-    patient = catalog_rules.PatientFacts(gend=person.gend, birth_date=person.birth_date)
-    hosp_lv = institution.hosp_lv if institution is not None else None
+    region = visit.institution_admdvs
+    patient = catalog_rules.PatientFacts(gend=visit.gend, birth_date=visit.birth_date)
     inpatient = visit.med_type.startswith("2")
     maternity = visit.med_type in ("51", "52", "2106", "2107")
     # The facts depend only on the item and the fee date: lines repeating an item on a day share them.
@@ -430,19 +421,17 @@ def _catalog_facts(
         key = (line.hilist_code or "", day)
         found = known.get(key)
         if found is None:
-            found = known[key] = _item_facts(
-                versions.get(key[0], []), day, patient, hosp_lv, visit, inpatient, maternity
-            )
+            versions = [v for v in line.versions if v.admdvs in (None, region)]  # national + regional items
+            found = known[key] = _item_facts(versions, day, patient, visit, inpatient, maternity)
         facts[line.id] = found
     return facts
 
 
 def _item_facts(
-    versions: list[CatalogItem],
+    versions: list[ItemVersion],
     day: date,
     patient: catalog_rules.PatientFacts,
-    hosp_lv: str | None,
-    visit: Visit,
+    visit: BillVisit,
     inpatient: bool,
     maternity: bool,
 ) -> tuple[engine.CatalogFacts | None, str | None]:
@@ -450,9 +439,9 @@ def _item_facts(
     item = catalog_rules.item_valid_on(versions, day)
     if item is None:
         return (None, None)
-    cap = catalog_rules.applicable_cap(item.price_cap, item.tier_caps, hosp_lv)
+    cap = catalog_rules.applicable_cap(item.price_cap, item.tier_caps, visit.hosp_lv)
     restriction_visit = catalog_rules.VisitFacts(
-        day=day, hosp_lv=hosp_lv, inpatient=inpatient, insutype=visit.insutype, maternity=maternity
+        day=day, hosp_lv=visit.hosp_lv, inpatient=inpatient, insutype=visit.insutype, maternity=maternity
     )
     violations = catalog_rules.check_restrictions(item.restrictions, patient, restriction_visit)
     return (
@@ -466,40 +455,41 @@ def _item_facts(
 
 
 def _person_facts(
-    repo: SettlementRepository,
-    person: Person,
-    visit: Visit,
-    relations: Sequence[Relation],
-    day: date,
-    *,
-    registrations: bool,
+    repo: SettlementRepository, visit: BillVisit, day: date, balance: int | None, *, registrations: bool
 ) -> engine.PersonFacts:
     """The person as the policy sees them; chronic registrations are read only when the rule asks."""
     current = [
-        r for r in relations if r.begin <= day and (r.end is None or day <= r.end) and r.status == "active"
+        r
+        for r in visit.relations
+        if r.begin <= day and (r.end is None or day <= r.end) and r.status == "active"
     ]
     basic = next((r for r in current if r.insutype == visit.insutype), None)
-    account = repo.account(person.psn_no) if visit.insutype == "310" else None
-    diseases = repo.chronic_registrations(person.psn_no, day) if registrations else []
+    diseases = repo.chronic_registrations(visit.psn_no, day) if registrations else []
     return engine.PersonFacts(
         retired=basic is not None and basic.psn_type in RETIRED_PSN_TYPES,
         groups=frozenset(r.idet_type for r in current if r.idet_type),
         civil_servant=any(r.insutype == CIVIL_SERVANT_INSUTYPE for r in current),
         registered_diseases=frozenset(c.disease_code for c in diseases),
-        account_balance=account.balance if account is not None else 0,
+        account_balance=(balance or 0) if visit.insutype == "310" else 0,  # the employee's account only
     )
 
 
-def _prepare(uow: UnitOfWork, repo: SettlementRepository, visit: Visit, *, lock: bool) -> _Prepared:
-    lines = repo.lines(visit.id, unsettled_only=True)
-    if not lines:
+def _visible_bill(uow: UnitOfWork, visit: BillVisit | None, mdtrt_id: str) -> BillVisit:
+    visible = visit is not None and uow.actor.sees_region(visit.insu_admdvs)
+    own = visit is not None and uow.actor.institution_code in (None, visit.fixmedins_code)
+    if visit is None or not visible or not own:
+        raise not_found("VISIT_NOT_FOUND", f"就诊 {mdtrt_id} 不存在", "mdtrt_id")
+    return visit
+
+
+def _policy_for(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> Policy:
+    """Refuse a bill that cannot be settled (no lines, person, relation or policy); the policy in force."""
+    if not bill.lines:
         raise invalid("NO_LINES", "mdtrt_id", f"就诊 {visit.mdtrt_id} 没有待结算的费用明细")
     day = settlement_day(visit)
-    person = repo.person(visit.psn_no)
-    if person is None:
+    if not visit.person_found:
         raise not_found("PERSON_NOT_FOUND", f"参保人 {visit.psn_no} 不存在", "psn_no")
-    relations = repo.relations(person.psn_no)
-    _basic_relation(relations, visit.begntime.date(), visit.insutype)
+    _basic_relation(visit.relations, visit.begntime.date(), visit.insutype)
     policy = policy_in_force(uow.session, visit.insu_admdvs, visit.insutype, day)
     if policy is None:
         raise conflict(
@@ -507,35 +497,37 @@ def _prepare(uow: UnitOfWork, repo: SettlementRepository, visit: Visit, *, lock:
             f"统筹区 {visit.insu_admdvs} 险种 {visit.insutype} 在 {day} 没有生效的待遇政策",
             "mdtrt_id",
         )
-    institution = repo.institution(visit.fixmedins_code)
-    facts = _catalog_facts(repo, lines, person, visit, institution)
+    return policy
+
+
+def _calculate(
+    uow: UnitOfWork,
+    visit: BillVisit,
+    bill: BillLines,
+    policy: Policy,
+    counters: Mapping[str, int],
+    balance: int | None,
+) -> engine.Breakdown:
+    """The pure calculation on the facts read (`domain.settlement.settle`)."""
+    facts = _catalog_facts(bill.lines, visit)
     fee_lines = [
         engine.FeeLine(
             sn=line.feedetl_sn,
             amount=line.amount,
-            price=Decimal(line.pric),
-            quantity=Decimal(line.cnt),
+            price=line.pric,
+            quantity=line.cnt,
             item=facts[line.id][0],
             refusal=facts[line.id][1],
             refund_of=line.refund_of,
         )
-        for line in lines
+        for line in bill.lines
     ]
-    person_year_id = None
-    counters: dict[str, int] = {}
-    counter_rows: dict[str, LedgerCounter] = {}
-    if lock:
-        person_year = repo.lock_person_year(visit.psn_no, visit.insutype, day.year)
-        person_year_id = person_year.id
-        counter_rows = repo.counter_rows(person_year.id)
-        counters = {name: row.amount for name, row in counter_rows.items()}
-    else:
-        existing = repo.person_year(visit.psn_no, visit.insutype, day.year)
-        counters = repo.counters(existing.id) if existing is not None else {}
-    breakdown = engine.settle(
+    day = settlement_day(visit)
+    registrations = _needs_registrations(policy, visit)
+    return engine.settle(
         policy=policy,
         person=_person_facts(
-            repo, person, visit, relations, day, registrations=_needs_registrations(policy, visit)
+            SettlementRepository(uow.session), visit, day, balance, registrations=registrations
         ),
         visit=engine.VisitFacts(
             med_type=visit.med_type,
@@ -544,24 +536,35 @@ def _prepare(uow: UnitOfWork, repo: SettlementRepository, visit: Visit, *, lock:
             injury_cause=visit.injury_cause,
             disease=visit.disease_code,
             new_admission=not visit.admission_counted,
-            deductible_paid=repo.deductible_paid(visit.id),
+            deductible_paid=bill.deductible_paid,
         ),
         lines=engine.net_refunds(fee_lines),
         ledger=counters,
     )
-    return _Prepared(breakdown, lines, person_year_id, counters, policy.version, day.year, counter_rows)
 
 
 def pre_settle(*, uow: UnitOfWork, mdtrt_id: str) -> engine.Breakdown:
-    """Compute the settlement of a visit's unsettled lines without writing anything (预结算)."""
+    """Compute the settlement of a visit's unsettled lines without writing anything (预结算).
+
+    Three statements whatever the number of lines: the visit with its person, institution, account
+    and relations; the unsettled lines with their catalog versions; the year ledger counters.
+    """
     uow.actor.require(Perm.SETTLE)
-    repo = SettlementRepository(uow.session)
-    visit = _visible_visit(uow, repo, mdtrt_id)
+    bills = BillRepository(uow.session, read_only=True)
+    visit = _visible_bill(uow, bills.visit(mdtrt_id, lock=False), mdtrt_id)
     if visit.status in ("settled", "cancelled"):
         raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销", "mdtrt_id")
-    breakdown = _prepare(uow, repo, visit, lock=False).breakdown
+    breakdown = _preview(uow, bills, visit)
     uow.rollback()
     return breakdown
+
+
+def _preview(uow: UnitOfWork, bills: BillRepository, visit: BillVisit) -> engine.Breakdown:
+    """The bill of a visit's unsettled lines as it would settle now (reads only, no lock)."""
+    bill = bills.lines(visit.id)
+    policy = _policy_for(uow, visit, bill)
+    counters = bills.counters(visit.psn_no, visit.insutype, settlement_day(visit).year)
+    return _calculate(uow, visit, bill, policy, counters, visit.account_balance)
 
 
 _AMOUNTS = (
@@ -600,77 +603,113 @@ def _existing(
     return found
 
 
+def _trace_json(trace: Sequence[engine.TraceItem]) -> str:
+    return json.dumps(
+        [{"key": t.key, "amount": t.amount, "clause": t.clause, "text": t.text} for t in trace],
+        ensure_ascii=False,
+    )
+
+
 def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = False) -> Settlement:
-    """Settle a visit's unsettled lines (结算) once per request id; everything is written or nothing."""
+    """Settle a visit's unsettled lines (结算) once per request id; everything is written or nothing.
+
+    The visit is locked first, then the person's year (``FOR UPDATE``), so two bills of one person
+    run one after the other and a repeat of a request waits for the first and answers its result.
+    The reads are those of `pre_settle` (the lines, the counters and the account read after the
+    locks); the writes are one statement per table whatever the number of lines.
+    """
     uow.actor.require(Perm.SETTLE)
     request_id = require_text(request_id, field="request_id", max_len=64, label="请求流水号")
     repo = SettlementRepository(uow.session)
-    earlier = _existing(uow, repo, request_id, "settlement", mdtrt_id)
-    if earlier is not None:
-        return earlier
-    visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
-    earlier = _existing(
-        uow, repo, request_id, "settlement", mdtrt_id
-    )  # a concurrent twin may have won the lock
-    if earlier is not None:
-        return earlier
-    if visit.status in ("settled", "cancelled"):
-        raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销，不能再次结算", "mdtrt_id")
-    prepared = _prepare(uow, repo, visit, lock=True)
-    b = prepared.breakdown
-    settlement = Settlement(
-        setl_id=uuid.uuid4().hex,
-        request_id=request_id,
-        visit_id=visit.id,
-        psn_no=visit.psn_no,
-        insutype=visit.insutype,
-        insu_admdvs=visit.insu_admdvs,
-        fixmedins_code=visit.fixmedins_code,
-        year=prepared.year,
-        kind="settlement",
-        mid_stay=mid_stay,
-        status="settled",
-        init_setl_id=None,
-        policy_version=prepared.policy_version,
-        review_required=b.review_required,
-        ledger_delta=json.dumps(dict(b.ledger_delta), sort_keys=True),
-        trace=json.dumps([asdict(item) for item in b.trace], ensure_ascii=False),
-        settled_at=utcnow(),
-        settled_by=uow.actor.username,
+    bills = BillRepository(uow.session)
+    visit = _visible_bill(uow, bills.visit(mdtrt_id, lock=True, request_id=request_id), mdtrt_id)
+    if visit.earlier_id is not None:
+        return _first_answer(uow, repo, request_id, mdtrt_id)
+    try:
+        if visit.status in ("settled", "cancelled"):
+            raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销，不能再次结算", "mdtrt_id")
+        bill = bills.lines(visit.id, request_id=request_id)
+        if bill.earlier_id is not None:
+            return _first_answer(uow, repo, request_id, mdtrt_id)
+        policy = _policy_for(uow, visit, bill)
+    except BusinessError:
+        if bills.earlier(request_id) is not None:  # a concurrent twin settled while we waited for the lock
+            return _first_answer(uow, repo, request_id, mdtrt_id)
+        raise
+    year = settlement_day(visit).year
+    person_year_id = bills.lock_person_year(visit.psn_no, visit.insutype, year)
+    account_of = visit.psn_no if visit.insutype == "310" else None  # the employee's personal account
+    counters, balance = bills.locked_counters(person_year_id, account_of)
+    b = _calculate(uow, visit, bill, policy, counters, balance)
+    values = {
+        "setl_id": uuid.uuid4().hex,
+        "request_id": request_id,
+        "visit_id": visit.id,
+        "psn_no": visit.psn_no,
+        "insutype": visit.insutype,
+        "insu_admdvs": visit.insu_admdvs,
+        "fixmedins_code": visit.fixmedins_code,
+        "year": year,
+        "kind": "settlement",
+        "mid_stay": mid_stay,
+        "status": "settled",
+        "init_setl_id": None,
+        "policy_version": policy.version,
+        "review_required": b.review_required,
+        "ledger_delta": json.dumps(dict(b.ledger_delta), sort_keys=True),
+        "trace": _trace_json(b.trace),
+        "settled_at": utcnow(),
+        "settled_by": uow.actor.username,
         **{name: getattr(b, name) for name in _AMOUNTS},
-    )
-    repo.add(settlement)
-    uow.flush()
-    uow.session.add_all(
-        SettlementFund(settlement_id=settlement.id, fund_pay_type=code, amount=amount)
-        for code, amount in b.fund_details
-    )
+    }
+    try:
+        settlement_id = bills.insert_settlement(values)
+    except IntegrityError:  # the request id was used meanwhile
+        uow.rollback()
+        return _first_answer(uow, repo, request_id, mdtrt_id)
+    bills.insert_funds(settlement_id, b.fund_details)
     splits = {split.sn: split for split in b.lines}
-    for line in prepared.lines:
-        line.status = "settled"
-        line.settlement_id = settlement.id
-        split = splits.get(line.feedetl_sn if line.refund_of is None else line.refund_of)
-        if split is not None and line.refund_of is None:
-            line.fulamt_ownpay, line.overlmt_selfpay = split.fulamt_ownpay, split.overlmt_selfpay
-            line.preselfpay, line.inscp, line.split_reason = split.preselfpay, split.inscp, split.reason[:255]
-    assert prepared.person_year_id is not None
-    repo.apply_delta(prepared.person_year_id, prepared.counters, b.ledger_delta, prepared.counter_rows)
+    rows = []
+    for line in bill.lines:
+        split = splits.get(line.feedetl_sn) if line.refund_of is None else None
+        rows.append(
+            {
+                "line_id": line.id,
+                "s_fulamt_ownpay": split.fulamt_ownpay if split else None,
+                "s_overlmt_selfpay": split.overlmt_selfpay if split else None,
+                "s_preselfpay": split.preselfpay if split else None,
+                "s_inscp": split.inscp if split else None,
+                "s_split_reason": split.reason[:255] if split else None,
+            }
+        )
+    bills.settle_lines(settlement_id, rows)
+    bills.add_to_counters(person_year_id, b.ledger_delta)
     if b.acct_pay:
         enrolment.debit_account(
-            uow=uow, psn_no=visit.psn_no, amount=b.acct_pay, reference=settlement.setl_id, commit=False
+            uow=uow, psn_no=visit.psn_no, amount=b.acct_pay, reference=values["setl_id"], commit=False
         )
-    if b.ledger_delta.get("admissions"):
-        visit.admission_counted = True
-    if not mid_stay:
-        visit.status = "settled"
+    bills.close_visit(
+        visit.id,
+        status=None if mid_stay else "settled",
+        admission_counted=True if b.ledger_delta.get("admissions") else None,
+    )
     uow.audit(
         action="settlement.settle",
         entity="settlement",
-        entity_id=settlement.setl_id,
+        entity_id=values["setl_id"],
         admdvs=visit.insu_admdvs,
         after={name: getattr(b, name) for name in _AMOUNTS} | {"mdtrt_id": mdtrt_id},
     )
+    settlement = Settlement(**values)
+    settlement.id = settlement_id
     return _commit_once(uow, repo, settlement, request_id)
+
+
+def _first_answer(uow: UnitOfWork, repo: SettlementRepository, request_id: str, mdtrt_id: str) -> Settlement:
+    """The settlement an earlier request with this id stored (refused if it was for another visit)."""
+    found = _existing(uow, repo, request_id, "settlement", mdtrt_id)
+    assert found is not None
+    return found
 
 
 def _commit_once(uow: UnitOfWork, repo: SettlementRepository, row: Settlement, request_id: str) -> Settlement:
@@ -922,7 +961,6 @@ def quote_purchase(
 ) -> PurchaseQuote:
     """Pre-settle a pharmacy purchase (药店预结算): the checks and bill of `purchase`, then rolled back."""
     uow.actor.require(Perm.SETTLE)
-    repo = SettlementRepository(uow.session)
     try:
         visit, lines = _open_purchase(
             uow,
@@ -934,7 +972,10 @@ def quote_purchase(
             insutype=insutype,
             disease_code=disease_code,
         )
-        breakdown = _prepare(uow, repo, visit, lock=False).breakdown
+        bills = BillRepository(uow.session)
+        found = bills.visit(visit.mdtrt_id, lock=False)
+        assert found is not None
+        breakdown = _preview(uow, bills, found)
         splits = {split.sn: split for split in breakdown.lines}
         for line in lines:
             split = splits.get(line.feedetl_sn)
