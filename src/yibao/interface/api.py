@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from yibao.core.db import utcnow
 from yibao.core.schemas import ERROR_RESPONSES, PageOut
 from yibao.interface import service
+from yibao.interface.nhsa import files
 from yibao.interface.schemas import (
     CommonInput,
     CommonOutput,
@@ -39,6 +40,8 @@ ENDPOINT = "/fsi/api/rsfComIfsService/callService"
 )
 async def call_service(request: Request, container: ContainerDep) -> Response:
     body = await request.body()
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        body = await _multipart(request, body)
     text = await run_in_threadpool(
         service.call_service,
         new_uow=container.uow,
@@ -47,7 +50,22 @@ async def call_service(request: Request, container: ContainerDep) -> Response:
         body=body,
         now=utcnow(),
     )
+    if isinstance(text, bytes):
+        return Response(text, media_type="application/zip")
     return Response(text, media_type="application/json; charset=utf-8")
+
+
+async def _multipart(request: Request, raw: bytes) -> bytes:
+    """9101 as multipart/form-data: the envelope in the part "data" (JSON text), the ZIP in "file"."""
+    try:
+        form = await request.form()
+    except Exception:  # an unreadable form is refused as an envelope format error by the service
+        return raw
+    envelope, upload = form.get("data"), form.get("file")
+    if not isinstance(envelope, str):
+        return b""
+    content = await upload.read() if upload is not None and not isinstance(upload, str) else b""
+    return files.multipart_body(envelope, content)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yibao.core.db import Base, IdMixin, Money, UtcDateTime
@@ -88,3 +88,22 @@ class Reconciliation(IdMixin, Base):
     stmt_rslt: Mapped[str] = mapped_column(String(4))  # 0 平 / 1 不平
     detail: Mapped[str] = mapped_column(Text)  # JSON: the differences found
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InterfaceFile(IdMixin, Base):
+    """A file of the interface (文件上传下载): uploaded by an institution (9101) or generated for it by a
+    catalog download (1301 …) or a query, fetched through 9102 with its file_qury_no and filename."""
+
+    __tablename__ = "ifc_file"
+    __table_args__ = (Index("ix_ifc_file_fixmedins_code", "fixmedins_code"),)
+
+    file_qury_no: Mapped[str] = mapped_column(String(64), unique=True)  # 文件查询号
+    filename: Mapped[str] = mapped_column(String(200))
+    fixmedins_code: Mapped[str] = mapped_column(String(32))  # the owner; "plc" for catalog files
+    admdvs: Mapped[str] = mapped_column(String(6))
+    direction: Mapped[str] = mapped_column(String(8))  # upload / download
+    infno: Mapped[str] = mapped_column(String(8))  # 9101, or the transaction that generated it
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # the ZIP as sent or as generated
+    data_cnt: Mapped[int] = mapped_column(Integer)
+    dld_endtime: Mapped[date] = mapped_column(Date)  # 下载截止日期
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

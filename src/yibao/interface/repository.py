@@ -9,11 +9,12 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from yibao.catalog.models import CatalogItem
+from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
 from yibao.enrolment.models import Account, Person, Relation
 from yibao.institutions.models import Institution
-from yibao.interface.models import Credential, Message, Reconciliation, SignIn
+from yibao.interface.models import Credential, InterfaceFile, Message, Reconciliation, SignIn
+from yibao.reference.models import IcdCode, RefDataset
 from yibao.settlement.models import FeeLine, Settlement, SettlementFund, Visit
 
 
@@ -224,3 +225,82 @@ class InterfaceRepository:
                 .order_by(Visit.begntime)
             )
         )
+
+    # ------------------------------------------------------------------ files and catalog downloads
+
+    def file(self, file_qury_no: str) -> InterfaceFile | None:
+        return self.session.scalars(
+            select(InterfaceFile).where(InterfaceFile.file_qury_no == file_qury_no)
+        ).one_or_none()
+
+    def catalog_changed_after(self, list_types: Iterable[str], after: datetime | None) -> list[CatalogItem]:
+        """Catalog versions of the list types changed after `after` (all if None), oldest change first."""
+        query = select(CatalogItem).where(CatalogItem.list_type.in_(sorted(set(list_types))))
+        if after is not None:
+            query = query.where(CatalogItem.updated_at > after)
+        return list(self.session.scalars(query.order_by(CatalogItem.updated_at, CatalogItem.id)))
+
+    def icd_dataset(self, system: str) -> RefDataset | None:
+        """The ICD data set in force of `system` (icd10 / icd9)."""
+        return self.session.scalars(
+            select(RefDataset).where(RefDataset.kind == system, RefDataset.end.is_(None))
+        ).first()
+
+    def icd_rows(self, dataset_id: int) -> list[IcdCode]:
+        return list(
+            self.session.scalars(
+                select(IcdCode).where(IcdCode.dataset_id == dataset_id).order_by(IcdCode.code)
+            )
+        )
+
+    def catalog_page(
+        self,
+        *,
+        code: str | None,
+        name: str | None,
+        list_type: str | None,
+        chrgitm_lv: str | None,
+        updated_after: datetime | None,
+        page: int,
+        size: int,
+    ) -> Page[CatalogItem]:
+        """Catalog versions filtered as 1312/1318/1319 ask, changed after `updated_after`, by change."""
+        query = select(CatalogItem)
+        if code:
+            query = query.where(CatalogItem.code == code)
+        if name:
+            query = query.where(CatalogItem.name.contains(name))
+        if list_type:
+            query = query.where(CatalogItem.list_type == list_type)
+        if chrgitm_lv:
+            query = query.where(CatalogItem.chrgitm_lv == chrgitm_lv)
+        if updated_after is not None:
+            query = query.where(CatalogItem.updated_at >= updated_after)
+        return paginate(
+            self.session, query.order_by(CatalogItem.updated_at, CatalogItem.id), page=page, size=size
+        )
+
+    def mapping_page(
+        self,
+        *,
+        fixmedins_code: str,
+        medins_list_codg: str | None,
+        hilist_code: str | None,
+        list_type: str | None,
+        updated_after: datetime | None,
+        page: int,
+        size: int,
+    ) -> Page[CodeMapping]:
+        """An institution's approved or revoked mappings (医药机构目录匹配) for 1317."""
+        query = select(CodeMapping).where(
+            CodeMapping.fixmedins_code == fixmedins_code, CodeMapping.status.in_(("approved", "revoked"))
+        )
+        if medins_list_codg:
+            query = query.where(CodeMapping.medins_list_codg == medins_list_codg)
+        if hilist_code:
+            query = query.where(CodeMapping.hilist_code == hilist_code)
+        if list_type:
+            query = query.where(CodeMapping.list_type == list_type)
+        if updated_after is not None:
+            query = query.where(CodeMapping.decided_at >= updated_after)
+        return paginate(self.session, query.order_by(CodeMapping.id), page=page, size=size)

@@ -181,8 +181,9 @@ def call_service(
     headers: Mapping[str, str],
     body: bytes,
     now: datetime,
-) -> str:
-    """Serve one call of the national interface and answer the common output as JSON text."""
+) -> str | bytes:
+    """Serve one call of the national interface and answer the common output as JSON text (a 9102
+    download answers the ZIP itself as bytes)."""
     try:
         return _serve(new_uow, secret_key, headers, body, now)
     except gateway.GatewayError as exc:
@@ -219,7 +220,7 @@ def _serve(
     headers: Mapping[str, str],
     body: bytes,
     now: datetime,
-) -> str:
+) -> str | bytes:
     credential = _authenticate(new_uow, secret_key, headers, now)
     if len(body) > MAX_BODY:
         raise invalid("ENVELOPE_SIZE", "body", f"报文体超过 {MAX_BODY} 字节")
@@ -280,6 +281,8 @@ def _serve(
         if twin is None:
             raise
         return twin  # a concurrent repeat of this msgid was served first: its answer is the answer
+    if result.file is not None:
+        return result.file[1]  # a download is read-only: not logged, a repeat fetches it again
     text = dumps(answer(infcode=0, now=now, admdvs=credential.admdvs, output=result.output))
     return _remember(new_uow, envelope, credential, result, text, now)
 

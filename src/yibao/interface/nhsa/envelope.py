@@ -137,3 +137,4 @@ class Result:
     psn_no: str | None = None
     mdtrt_id: str | None = None
     setl_id: str | None = None
+    file: tuple[str, bytes] | None = None  # 9102: (filename, ZIP) answered as the body itself

@@ -17,9 +17,10 @@ from yibao.core.clock import LOCAL_TZ, local_text
 from yibao.domain.errors import invalid
 from yibao.domain.money import fen_to_yuan
 from yibao.interface.models import Reconciliation
+from yibao.interface.nhsa import files
 from yibao.interface.nhsa.coerce import Fields
 from yibao.interface.nhsa.common import clr_type_of
-from yibao.interface.nhsa.envelope import Call, Result
+from yibao.interface.nhsa.envelope import Call, Result, yuan
 from yibao.interface.repository import InterfaceRepository
 from yibao.reference.lookup import dictionaries
 from yibao.settlement.models import Settlement
@@ -160,14 +161,17 @@ def totals(call: Call) -> Result:
 def details(call: Call) -> Result:
     """3202: compare the institution's settlement rows with the platform's, row by row.
 
-    The rows travel inline in `input.data.detail` (table 150 fields) because 9101 file upload is not
-    served yet; the answer carries the fileinfo of the spec and the compared rows in `detail`.
+    The rows come from the file uploaded by 9101 (`file_qury_no`, table 150 columns), or inline in
+    `input.data.detail`; the answer's fileinfo names the result file (table 151) to fetch by 9102, and
+    `detail` carries the compared rows too.
     """
     data = call.data.node("data")
     period = _period(call, data)
     file_qury_no = data.text("file_qury_no", max_len=64)
+    inline = data.rows("detail", required=False)
+    rows = inline or _file_rows(call, file_qury_no)
     sent: dict[str, tuple[int, int, int, str, str]] = {}
-    for row in data.rows("detail", required=False):
+    for row in rows:
         setl_id = row.text("setl_id", max_len=40)
         sent[setl_id] = (
             row.money("medfee_sumamt") or 0,
@@ -218,9 +222,60 @@ def details(call: Call) -> Result:
         len(ours),
     )
     result = _store(call, period, totals_theirs, totals_ours, differences)
+    name = f"stmt_{call.fixmedins_code}_{period.begin:%Y%m%d}_{period.end:%Y%m%d}"
+    table = [[r[c] for c in RESULT_COLUMNS[:7]] + _amounts(ours.get(str(r["setl_id"]))) for r in answer_rows]
+    stored = files.store(
+        call,
+        infno="3202",
+        filename=f"{name}.zip",
+        content=files.zip_rows(f"{name}.txt", table),
+        data_cnt=len(table),
+    )
     fileinfo = {
-        "file_qury_no": file_qury_no,
-        "filename": f"stmt_{call.fixmedins_code}_{period.begin:%Y%m%d}_{period.end:%Y%m%d}.txt",
-        "dld_endtime": local_text(call.now + timedelta(days=1)),
+        "file_qury_no": stored.file_qury_no,
+        "filename": stored.filename,
+        "dld_endtime": local_text(call.now + timedelta(days=files.KEEP_DAYS)),
     }
     return Result({"fileinfo": fileinfo, "stmt_rslt": result, "detail": answer_rows})
+
+
+RESULT_COLUMNS = (  # 表 151 输出文件参数说明
+    "psn_no",
+    "mdtrt_id",
+    "setl_id",
+    "msgid",
+    "stmt_rslt",
+    "refd_setl_flag",
+    "memo",
+)
+UPLOAD_COLUMNS = (  # 表 150 输入文件参数说明
+    "setl_id",
+    "mdtrt_id",
+    "psn_no",
+    "medfee_sumamt",
+    "fund_pay_sumamt",
+    "acct_pay",
+    "refd_setl_flag",
+)
+
+
+def _amounts(row: Settlement | None) -> list[object]:
+    """medfee_sumamt, fund_pay_sumamt, acct_pay of the platform's settlement, in yuan."""
+    if row is None:
+        return ["", "", ""]
+    return [yuan(row.medfee_sumamt), yuan(row.fund_pay_sumamt), yuan(row.acct_pay)]
+
+
+def _file_rows(call: Call, file_qury_no: str) -> list[Fields]:
+    """The rows of the detail file uploaded by 9101 (table 150 order), each as a node named by line."""
+    rows = files.uploaded_rows(call, file_qury_no, path="input.data.file_qury_no")
+    nodes = []
+    for number, cells in enumerate(rows, start=1):
+        if len(cells) < len(UPLOAD_COLUMNS):
+            raise invalid(
+                "FILE_FORMAT",
+                "input.data.file_qury_no",
+                f"明细文件第{number}行应有{len(UPLOAD_COLUMNS)}列（表150：{'、'.join(UPLOAD_COLUMNS)}）",
+            )
+        nodes.append(Fields(dict(zip(UPLOAD_COLUMNS, cells, strict=False)), f"file[{number}]"))
+    return nodes

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from yibao.interface.nhsa import fees, people, pharmacy, queries, recon, reversal, settle, signin, visits
+from yibao.interface.nhsa import (
+    catalogs,
+    fees,
+    files,
+    people,
+    pharmacy,
+    queries,
+    recon,
+    reversal,
+    settle,
+    signin,
+    visits,
+)
 from yibao.interface.nhsa.envelope import Call, Result
 
 Handler = Callable[[Call], Result]
@@ -12,8 +24,23 @@ Handler = Callable[[Call], Result]
 HANDLERS: dict[str, Handler] = {
     "9001": signin.sign_in,
     "9002": signin.sign_out,
+    "9101": files.upload,
+    "9102": files.download,
     "1101": people.person_info,
     "1201": queries.institution_info,
+    "1301": catalogs.download,
+    "1302": catalogs.download,
+    "1303": catalogs.download,
+    "1305": catalogs.download,
+    "1306": catalogs.download,
+    "1306A": catalogs.download,
+    "1307": catalogs.download,
+    "1308": catalogs.download,
+    "1312": catalogs.catalog_info,
+    "1317": catalogs.institution_mappings,
+    "1318": catalogs.price_caps,
+    "1319": catalogs.selfpay_ratios,
+    "1320": catalogs.download,
     "1901": queries.dictionary,
     "2001": people.benefit_check,
     "2101": pharmacy.pre_settle,
@@ -48,8 +75,8 @@ HANDLERS: dict[str, Handler] = {
     "5206": queries.year_totals,
 }
 
-LIMITED = {  # served, with a limit written in docs/interface.md
-    "3202": "明细随 input.data.detail 报送（9101 未开通）rows inline, not through 9101",
+LIMITED: dict[str, str] = {  # served, with a limit written in docs/interface.md
+    "1312": "hilist_use_type（医保目录使用类别）为 null，目录不持有 not held by the catalog",
 }
 
 PARTIAL: set[str] = set()  # checked, then refused (none left)
