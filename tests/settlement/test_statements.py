@@ -1,0 +1,78 @@
+"""The settlement hot path sends a fixed number of statements whatever the number of lines (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.settlement.helpers import build_world, fee, open_visit, request_id
+from yibao.bootstrap import Container
+from yibao.core.security import SYSTEM
+from yibao.settlement import service
+
+PRE_SETTLEMENT_MAX = 4  # visit+person+institution+account+relations, lines+catalog, ledger (+BEGIN on SQLite)
+SETTLEMENT_MAX = 11  # the reads after the locks, one write per table, the audit row (+BEGIN on SQLite)
+
+
+@contextmanager
+def counting(container: Container) -> Iterator[list[str]]:
+    """Every statement sent to the database inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(container.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(container.engine, "before_cursor_execute", record)
+
+
+def _bill(container: Container, psn_no: str, lines: int, day: str) -> str:
+    """A 2,000-yuan stay of one 甲类 service cut into `lines` equal lines."""
+    mdtrt_id = open_visit(container, psn_no, day=day)
+    price = f"{2000 / lines:.2f}"
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(
+            uow=uow, mdtrt_id=mdtrt_id, fees=[fee(str(n), "ZL001", price, day=day) for n in range(lines)]
+        )
+    return mdtrt_id
+
+
+def _statements(container: Container, mdtrt_id: str) -> tuple[int, int]:
+    with counting(container) as seen, container.uow(SYSTEM) as uow:
+        service.pre_settle(uow=uow, mdtrt_id=mdtrt_id)
+    pre = len(seen)
+    with counting(container) as seen, container.uow(SYSTEM) as uow:
+        service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    return pre, len(seen)
+
+
+def test_a_200_line_bill_takes_as_many_statements_as_a_20_line_bill(container: Container) -> None:
+    """Hot path (docs/ARCHITECTURE.md): lines, catalog versions and splits are read and written in bulk."""
+    world = build_world(container)
+    first = _bill(container, world.resident, 20, "2024-03-01")  # creates the person's year ledger
+    _statements(container, first)
+    twenty = _statements(container, _bill(container, world.resident, 20, "2024-04-01"))
+    two_hundred = _statements(container, _bill(container, world.resident, 200, "2024-05-01"))
+    assert twenty == two_hundred
+    pre, settle = twenty
+    assert pre <= PRE_SETTLEMENT_MAX
+    assert settle <= SETTLEMENT_MAX
+
+
+def test_a_repeated_request_answers_from_the_first_settlement_in_few_statements(container: Container) -> None:
+    """Idempotency costs no recalculation: the repeat finds the first settlement while locking the visit."""
+    world = build_world(container)
+    mdtrt_id = _bill(container, world.resident, 20, "2024-03-01")
+    rid = request_id()
+    with container.uow(SYSTEM) as uow:
+        first = service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=rid)
+    with counting(container) as seen, container.uow(SYSTEM) as uow:
+        again = service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=rid)
+    assert again.setl_id == first.setl_id
+    assert len(seen) <= 4
