@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 from sqlalchemy import create_engine, text
@@ -51,3 +52,23 @@ def test_reports_are_written_html_with_inlined_charts_and_a_workbook(demo: servi
     assert "echarts.init" in page and "<script src" not in page  # works offline
     book = openpyxl.load_workbook(demo.report_xlsx)
     assert {"摘要", "险种", "基金", "机构", "违规"} <= set(book.sheetnames)
+
+
+def test_generated_line_splits_are_those_the_settlement_service_computes(demo: service.DemoResult) -> None:
+    # The generator settles in process with the pure calculation; the demo settles the same visits through
+    # the service (catalog, mappings and restrictions read from the database): the splits must agree.
+    dataset = demo.out / "dataset" / "setl_d.parquet"
+    columns = "medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, inscp_amt"
+    generated = duckdb.sql(
+        f"select {', '.join(f'cast(round(sum({c}) * 100) as bigint)' for c in columns.split(', '))}"
+        f" from '{dataset}'"
+    ).fetchone()
+    engine = create_engine(demo.db_url)
+    with engine.connect() as db:
+        settled = db.execute(
+            text(
+                "select sum(medfee_sumamt), sum(fulamt_ownpay_amt), sum(overlmt_selfpay),"
+                " sum(preselfpay_amt), sum(inscp_scp_amt) from setl_settlement"
+            )
+        ).one()
+    assert tuple(generated or ()) == tuple(settled)
