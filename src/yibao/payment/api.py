@@ -1,0 +1,124 @@
+"""REST API of payment methods and clearing: HTTP in, a service call, HTTP out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from yibao.core.excel import XLSX_MEDIA_TYPE
+from yibao.core.schemas import ERROR_RESPONSES
+from yibao.domain.drg import GroupCase
+from yibao.payment import service
+from yibao.payment.schemas import (
+    ClearingDetailOut,
+    ClearingIn,
+    ClearingOut,
+    GroupIn,
+    GroupOut,
+    MethodIn,
+    MethodOut,
+    TableOut,
+    TableRowOut,
+)
+from yibao.web.deps import ContainerDep, RecordId, UowDep
+
+router = APIRouter(prefix="/api/v1/payment", tags=["支付方式与清算 payment"], responses=ERROR_RESPONSES)
+
+
+@router.post("/drg/group", response_model=GroupOut)
+def group(body: GroupIn, uow: UowDep, container: ContainerDep) -> object:
+    outcome = service.group_case(
+        uow=uow,
+        reference_dir=container.settings.reference_dir,
+        case=GroupCase(
+            case_id=body.case_id,
+            gend=body.gend,
+            age=body.age,
+            age_days=body.age_days,
+            weight_g=body.weight_g,
+            ipt_days=body.ipt_days,
+            diag_codes=tuple(body.diag_codes),
+            oprn_codes=tuple(body.oprn_codes),
+        ),
+        admdvs=body.admdvs,
+        table=body.table,
+        on=body.on,
+        total_fen=body.total_fen,
+        level=body.level,
+        insutype=body.insutype,
+    )
+    r = outcome.result
+    return {
+        "case_id": r.case_id,
+        "mdc": r.mdc,
+        "adrg": r.adrg,
+        "drg": r.drg,
+        "drg_name": r.drg_name,
+        "reasons": list(r.reasons),
+        "error_code": r.error_code,
+        "rw": None if outcome.rw is None else str(outcome.rw),
+        "payment": None if outcome.payment is None else outcome.payment.__dict__,
+    }
+
+
+@router.get("/tables", response_model=list[TableOut])
+def list_tables(uow: UowDep, admdvs: str | None = None) -> object:
+    return service.list_tables(uow=uow, admdvs=admdvs)
+
+
+@router.get("/tables/{table_id}/rows", response_model=list[TableRowOut])
+def table_rows(table_id: RecordId, uow: UowDep, q: str | None = None) -> object:
+    return service.table_rows(uow=uow, table_id=table_id, q=q)
+
+
+@router.get("/methods", response_model=list[MethodOut])
+def list_methods(uow: UowDep, admdvs: str | None = None) -> object:
+    return service.list_methods(uow=uow, admdvs=admdvs)
+
+
+@router.post("/methods", response_model=MethodOut, status_code=201)
+def set_method(body: MethodIn, uow: UowDep) -> object:
+    return service.set_method(
+        uow=uow,
+        admdvs=body.admdvs,
+        method=body.method,
+        params=body.params,
+        begin=body.begin,
+        end=body.end,
+        fixmedins_code=body.fixmedins_code,
+        insutype=body.insutype,
+    )
+
+
+@router.get("/clearings", response_model=list[ClearingOut])
+def list_clearings(uow: UowDep, admdvs: str | None = None) -> object:
+    return service.list_clearings(uow=uow, admdvs=admdvs)
+
+
+@router.post("/clearings", response_model=ClearingOut, status_code=201)
+def run_clearing(body: ClearingIn, uow: UowDep, container: ContainerDep) -> object:
+    return service.run_clearing(
+        uow=uow,
+        admdvs=body.admdvs,
+        period_kind=body.period_kind,
+        period=body.period,
+        reference_dir=container.settings.reference_dir,
+        deductions=body.deductions,
+    )
+
+
+@router.get("/clearings/{clearing_id}", response_model=ClearingDetailOut)
+def get_clearing(clearing_id: RecordId, uow: UowDep) -> object:
+    clearing, lines, orders = service.get_clearing(uow=uow, clearing_id=clearing_id)
+    check = service.reconcile(uow=uow, clearing_id=clearing_id)
+    return {"clearing": clearing, "lines": lines, "orders": orders, "balanced": check.balanced}
+
+
+@router.get("/clearings/{clearing_id}/statement.xlsx", response_class=Response)
+def statement(clearing_id: RecordId, uow: UowDep) -> Response:
+    data = service.statement_xlsx(uow=uow, clearing_id=clearing_id)
+    return Response(
+        data,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f"attachment; filename=clearing-{clearing_id}.xlsx"},
+    )

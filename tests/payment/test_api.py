@@ -1,0 +1,139 @@
+"""REST API of payment: grouping with its reason path, tables, methods, clearing; fuzzing of its routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+
+from tests.factories import add_region, login
+from yibao.bootstrap import Container
+from yibao.core.security import SYSTEM
+from yibao.payment import service
+from yibao.web.app import create_app
+
+P = "/api/v1/payment"
+
+
+def test_group_answers_the_drg_and_its_reason_path(
+    app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = {"gend": "1", "age": 65, "diag_codes": ["I63.900", "J18.900"]}
+    response = app_client.post(f"{P}/drg/group", json=body, headers=admin_headers)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert (data["mdc"], data["adrg"], data["drg"]) == ("MDCB", "BR2", "BR23")
+    assert data["reasons"][0].startswith("主要诊断 I63.900")
+
+
+def test_group_bad_codes_go_to_the_error_group_not_an_http_error(
+    app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = {"gend": "2", "age": 40, "diag_codes": ["A06.800x004+N51.2*"]}
+    data = app_client.post(f"{P}/drg/group", json=body, headers=admin_headers).json()
+    assert (data["drg"], data["error_code"]) == ("0000", "DRG_SEX_CONFLICT")
+
+
+def test_group_refuses_malformed_input_with_the_field(
+    app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    response = app_client.post(
+        f"{P}/drg/group", json={"gend": "3", "age": 1, "diag_codes": []}, headers=admin_headers
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"]
+
+
+def test_methods_and_clearing_round_trip(
+    container: Container, app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    add_region(container)
+    created = app_client.post(
+        f"{P}/methods",
+        json={"admdvs": "439901", "method": "fee_for_service", "params": {}, "begin": "2024-01-01"},
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+    run = app_client.post(
+        f"{P}/clearings",
+        json={"admdvs": "439901", "period_kind": "month", "period": "2024-01", "deductions": {}},
+        headers=admin_headers,
+    )
+    assert run.status_code == 201, run.text
+    detail = app_client.get(f"{P}/clearings/{run.json()['id']}", headers=admin_headers).json()
+    assert detail["balanced"] is True
+    again = app_client.post(
+        f"{P}/clearings",
+        json={"admdvs": "439901", "period_kind": "month", "period": "2024-01", "deductions": {}},
+        headers=admin_headers,
+    )
+    assert again.status_code == 409
+    xlsx = app_client.get(f"{P}/clearings/{run.json()['id']}/statement.xlsx", headers=admin_headers)
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert app_client.get(f"{P}/clearings/999999", headers=admin_headers).status_code == 404
+
+
+def test_tables_list_and_rows(
+    container: Container, app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    add_region(container)
+    path = container.settings.reference_dir / "drg-payment" / "西安2020.csv"
+    with container.uow(SYSTEM) as uow:
+        from datetime import date
+
+        table = service.load_table(
+            uow=uow,
+            admdvs="439901",
+            name="西安2020",
+            text=path.read_text("utf-8"),
+            begin=date(2020, 1, 1),
+            end=None,
+        )
+    listed = app_client.get(f"{P}/tables", headers=admin_headers).json()
+    assert [t["name"] for t in listed] == ["西安2020"]
+    rows = app_client.get(f"{P}/tables/{table.id}/rows", params={"q": "AA19"}, headers=admin_headers).json()
+    assert rows[0]["rw"] == "118.5785"
+
+
+def test_routes_need_a_signed_in_user(app_client: TestClient) -> None:
+    assert app_client.get(f"{P}/clearings").status_code == 401
+
+
+# -- fuzzing of the payment routes (the same rules as tests/web/test_api_fuzz.py) --------------
+
+
+@pytest.fixture
+def api_app(container: Container) -> Any:
+    add_region(container)
+    return create_app(container)
+
+
+@pytest.fixture
+def api_schema(api_app: Any) -> Any:
+    return schemathesis.openapi.from_asgi("/openapi.json", api_app).include(path_regex="^/api/v1/payment")
+
+
+@pytest.fixture
+def auth_headers(api_app: Any, container: Container) -> dict[str, str]:
+    from yibao.staff import service as staff
+
+    with container.uow() as uow:
+        staff.ensure_admin(uow=uow, username="admin", password="admin-pass-123")
+    with TestClient(api_app) as client:
+        return login(client, "admin", "admin-pass-123")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_payment_routes_never_answer_500(case: Any, auth_headers: dict[str, str]) -> None:
+    response = case.call(headers=auth_headers)
+    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
+    if response.status_code >= 400:
+        body = response.json()
+        assert body["error"]["code"], body
