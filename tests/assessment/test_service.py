@@ -97,7 +97,8 @@ def test_assessment_score_grade_and_consequence_worked_example(container: Contai
             uow=uow, fixmedins_code=HOSPITAL, period="2024-03", rows=_raw(MARCH_ROWS)
         )
     # Western 85% meets (40), patent 50% meets (20), in-bed 76% against 95% → 20 × 76/95 = 16.00,
-    # violations 3 → 20 − 3 × 10 = 0. Total 76.00 → grade C (合格, ≥70): coefficient 98%, 20% deposit withheld.
+    # violations 3 → 20 − 3 × 10 = 0. Total 76.00 → grade C (合格, ≥70):
+    # coefficient 98%, 20% deposit withheld.
     with container.uow(assessor()) as uow:
         view = service.assess(
             uow=uow, fixmedins_code=HOSPITAL, period="2024Q1", actuals={"in_bed_rate": 7600, "violations": 3}

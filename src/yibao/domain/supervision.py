@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from yibao.domain.errors import BusinessError, ErrorKind, FieldError, collect, invalid
 
@@ -286,7 +287,7 @@ def check_reward_table(table: RewardTable, *, field: str = "rewards") -> RewardT
         )
     limits = [t.upto_fen for t in tiers if t.upto_fen is not None]
     inner_open = any(t.upto_fen is None for t in tiers[:-1])
-    rising = all(a < b for a, b in zip(limits, limits[1:], strict=False))
+    rising = all(a < b for a, b in pairwise(limits))
     if inner_open or not rising or any(x <= 0 for x in limits):
         errors.append(
             FieldError(f"{field}.tiers", "TIERS_ORDER", f"字段 {field}.tiers 各档上限须为正数且逐档递增")
