@@ -53,7 +53,7 @@ def naive_rows(out: Path, persons: int, months: int) -> tuple[int, float]:
 
     knobs = check_knobs(persons=persons, months=months, seed=1, admdvs="439901")
     world = service.make_world(knobs)
-    gen = Generator(world, knobs, load_policies(service.POLICY_DIR, knobs.admdvs))
+    gen = Generator(world, knobs, load_policies(service.POLICY_DIR))
     started = time.perf_counter()
     lines = 0
     cent = Decimal("0.01")

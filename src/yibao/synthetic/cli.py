@@ -42,11 +42,10 @@ def generate(
     rate: list[str] = typer.Option(
         [], "--rate", help="违规注入比例 family=x，如 --rate split_admission=0.05（可重复）"
     ),
-    rate_opts: str = typer.Option("", "--rates", hidden=True),
 ) -> None:
     """生成模拟统筹区数据集（WAREHOUSE 布局 + labels.parquet）。Generate a synthetic region data set."""
     with refusals():
-        rates = service.parse_rates(rate, rate_opts)
+        rates = service.parse_rates(rate)
         knobs = service.check(
             persons=persons, months=months, seed=seed, admdvs=admdvs, visit_scale=visit_scale, rates=rates
         )

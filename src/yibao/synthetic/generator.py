@@ -10,8 +10,7 @@ chunk is appended to the output files, so memory stays bounded whatever the size
 from __future__ import annotations
 
 import random
-from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -26,23 +25,6 @@ from yibao.domain.policy import Policy
 from yibao.synthetic.knobs import Knobs
 from yibao.synthetic.world import DIABETES, GOODS, HYPERTENSION, UREMIA, Disease, World
 
-ALL_FAMILIES_BY_SCOPE = {
-    "line": (
-        "sex_restricted",
-        "age_restricted",
-        "level_restricted",
-        "insurance_type_restricted",
-        "duplicate_charge",
-        "over_price_cap",
-        "excess_quantity",
-        "discharge_medication",
-        "frequency_exceeded",
-        "pharmacy_goods",
-        "dialysis_overcount",
-    ),
-    "visit": ("split_admission", "bed_hanging", "impersonation", "upcoding"),
-    "institution": ("provider_outlier",),
-}
 CHRONIC_CODES = {1: HYPERTENSION, 2: DIABETES, 3: UREMIA}
 # Visits per person-year before `visit_scale`: outpatient pooling, admissions, pharmacy purchases.
 OUTPATIENT_RATE = 1.2
@@ -101,7 +83,6 @@ class Generator:
         self._refusal: dict[tuple[int, str, int, str, bool, str], str | None] = {}
         items = self.catalog.items
         self.code_index = {item.code: i for i, item in enumerate(items)}
-        self.age_years = None
         inst = world.institutions
         self.hospitals_by_kind = {k: np.flatnonzero(inst.kind == k) for k in range(5)}
         self.diseases_opt = [d for d in world.codes.diseases if d.setting in ("opt", "both")]
@@ -142,7 +123,7 @@ class Generator:
         insutype = str(p.insutype[visit.person])
         inpatient = visit.med_type.startswith("2")
         hosp_lv = inst.hosp_lv[visit.inst]
-        key = (item, gend, int(birth.toordinal()) * 0 + _age(birth, day), hosp_lv or "", inpatient, insutype)
+        key = (item, gend, _age(birth, day), hosp_lv or "", inpatient, insutype)
         if key in self._refusal:
             return self._refusal[key]
         violations = catalog_rules.check_restrictions(
@@ -590,11 +571,11 @@ def _age(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-ProgressFn = Callable[[int, int], None]
+def load_policies(folder: Path) -> dict[str, list[Policy]]:
+    """The sample benefit policies (examples/policy), by insutype, oldest first.
 
-
-def load_policies(folder: Path, admdvs: str) -> dict[str, list[Policy]]:
-    """The sample benefit policies (examples/policy) for the region, by insutype, oldest first."""
+    They are the fictional region 439901's; a data set written under another `--admdvs` is settled by
+    the same rules."""
     from yibao.policy.document import parse_file  # the checked TOML reader of the policy area
 
     found: dict[str, list[Policy]] = {}
@@ -605,8 +586,5 @@ def load_policies(folder: Path, admdvs: str) -> dict[str, list[Policy]]:
         versions.sort(key=lambda v: v.begin)
     if not {"310", "390"} <= set(found):
         raise FileNotFoundError(f"sample policies for 310 and 390 missing in {folder}")
-    del admdvs
     return found
 
-
-__all__ = ["Chunk", "Generator", "Visit", "array", "load_policies"]

@@ -61,10 +61,10 @@ def check_out(out: Path) -> Path:
     return knob_rules.check_out_dir(out)
 
 
-def parse_rates(pairs: list[str], extra: str = "") -> dict[str, float]:
+def parse_rates(pairs: list[str]) -> dict[str, float]:
     """`family=x` pairs (from --rate and the --rate-<family> options) as a dict."""
     rates: dict[str, float] = {}
-    for pair in [*pairs, *(p for p in extra.split(",") if p)]:
+    for pair in pairs:
         family, _, value = pair.partition("=")
         family = family.strip().replace("-", "_")
         option = f"--rate-{family.replace('_', '-')}"
@@ -107,7 +107,7 @@ def generate(
     return write_dataset(
         world=world,
         knobs=knobs,
-        policies=load_policies(POLICY_DIR, knobs.admdvs),
+        policies=load_policies(POLICY_DIR),
         out=out,
         fmt=fmt,
         progress=progress,
