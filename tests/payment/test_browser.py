@@ -1,0 +1,35 @@
+"""Console walk-through in headless Chromium: group a case, read the reason path, run a clearing."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser import sign_in
+from tests.factories import add_region
+from yibao.bootstrap import Container
+
+pytestmark = pytest.mark.browser
+
+
+def test_group_a_case_and_clear_a_month(live_server: str, page: Page, container: Container) -> None:
+    add_region(container)
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/console/payment")
+    page.click("#group-link")
+    page.select_option("#gend", "1")
+    page.fill("#age", "70")
+    page.fill("#diag_codes", "J44.900|J96.000")
+    page.click("#group-submit")
+    page.wait_for_selector("#group-result")
+    assert page.inner_text("#drg-code") == "ET21"
+    steps = page.locator("#reason-path li")
+    assert steps.count() == 3
+    assert "J96.000" in steps.nth(2).inner_text()
+    page.goto(f"{live_server}/console/payment")
+    page.fill("#admdvs", "439901")
+    page.select_option("#period_kind", "quarter")
+    page.fill("#period", "2024Q1")
+    page.click("#clearing-submit")
+    page.wait_for_selector("#statement")
+    assert "平衡" in page.inner_text("#balanced")
