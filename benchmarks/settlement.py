@@ -574,6 +574,11 @@ def main() -> None:  # noqa: PLR0915
             totals[2] += row.acct_pay
             if (n + 1) % step == 0:
                 samples.append((n + 1, rss_mb(), peak_rss_mb()))
+                print(
+                    f"progress: {n + 1} bills, RSS {samples[-1][1]:.1f} MB, "
+                    f"{time.perf_counter() - run_start:.0f} s",
+                    flush=True,
+                )
         wall = time.perf_counter() - run_start
         ordered = sorted(latencies)
         mean = statistics.fmean(latencies)

@@ -14,6 +14,18 @@ SMOKE = {
     "generator.py": ["--persons", "300", "--months", "1", "--baseline-persons", "300"],
     "reference_lookup.py": ["--checks", "2000"],
     "settlement.py": ["--db", "sqlite", "--bills", "20", "--items", "30", "--persons", "6"],
+    "interface_load.py": [
+        "--db",
+        "sqlite",
+        "--clients",
+        "2",
+        "--seconds",
+        "2",
+        "--items",
+        "10",
+        "--persons",
+        "4",
+    ],
     "drg_grouping.py": ["--cases", "3000", "--baseline", "50"],
     "dip_clearing.py": ["--cases", "20000", "--baseline", "500", "--institutions", "6"],
 }

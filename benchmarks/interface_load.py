@@ -1,0 +1,345 @@
+"""Load benchmark of the national interface: N simulated HIS clients against a uvicorn server.
+
+Run: .venv/bin/python benchmarks/interface_load.py --db postgres --clients 200 --seconds 600
+         [--lines 20] [--persons P] [--items I] [--institutions K]
+
+Setup (not timed): a fresh database (a private PostgreSQL schema dropped afterwards, or a temporary
+SQLite file), the world of benchmarks/settlement.py (national dictionaries, region 439901, three
+hospitals, I catalog items mapped for each, P persons, the sample policies) and one interface
+credential per hospital. The server (`yibao.web.app.create_app`, caches warmed and frozen as
+`yibao serve` does) runs in its own process under uvicorn on 127.0.0.1.
+
+Each client is a thread with its own `yibao.interface.his_sim.SimulatedHis` (signed requests,
+its own HTTP connection), signed in once (9001), then running outpatient flows
+1101 → 2201 → 2204 (L lines) → 2206 → 2207 one after the other until the time is up. Clients are
+spread over the hospitals and each has its own persons, so no two clients settle for the same
+person at once (the concurrency tests cover that case).
+
+Printed: the machine, throughput (flows/s and transactions/s), p50/p95/p99/max per transaction,
+errors with their first messages, then the proof that no settlement is lost or duplicated: for
+each hospital a 3201 (对总账) with the totals of the 2207 answers it received must answer
+stmt_rslt 0, and the settlements stored must be exactly those answered (same count, distinct
+setl_id). The `ratio:` line is the 2207 p99 against the issue-4 goal of 30 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import settlement as world_bench
+from yibao.bootstrap import bootstrap
+from yibao.core.clock import LOCAL_TZ
+from yibao.core.db import make_engine
+from yibao.core.security import SYSTEM
+from yibao.interface import service as interface
+from yibao.interface.his_sim import SimulatedHis, outpatient
+from yibao.schema import upgrade
+from yibao.settings import Settings
+from yibao.settlement.models import Settlement
+
+SECRET_KEY = "interface-load-benchmark-secret-key-0123456789"
+GOAL_2207_P99_MS = 30.0
+
+
+def _settings(url: str) -> Settings:
+    return Settings(database_url=url, secret_key=SECRET_KEY)
+
+
+# ---------------------------------------------------------------------------------------------
+# The server process
+
+
+def serve(url: str, port: int) -> None:
+    """Run the application under uvicorn (the child process of the benchmark)."""
+    import uvicorn
+
+    from yibao.web.app import create_app
+
+    container = bootstrap(_settings(url))
+    try:
+        from yibao.setup import warm_caches
+
+        warm_caches(container)
+    except ImportError:  # an older tree without the warm-up
+        gc.freeze()
+    uvicorn.run(create_app(container), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server stopped (exit {process.returncode})")
+        try:
+            httpx.get(f"{base_url}/docs", timeout=2.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError("the server did not start in time")
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients
+
+
+class Client(threading.Thread):
+    """One simulated HIS running outpatient flows until `deadline`."""
+
+    def __init__(
+        self,
+        n: int,
+        *,
+        base_url: str,
+        credential: tuple[str, str],
+        fixmedins_code: str,
+        persons: list[str],
+        items: list[world_bench.Item],
+        lines: int,
+        deadline: float,
+    ) -> None:
+        super().__init__(daemon=True)
+        self.his = SimulatedHis(
+            base_url=base_url,
+            access_key=credential[0],
+            secret=credential[1],
+            fixmedins_code=fixmedins_code,
+        )
+        self.persons = persons
+        self.items = items
+        self.lines = lines
+        self.deadline = deadline
+        self.rng = random.Random(n)
+        self.flows = 0
+        self.failed_flows = 0
+        self.answers: list[dict[str, Any]] = []  # setlinfo of every 2207 answered infcode 0
+
+    def _bill(self) -> list[tuple[str, str, str]]:
+        chosen = []
+        for _ in range(self.lines):
+            item = self.items[self.rng.randrange(len(self.items))]
+            chosen.append(
+                (item.own_code, f"{Decimal(item.base_price) / 100:.2f}", str(self.rng.randint(1, 3)))
+            )
+        return chosen
+
+    def run(self) -> None:
+        try:
+            self.his.sign_in()
+        except Exception:
+            self.failed_flows += 1
+            return
+        day = datetime.now(LOCAL_TZ).date().isoformat()
+        while time.monotonic() < self.deadline:
+            psn_no = self.persons[self.flows % len(self.persons)]
+            try:
+                outpatient(self.his, psn_no=psn_no, day=day, lines=self._bill(), reverse=False)
+                self.flows += 1
+            except Exception:
+                self.failed_flows += 1
+        self.his.close()
+
+
+def _record_settlements(client: Client) -> None:
+    """Keep the setlinfo of every successful 2207 of this client (for the reconciliation at the end)."""
+    original = client.his.ok
+
+    def ok(infno: str, data: dict[str, Any]) -> dict[str, Any]:
+        output = original(infno, data)
+        if infno == "2207":
+            client.answers.append(dict(output["setlinfo"]))
+        return output
+
+    client.his.ok = ok  # type: ignore[method-assign]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def reconcile(base_url: str, credential: tuple[str, str], code: str, answers: list[dict[str, Any]]) -> str:
+    """3201 with the totals of the answered 2207s of one hospital, per insutype: the stmt_rslt codes."""
+    his = SimulatedHis(base_url=base_url, access_key=credential[0], secret=credential[1], fixmedins_code=code)
+    today = datetime.now(LOCAL_TZ).date().isoformat()
+    results = []
+    try:
+        his.sign_in()
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in answers:
+            by_type[str(row["insutype"])].append(row)
+        for insutype in ("310", "390"):
+            rows = by_type.get(insutype, [])
+            data = {
+                "insutype": insutype,
+                "clr_type": "11",
+                "setl_optins": world_bench.ADMDVS,
+                "stmt_begndate": today,
+                "stmt_enddate": today,
+                "medfee_sumamt": str(sum((Decimal(str(r["medfee_sumamt"])) for r in rows), Decimal(0))),
+                "fund_pay_sumamt": str(sum((Decimal(str(r["fund_pay_sumamt"])) for r in rows), Decimal(0))),
+                "acct_pay": str(sum((Decimal(str(r["acct_pay"])) for r in rows), Decimal(0))),
+                "fixmedins_setl_cnt": len(rows),
+                "fixmedins_refd_setl_flag": "0",
+            }
+            info = his.ok("3201", {"data": data})["stmtinfo"]
+            results.append(
+                f"{insutype}:{info['stmt_rslt']}"
+                + (f"({info.get('stmt_rslt_dscr')})" if info["stmt_rslt"] != "0" else "")
+            )
+    finally:
+        his.close()
+    return " ".join(results)
+
+
+def main() -> None:  # noqa: PLR0915
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--lines", type=int, default=20)
+    parser.add_argument("--persons", type=int, default=0, help="default: 4 per client, at least 20")
+    parser.add_argument("--items", type=int, default=60)
+    parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
+    persons = args.persons or max(20, 4 * args.clients)
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
+        f"python={platform.python_version()} load={os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"run: db={args.db} clients={args.clients} seconds={args.seconds:g} lines={args.lines} "
+        f"persons={persons} items={args.items}"
+    )
+    with world_bench.database(args.db) as url:
+        bind = make_engine(url)
+        upgrade(bind)
+        container = bootstrap(_settings(url), engine=bind)
+        started = time.perf_counter()
+        items, people = world_bench.build_world(container, items=args.items, persons=persons)
+        credentials: dict[str, tuple[str, str]] = {}
+        for code, _lv in world_bench.INSTITUTIONS:
+            with container.uow(SYSTEM) as uow:
+                created = interface.create_credential(uow=uow, fixmedins_code=code, secret_key=SECRET_KEY)
+            credentials[code] = (created.credential.access_key, created.secret)
+        print(f"setup: {time.perf_counter() - started:.1f} s")
+
+        port = _free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", url, str(port)],
+            env=os.environ | {"YIBAO_SECRET_KEY": SECRET_KEY},
+        )
+        try:
+            _wait_ready(base_url, server)
+            deadline = time.monotonic() + args.seconds
+            clients = []
+            codes = [code for code, _lv in world_bench.INSTITUTIONS]
+            for n in range(args.clients):
+                code = codes[n % len(codes)]
+                own = [p.psn_no for i, p in enumerate(people) if i % args.clients == n] or [
+                    people[n % len(people)].psn_no
+                ]
+                client = Client(
+                    n,
+                    base_url=base_url,
+                    credential=credentials[code],
+                    fixmedins_code=code,
+                    persons=own,
+                    items=items,
+                    lines=args.lines,
+                    deadline=deadline,
+                )
+                _record_settlements(client)
+                clients.append(client)
+            load_before = os.getloadavg()[0]
+            run_start = time.perf_counter()
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join()
+            wall = time.perf_counter() - run_start
+            load_after = os.getloadavg()[0]
+
+            steps = [step for c in clients for step in c.his.steps]
+            flows = sum(c.flows for c in clients)
+            failed = sum(c.failed_flows for c in clients)
+            errors = [s for s in steps if s.infcode != 0]
+            print(f"load average: {load_before:.2f} before, {load_after:.2f} after")
+            print(
+                f"throughput: {flows / wall:.1f} outpatient flows/s ({flows} flows in {wall:.1f} s), "
+                f"{len(steps) / wall:.1f} transactions/s, {flows / wall:.1f} settlements (2207)/s"
+            )
+            print(f"errors: {len(errors)} refused transactions, {failed} failed flows")
+            for message, count in sorted(
+                ((m, sum(1 for e in errors if e.err_msg == m)) for m in {e.err_msg for e in errors}),
+                key=lambda pair: -pair[1],
+            )[:5]:
+                print(f"  {count} × {message}")
+            by_infno: dict[str, list[float]] = defaultdict(list)
+            for step in steps:
+                if step.infcode == 0:
+                    by_infno[step.infno].append(step.millis)
+            print("transaction: count, p50 / p95 / p99 / max ms")
+            for infno in sorted(by_infno):
+                values = by_infno[infno]
+                p50, p95, p99 = (percentile(values, q) for q in (50, 95, 99))
+                print(f"  {infno}: {len(values)}, {p50:.1f} / {p95:.1f} / {p99:.1f} / {max(values):.1f}")
+
+            answers = {
+                code: [a for c in clients if c.his.fixmedins_code == code for a in c.answers]
+                for code in codes
+            }
+            for code in codes:
+                verdict = reconcile(base_url, credentials[code], code, answers[code])
+                print(f"3201 {code}: {len(answers[code])} settlements answered → stmt_rslt {verdict}")
+            answered = [str(a["setl_id"]) for rows in answers.values() for a in rows]
+            with container.uow(SYSTEM) as uow:
+                stored = uow.session.scalar(
+                    select(func.count()).select_from(Settlement).where(Settlement.kind == "settlement")
+                )
+            lost = int(stored or 0) != len(answered) or len(set(answered)) != len(answered)
+            print(
+                f"settlements: {len(answered)} answered, {len(set(answered))} distinct, {stored} stored — "
+                + ("MISMATCH" if lost else "none lost or duplicated")
+            )
+            p99 = percentile(by_infno["2207"], 99) if by_infno.get("2207") else float("nan")
+            print(f"ratio: 2207 p99 / goal {GOAL_2207_P99_MS:g} ms = {p99 / GOAL_2207_P99_MS:.2f}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            bind.dispose()
+
+
+if __name__ == "__main__":
+    main()
