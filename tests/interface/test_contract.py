@@ -25,7 +25,7 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 WITHOUT_OUTPUT_SAMPLE = PARTIAL | {"9001", "9002", "2202", "2205", "2302", "2404", "2601"}
 DICT_ALIASES = {"valiflag": "vali_flag"}
-NOT_HELD = {("1312", "hilist_use_type")}  # 医保目录使用类别: the catalog does not hold it (docs: known limits)
+NOT_HELD = {("1312", "hilist_use_type")}  # 医保目录使用类别: not held by the catalog (docs: known limits)
 
 
 def _rows(output: dict[str, Any], node: str | None) -> list[dict[str, Any]]:

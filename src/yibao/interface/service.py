@@ -159,15 +159,28 @@ def list_reconciliations(
 
 
 def operator_actor(credential: Credential, envelope: Envelope) -> Actor:
-    """The institution's operator identity: Role.INSTITUTION, its code, its region."""
+    """The institution's operator identity: Role.INSTITUTION, its code, its region and, for a patient
+    insured elsewhere (异地就医), the place of insurance named by insuplc_admdvs."""
     name = envelope.opter or "his"
     return Actor(
         user_id=None,
         username=f"{credential.fixmedins_code}:{name}"[:64],
         roles=frozenset({Role.INSTITUTION}),
-        regions=frozenset({credential.admdvs}),
+        regions=frozenset({credential.admdvs, remote_region(envelope) or credential.admdvs}),
         institution_code=credential.fixmedins_code,
     )
+
+
+def remote_region(envelope: Envelope) -> str | None:
+    """The place of insurance (参保地 insuplc_admdvs) when given; six digits, else refused."""
+    place = envelope.insuplc_admdvs
+    if place is None:
+        return None
+    if not (len(place) == 6 and place.isdigit()):
+        raise invalid(
+            "FIELD_FORMAT", "insuplc_admdvs", f"字段 insuplc_admdvs 参保地医保区划应为6位数字：{place!r}"
+        )
+    return place
 
 
 def _err(error: BusinessError) -> str:

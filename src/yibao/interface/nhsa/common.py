@@ -22,11 +22,20 @@ PSN_CERT_TYPE_ID = "01"  # 居民身份证
 
 
 def person_of(call: Call, uow: UnitOfWork, psn_no: str, *, path: str = "input.data.psn_no") -> Person:
-    """The person, if in the institution's regions; else PERSON_NOT_FOUND naming the field."""
+    """The person, if in the institution's region or the place of insurance named (insuplc_admdvs);
+    else PERSON_NOT_FOUND naming the field and where it was looked for."""
     person = InterfaceRepository(uow.session).person(psn_no)
     if person is None or not call.actor.sees_region(person.admdvs):
-        raise not_found("PERSON_NOT_FOUND", f"字段 {path}：参保人 {psn_no} 不存在", path)
+        raise not_found("PERSON_NOT_FOUND", f"字段 {path}：参保人 {psn_no} {where(call)}", path)
     return person
+
+
+def where(call: Call) -> str:
+    """Where a person was looked for, for refusals: the place of insurance or the institution's region."""
+    place = call.envelope.insuplc_admdvs
+    if place and place != call.admdvs:
+        return f"在参保地 {place} 不存在或未参保（异地就医以公共输入 insuplc_admdvs 为参保地）"
+    return f"在统筹区 {call.admdvs} 不存在（异地参保人须在公共输入填写参保地 insuplc_admdvs）"
 
 
 def in_force(relations: Sequence[Relation], day: date) -> list[Relation]:

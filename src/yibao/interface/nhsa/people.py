@@ -7,7 +7,7 @@ from typing import Any
 from yibao.core.security import Perm
 from yibao.domain.errors import invalid, not_found
 from yibao.enrolment.models import Person
-from yibao.interface.nhsa.common import basic_relation, in_force, person_fields, person_of
+from yibao.interface.nhsa.common import basic_relation, in_force, person_fields, person_of, where
 from yibao.interface.nhsa.envelope import Call, Result, yuan
 from yibao.interface.repository import InterfaceRepository
 from yibao.reference.lookup import dictionaries
@@ -42,7 +42,7 @@ def person_info(call: Call) -> Result:
             if person is None or not call.actor.sees_region(person.admdvs):
                 raise not_found(
                     "PERSON_NOT_FOUND",
-                    f"字段 input.data.certno：证件号码 {certno} 的参保人不存在",
+                    f"字段 input.data.certno：证件号码 {certno} 的参保人{where(call)}",
                     "input.data.certno",
                 )
         name = data.opt_text("psn_name", max_len=50)

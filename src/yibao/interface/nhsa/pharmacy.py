@@ -19,6 +19,7 @@ from yibao.interface.nhsa.common import (
     clr_type_of,
     own_visit,
     person_fields,
+    person_of,
     setldetail,
     setlinfo,
     settlement_output,
@@ -126,6 +127,7 @@ def pre_settle(call: Call) -> Result:
     """2101: the bill of the purchase, computed in full and then rolled back (mdtrt_id is provisional)."""
     purchase = Purchase(call)
     with call.uow() as uow:
+        person_of(call, uow, purchase.psn_no, path="input.druginfo.psn_no")
         quote = settlement.quote_purchase(
             uow=uow,
             psn_no=purchase.psn_no,
@@ -166,6 +168,7 @@ def settle(call: Call) -> Result:
     """2102: register, upload and settle in one unit of work, once per msgid (the request id)."""
     purchase = Purchase(call)
     with call.uow() as uow:
+        person_of(call, uow, purchase.psn_no, path="input.druginfo.psn_no")
         row = settlement.purchase(
             uow=uow,
             psn_no=purchase.psn_no,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from yibao.core.clock import local_text
 from yibao.domain.errors import invalid
 from yibao.interface.nhsa.coerce import Fields
-from yibao.interface.nhsa.common import own_visit
+from yibao.interface.nhsa.common import own_visit, person_of
 from yibao.interface.nhsa.envelope import Call, Result
 from yibao.reference.lookup import diagnoses as icd10
 from yibao.reference.lookup import dictionaries
@@ -48,6 +48,7 @@ def register_outpatient(call: Call) -> Result:
     begntime = data.moment("begntime")
     assert begntime is not None
     with call.uow() as uow:
+        person_of(call, uow, psn_no)
         visit = settlement.register_visit(
             uow=uow,
             psn_no=psn_no,
@@ -126,6 +127,7 @@ def admit(call: Call) -> Result:
     main = info.text("dscg_maindiag_code", max_len=30)
     codes = _diagnosis_codes(call, call.data.rows("diseinfo", required=False), main)
     with call.uow() as uow:
+        person_of(call, uow, psn_no, path="input.mdtrtinfo.psn_no")
         visit = settlement.register_visit(
             uow=uow,
             psn_no=psn_no,
