@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from tests.interface.helpers import issue
 from tests.settlement.helpers import HOSPITAL, build_world
+from tests.settlement.test_pharmacy import PHARMACY, add_pharmacy
 from yibao.bootstrap import Container
 from yibao.cli import app
 from yibao.interface.models import Credential, Message
@@ -92,3 +93,27 @@ def test_the_docs_table_is_the_generated_one(cli_env: Container, tmp_path: Path)
     assert runner.invoke(app, ["interface", "spec-table", "--output", str(target)]).exit_code == 0
     docs = Path(__file__).resolve().parents[2] / "docs" / "interface.md"
     assert docs.read_text(encoding="utf-8").endswith(target.read_text(encoding="utf-8"))
+
+
+def test_his_sim_runs_the_pharmacy_flow_over_http(cli_env: Container, live_server: str) -> None:
+    world = build_world(cli_env, account_fen=10_000)
+    add_pharmacy(cli_env)
+    access_key, secret = issue(cli_env, PHARMACY)
+    args = ["interface", "his-sim", "--url", live_server, "--access-key", access_key, "--secret", secret]
+    args += [
+        "--fixmedins-code",
+        PHARMACY,
+        "--psn-no",
+        world.worker,
+        "--day",
+        "2024-03-01",
+        "--flow",
+        "pharmacy",
+    ]
+    args += ["--line", "YP001:1.20:10", "--rounds", "2", "--reverse"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2102" in result.output and "2103" in result.output
+    with cli_env.uow() as uow:
+        kinds = sorted(s.kind for s in uow.session.scalars(select(Settlement)))
+    assert kinds == ["reversal", "reversal", "settlement", "settlement"]

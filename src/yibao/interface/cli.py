@@ -13,7 +13,7 @@ from yibao.bootstrap import bootstrap
 from yibao.core.cli_support import console, err_console, refusals
 from yibao.core.clock import LOCAL_TZ
 from yibao.interface import service
-from yibao.interface.his_sim import SimulatedHis, inpatient, outpatient
+from yibao.interface.his_sim import SimulatedHis, inpatient, outpatient, pharmacy
 from yibao.interface.nhsa import spec
 from yibao.interface.nhsa.registry import HANDLERS, LIMITED, NOT_ENABLED, PARTIAL
 
@@ -74,7 +74,7 @@ def his_sim(
     fixmedins_code: str = typer.Option(..., help="定点医药机构编号 Institution code"),
     psn_no: str = typer.Option(..., help="参保人编号 Person number"),
     url: str = typer.Option("http://127.0.0.1:8000", help="服务地址 Server base URL"),
-    flow: str = typer.Option("both", help="流程 outpatient / inpatient / both"),
+    flow: str = typer.Option("both", help="流程 outpatient / inpatient / both / pharmacy (药店购药)"),
     rounds: int = typer.Option(1, min=1, max=100_000, help="重复次数 Rounds"),
     day: str = typer.Option(None, help="就诊日期 Visit day yyyy-MM-dd (default today)"),
     end_day: str = typer.Option(None, help="出院日期 Discharge day yyyy-MM-dd (default: the visit day)"),
@@ -92,6 +92,8 @@ def his_sim(
             try:
                 if flow in ("outpatient", "both"):
                     outpatient(his, psn_no=psn_no, day=visit_day, lines=_lines(line), reverse=reverse)
+                if flow == "pharmacy":
+                    pharmacy(his, psn_no=psn_no, day=visit_day, lines=_lines(line), reverse=reverse)
                 if flow in ("inpatient", "both"):
                     inpatient(
                         his,

@@ -217,3 +217,47 @@ def inpatient(
     if reverse:
         his.ok("2305", {"data": {"setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": psn_no}})
     return setl_id
+
+
+def pharmacy(
+    his: SimulatedHis, *, psn_no: str, day: str, lines: list[tuple[str, str, str]], reverse: bool
+) -> str:
+    """A retail pharmacy: 1101 → 2101 → 2102 (→ 2103), no registration; answers the setl_id."""
+    person = his.ok("1101", {"data": {"mdtrt_cert_type": "02", "psn_no": psn_no}})
+    base = person["baseinfo"]
+    insutype = str(person["insuinfo"][0]["insutype"])
+    rows = [
+        {
+            "feedetl_sn": str(i + 1),
+            "rx_circ_flag": "0",
+            "fee_ocur_time": f"{day} 10:00:00",
+            "med_list_codg": code,
+            "medins_list_codg": code,
+            "det_item_fee_sumamt": str((Decimal(price) * Decimal(cnt)).quantize(Decimal("0.01"))),
+            "cnt": cnt,
+            "pric": price,
+        }
+        for i, (code, price, cnt) in enumerate(lines)
+    ]
+    total = sum((Decimal(r["det_item_fee_sumamt"]) for r in rows), Decimal(0))
+    info = {
+        "psn_no": psn_no,
+        "mdtrt_cert_type": "02",
+        "mdtrt_cert_no": str(base["certno"]),
+        "psn_cert_type": "01",
+        "certno": str(base["certno"]),
+        "psn_type": str(person["insuinfo"][0].get("psn_type") or "11"),
+        "psn_name": str(base["psn_name"]),
+        "begntime": f"{day} 10:00:00",
+        "medfee_sumamt": str(total),
+        "insutype": insutype,
+        "acct_used_flag": "1",
+        "med_type": "41",
+    }
+    data = {"druginfo": info, "drugdetail": rows}
+    his.ok("2101", data)
+    out = his.ok("2102", data)["setlinfo"]
+    setl_id = str(out["setl_id"])
+    if reverse:
+        his.ok("2103", {"data": {"setl_id": setl_id, "mdtrt_id": str(out["mdtrt_id"]), "psn_no": psn_no}})
+    return setl_id
