@@ -167,3 +167,65 @@ def clear(
             f"申报 {fen_to_yuan(check.declared_fen)} 元；"
             f"拨付 {fen_to_yuan(check.orders_fen)} 元"
         )
+
+
+@drg_app.command("group-dataset")
+def group_dataset(
+    dataset: Path = typer.Option(..., "--dataset", exists=True, file_okay=False, help="WAREHOUSE 数据集目录"),
+    out: Path = typer.Option(..., "--out", dir_okay=False, help="分组结果 CSV Output"),
+) -> None:
+    """对数据集中全部住院结算分组。Group every inpatient settlement of a WAREHOUSE data set."""
+    import csv
+
+    from yibao.payment import lookup, warehouse
+
+    with refusals():
+        rows = warehouse.group_dataset(dataset, lookup.grouper(bootstrap().settings.reference_dir))
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("setl_id", "mdc", "adrg", "drg", "drg_name", "reason", "error_code"))
+        writer.writerows(rows)
+    errors = sum(1 for r in rows if r[3] == "0000")
+    console.print(f"[green]已分组[/green] {len(rows)} 例住院结算，未入组 {errors} → {out}")
+
+
+@app.command("dip-clear")
+def dip_clear(
+    dataset: Path = typer.Option(..., "--dataset", exists=True, file_okay=False, help="WAREHOUSE 数据集目录"),
+    year: int = typer.Option(..., help="清算年度 Year"),
+    budget_yuan: str = typer.Option(..., "--budget-yuan", help="年度 DIP 预算（医疗总费用口径，元）"),
+    threshold: int = typer.Option(15, help="核心病种病例数阈值 Core packet threshold"),
+    excel: Path = typer.Option(None, "--excel", dir_okay=False, help="结果 Excel Output .xlsx"),
+) -> None:
+    """DIP 年度清算：病种分值、预算点值、结算点值与各机构应付。Annual DIP clearing of a data set."""
+    from yibao.core.excel import write_xlsx
+    from yibao.domain.money import yuan_to_fen
+    from yibao.payment import warehouse
+
+    with refusals():
+        result = warehouse.dip_clear(
+            dataset, year=year, budget_fen=yuan_to_fen(budget_yuan, field="budget_yuan"), threshold=threshold
+        )
+    console.print(
+        f"{result.year} 年：病种 {result.packets} 个（核心 {result.core_packets}），"
+        f"预算点值 {result.budget_point_value:.4f} 分，结算点值 {result.settlement_point_value:.4f} 分"
+    )
+    headers = ("定点机构编码", "病例数", "总分值", "月预结(元)", "年度清算(元)", "应付(元)")
+    rows = [
+        (
+            i.fixmedins_code,
+            i.cases,
+            f"{i.points:.4f}",
+            fen_to_yuan(i.prepaid_fen),
+            fen_to_yuan(i.annual_fen),
+            fen_to_yuan(i.payable_fen),
+        )
+        for i in result.institutions
+    ]
+    table = Table(*headers)
+    for row in rows:
+        table.add_row(*(str(c) for c in row))
+    console.print(table)
+    if excel:
+        excel.write_bytes(write_xlsx("DIP清算", headers, rows))
+        console.print(f"[green]已导出[/green] {excel}")
