@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Protocol
 
+from sqlalchemy.exc import IntegrityError
+
 from yibao.core.clock import LOCAL_TZ
 from yibao.core.db import utcnow
 from yibao.core.excel import write_xlsx
@@ -105,8 +107,10 @@ def _visible_declaration(
     return decl
 
 
-def _visible_item(uow: UnitOfWork, repo: ReviewRepository, item_id: int) -> tuple[ReviewItem, Declaration]:
-    item = repo.item(item_id, lock=True)
+def _visible_item(
+    uow: UnitOfWork, repo: ReviewRepository, item_id: int, *, lock: bool = False
+) -> tuple[ReviewItem, Declaration]:
+    item = repo.item(item_id, lock=lock)
     decl = repo.declaration_by_id(item.declaration_id) if item is not None else None
     hidden = (
         item is not None and _is_institution_operator(uow.actor) and item.status == ItemStatus.PENDING.value
@@ -525,7 +529,7 @@ def declare(
         note=note,
     )
     repo.add(decl)
-    uow.flush()
+    _flush_once(uow, fixmedins_code, period)
     uow.session.add_all(
         DeclaredSettlement(
             declaration_id=decl.id,
@@ -574,8 +578,22 @@ def declare(
             "late": decl.late,
         },
     )
+    _flush_once(uow, fixmedins_code, period)
     uow.commit()
     return decl
+
+
+def _flush_once(uow: UnitOfWork, fixmedins_code: str, period: str) -> None:
+    """Write now; a concurrent declaration of the same month (or invoice) is a conflict, not a crash."""
+    try:
+        uow.flush()
+    except IntegrityError as exc:
+        uow.rollback()
+        raise conflict(
+            "DECLARATION_EXISTS",
+            f"字段 period：机构 {fixmedins_code} 的 {period} 申报（或其中的零星报销发票）已由他人同时提交",
+            "period",
+        ) from exc
 
 
 def list_declarations(
@@ -1134,7 +1152,7 @@ def decide(
     act = rules_action(action, allowed=rules.REVIEWER_ACTIONS)
     note = optional_text(note, field="note", max_len=500, label="审核意见")
     repo = ReviewRepository(uow.session)
-    item, decl = _visible_item(uow, repo, item_id)
+    item, decl = _visible_item(uow, repo, item_id, lock=True)
     uow.actor.require_region(decl.admdvs)
     day = today or local_today()
     before = ItemStatus(item.status)
@@ -1234,7 +1252,7 @@ def answer(
     """
     act = rules_action(action, allowed=rules.INSTITUTION_ACTIONS)
     repo = ReviewRepository(uow.session)
-    item, decl = _visible_item(uow, repo, item_id)
+    item, decl = _visible_item(uow, repo, item_id, lock=True)
     _act_for_institution(uow.actor, decl.fixmedins_code)
     if act is Action.APPEAL:
         note = require_text(note, field="note", max_len=1000, label="申诉理由")
