@@ -1,4 +1,4 @@
-"""Hand-made WAREHOUSE data sets for the monitoring tests: a few visits, lines and events, written as files."""
+"""Hand-made WAREHOUSE data sets for the monitoring tests: a few visits, lines and events, as files."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from yibao.monitoring.batch import OPTIONAL, REQUIRED
 class DataBuilder:
     """Rows of every table as text, the way an extract arrives; defaults make a clean inpatient stay."""
 
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {t: [] for t in [*REQUIRED, *OPTIONAL]})
+    rows: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {t: [] for t in [*REQUIRED, *OPTIONAL]}
+    )
     _sn: int = 0
 
     def visit(
@@ -42,29 +44,57 @@ class DataBuilder:
         setl_id = f"S{mdtrt_id}"
         self.rows["mdtrt_d"].append(
             {
-                "mdtrt_id": mdtrt_id, "psn_no": psn_no, "gend": gend, "brdy": "1984-01-01", "age": str(age),
-                "insutype": insutype, "psn_type": "11", "insu_admdvs": "439901", "fixmedins_code": fixmedins_code,
-                "hosp_lv": hosp_lv, "begntime": begntime, "endtime": endtime, "med_type": med_type,
-                "adm_dept_codg": "A03", "dscg_dept_codg": "A03", "dscg_maindiag_code": maindiag, "dscg_way": "1",
-                "ipt_days": "4", "chfpdr_code": dr_code, "mdtrt_cert_type": "02",
+                "mdtrt_id": mdtrt_id,
+                "psn_no": psn_no,
+                "gend": gend,
+                "brdy": "1984-01-01",
+                "age": str(age),
+                "insutype": insutype,
+                "psn_type": "11",
+                "insu_admdvs": "439901",
+                "fixmedins_code": fixmedins_code,
+                "hosp_lv": hosp_lv,
+                "begntime": begntime,
+                "endtime": endtime,
+                "med_type": med_type,
+                "adm_dept_codg": "A03",
+                "dscg_dept_codg": "A03",
+                "dscg_maindiag_code": maindiag,
+                "dscg_way": "1",
+                "ipt_days": "4",
+                "chfpdr_code": dr_code,
+                "mdtrt_cert_type": "02",
             }
-        )  # fmt: skip
+        )
         self.rows["setl_d"].append(
             {c: "0.00" for c in REQUIRED["setl_d"]}
             | {
-                "setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": psn_no, "insutype": insutype,
-                "fixmedins_code": fixmedins_code, "hosp_lv": hosp_lv, "setl_time": endtime or begntime,
-                "med_type": med_type, "medfee_sumamt": medfee, "refd_setl_flag": "0", "init_setl_id": None,
+                "setl_id": setl_id,
+                "mdtrt_id": mdtrt_id,
+                "psn_no": psn_no,
+                "insutype": insutype,
+                "fixmedins_code": fixmedins_code,
+                "hosp_lv": hosp_lv,
+                "setl_time": endtime or begntime,
+                "med_type": med_type,
+                "medfee_sumamt": medfee,
+                "refd_setl_flag": "0",
+                "init_setl_id": None,
                 "year": begntime[:4],
             }
-        )  # fmt: skip
+        )
         for n, code in enumerate((maindiag, *diagnoses)):
             self.rows["setl_list_diag_d"].append(
                 {
-                    "setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": psn_no, "diag_type": "1",
-                    "maindiag_flag": "1" if n == 0 else "0", "diag_code": code, "diag_name": code,
+                    "setl_id": setl_id,
+                    "mdtrt_id": mdtrt_id,
+                    "psn_no": psn_no,
+                    "diag_type": "1",
+                    "maindiag_flag": "1" if n == 0 else "0",
+                    "diag_code": code,
+                    "diag_name": code,
                 }
-            )  # fmt: skip
+            )
         return self
 
     def fee(
@@ -91,33 +121,65 @@ class DataBuilder:
         total = amount or str((Decimal(cnt) * Decimal(pric)).quantize(Decimal("0.01")))
         self.rows["fee_list_d"].append(
             {
-                "bkkp_sn": sn, "mdtrt_id": mdtrt_id, "setl_id": f"S{mdtrt_id}", "psn_no": visit["psn_no"],
-                "fixmedins_code": visit["fixmedins_code"], "fee_ocur_time": time, "med_list_codg": code,
-                "medins_list_codg": hosp_code or f"H-{code}", "hilist_name": name or code, "list_type": list_type,
-                "med_chrgitm_type": "05", "chrgitm_lv": "01", "cnt": cnt, "pric": pric, "det_item_fee_sumamt": total,
-                "pric_uplmt_amt": cap, "selfpay_prop": "0", "fulamt_ownpay_amt": "0.00", "overlmt_selfpay": "0.00",
-                "preselfpay_amt": "0.00", "inscp_amt": total, "bilg_dept_codg": "A03", "bilg_dr_code": "D1",
-                "prd_days": prd_days, "dscg_tkdrug_flag": tkdrug,
+                "bkkp_sn": sn,
+                "mdtrt_id": mdtrt_id,
+                "setl_id": f"S{mdtrt_id}",
+                "psn_no": visit["psn_no"],
+                "fixmedins_code": visit["fixmedins_code"],
+                "fee_ocur_time": time,
+                "med_list_codg": code,
+                "medins_list_codg": hosp_code or f"H-{code}",
+                "hilist_name": name or code,
+                "list_type": list_type,
+                "med_chrgitm_type": "05",
+                "chrgitm_lv": "01",
+                "cnt": cnt,
+                "pric": pric,
+                "det_item_fee_sumamt": total,
+                "pric_uplmt_amt": cap,
+                "selfpay_prop": "0",
+                "fulamt_ownpay_amt": "0.00",
+                "overlmt_selfpay": "0.00",
+                "preselfpay_amt": "0.00",
+                "inscp_amt": total,
+                "bilg_dept_codg": "A03",
+                "bilg_dr_code": "D1",
+                "prd_days": prd_days,
+                "dscg_tkdrug_flag": tkdrug,
             }
-        )  # fmt: skip
+        )
         return sn
 
     def institution(self, code: str, fixmedins_type: str = "1", hosp_lv: str | None = "2") -> DataBuilder:
         self.rows["fixmedins_b"].append(
-            {"fixmedins_code": code, "fixmedins_name": code, "fixmedins_type": fixmedins_type,
-             "hosp_lv": hosp_lv, "admdvs": "439901"}
-        )  # fmt: skip
+            {
+                "fixmedins_code": code,
+                "fixmedins_name": code,
+                "fixmedins_type": fixmedins_type,
+                "hosp_lv": hosp_lv,
+                "admdvs": "439901",
+            }
+        )
         return self
 
-    def round(self, mdtrt_id: str, in_bed: int, *, time: str = "2024-03-03 10:00:00", code: str = "H1") -> None:
+    def round(
+        self, mdtrt_id: str, in_bed: int, *, time: str = "2024-03-03 10:00:00", code: str = "H1"
+    ) -> None:
         n = len(self.rows["ward_round_d"]) + 1
         self.rows["ward_round_d"].append(
-            {"round_id": f"R{n}", "fixmedins_code": code, "round_time": time, "mdtrt_id": mdtrt_id,
-             "in_bed": str(in_bed)}
-        )  # fmt: skip
+            {
+                "round_id": f"R{n}",
+                "fixmedins_code": code,
+                "round_time": time,
+                "mdtrt_id": mdtrt_id,
+                "in_bed": str(in_bed),
+            }
+        )
 
     def check(self, mdtrt_id: str, result: int, *, time: str = "2024-03-01 08:05:00") -> None:
-        self.rows["identity_check_d"].append({"mdtrt_id": mdtrt_id, "check_time": time, "result": str(result)})
+        self.rows["identity_check_d"].append(
+            {"mdtrt_id": mdtrt_id, "check_time": time, "result": str(result)}
+        )
 
     def write(self, folder: Path, fmt: str = "parquet") -> Path:
         """Every table with rows (the required ones always) as `<table>.parquet` or `.csv`, all text."""
@@ -127,7 +189,10 @@ class DataBuilder:
                 continue
             columns = REQUIRED.get(table) or OPTIONAL[table]
             arrow = pa.table(
-                {c: pa.array([None if r.get(c) is None else str(r[c]) for r in rows], type=pa.string()) for c in columns}
+                {
+                    c: pa.array([None if r.get(c) is None else str(r[c]) for r in rows], type=pa.string())
+                    for c in columns
+                }
             )
             if fmt == "parquet":
                 pq.write_table(arrow, folder / f"{table}.parquet")

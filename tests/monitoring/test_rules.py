@@ -133,7 +133,9 @@ def _frequency(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
     b.visit("V1")
     b.fee("V1", "003101000250000", time="2024-03-02 08:00:00", cnt="20", pric="5.00")  # 肌电图监测, 24 h/day
     # 20 + 6 = 26 hours: the second line's last 2 hours are beyond the limit, 2 × 5.00 yuan
-    return b.fee("V1", "003101000250000", time="2024-03-02 20:00:00", cnt="6" if fire else "4", pric="5.00"), 1000
+    return b.fee(
+        "V1", "003101000250000", time="2024-03-02 20:00:00", cnt="6" if fire else "4", pric="5.00"
+    ), 1000
 
 
 @case("YB10000102017000")
@@ -168,8 +170,15 @@ def _discharge_days(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
     b.visit("V1", maindiag="J18.900")  # pneumonia: acute, 7 days at most
     # 10 days taken home, 7 paid: 3/10 of 50.00 yuan = 15.00 yuan
     days = "10" if fire else "7"
-    return b.fee("V1", "XJ01CAA001A001010100001", name="阿莫西林胶囊", pric="50.00", list_type="101",
-                 prd_days=days, tkdrug="1"), 1500  # fmt: skip
+    return b.fee(
+        "V1",
+        "XJ01CAA001A001010100001",
+        name="阿莫西林胶囊",
+        pric="50.00",
+        list_type="101",
+        prd_days=days,
+        tkdrug="1",
+    ), 1500
 
 
 # ---- admissions ------------------------------------------------------------------------------------
@@ -193,7 +202,9 @@ def _low_standard(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
 
 def _visits(b: DataBuilder, count: int, med_type: str) -> None:
     for n in range(count):
-        b.visit(f"V{n}", med_type=med_type, begntime=f"2024-03-{n + 1:02d} 08:00:00", endtime=None, medfee="10.00")
+        b.visit(
+            f"V{n}", med_type=med_type, begntime=f"2024-03-{n + 1:02d} 08:00:00", endtime=None, medfee="10.00"
+        )
 
 
 @case("GZ10000204002000")
@@ -305,8 +316,14 @@ def _outlier(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
             fee = "3000.00" if (fire and h == 9 and late) else "1000.00"
             for _ in range(2):
                 n += 1
-                b.visit(f"V{n}", psn_no=f"P{n}", fixmedins_code=f"H{h}", begntime=f"2024-{month:02d}-03 08:00:00",
-                        endtime=f"2024-{month:02d}-06 08:00:00", medfee=fee)  # fmt: skip
+                b.visit(
+                    f"V{n}",
+                    psn_no=f"P{n}",
+                    fixmedins_code=f"H{h}",
+                    begntime=f"2024-{month:02d}-03 08:00:00",
+                    endtime=f"2024-{month:02d}-06 08:00:00",
+                    medfee=fee,
+                )
     return "H9", 1200000  # 6 stays × 2,000 yuan more in the later half
 
 

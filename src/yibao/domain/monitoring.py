@@ -13,7 +13,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -99,7 +100,6 @@ class RuleDef:
 _IN = frozenset({"pre", "in", "post"})
 _POST = frozenset({"post"})
 
-_CHILD = {"max_age": 17}
 _OBSERVATION = (  # 001 第6篇 第17条: first outpatient or 72-hour observation
     "J06",  # 急性上呼吸道感染
     "J03",  # 急性扁桃体炎
@@ -185,7 +185,7 @@ LIBRARY: tuple[RuleDef, ...] = (
         "药品、患者年龄、儿童年龄上限",
         basis="知识点第一批",
         kind="drug",
-        **_CHILD,
+        max_age=17,
     ),
     _rule(
         "GZ10000302003000",
@@ -198,7 +198,7 @@ LIBRARY: tuple[RuleDef, ...] = (
         "项目、患者年龄、儿童年龄上限",
         basis="知识点第一批",
         kind="item",
-        **_CHILD,
+        max_age=17,
     ),
     _rule(
         "YB10000102016000",
@@ -628,7 +628,6 @@ def check_params(rule: RuleDef, params: Mapping[str, Any]) -> dict[str, Any]:
             ok = isinstance(value, int) and value >= 0
         elif isinstance(default, tuple | list):
             ok = isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value)
-            value = tuple(value) if ok else value
         else:
             ok = isinstance(value, str) and bool(value)
         if not ok:
@@ -637,7 +636,7 @@ def check_params(rule: RuleDef, params: Mapping[str, Any]) -> dict[str, Any]:
                 f"params.{name}",
                 f"规则 {rule.rule_id} 参数 {name} 的取值类型应与默认值相同",
             )
-        clean[name] = value
+        clean[name] = tuple(value) if isinstance(value, list | tuple) else value
     return clean
 
 
@@ -793,78 +792,79 @@ def parse_knowledge(files: Mapping[str, Rows], gray_diagnoses: Iterable[str] = (
             names.setdefault(table, {}).update(_drug_names(files[name], value_key))
         else:
             by_table.setdefault(table, []).append((name, files[name]))
-    sex: list[tuple[str, str, str]] = []
-    child: list[tuple[str, str]] = []
-    over_age: list[str] = []
-    insutype: list[tuple[str, str]] = []
-    inpatient: list[str] = []
-    level: list[tuple[str, int]] = []
-    course: list[tuple[str, str, int]] = []
-    duplicate: list[tuple[str, str, str]] = []
-    frequency: list[tuple[str, int]] = []
-    cycle: list[tuple[str, int, int]] = []
+    out: dict[str, set[Any]] = {t: set() for t in _TABLES}
     sources: list[tuple[str, int]] = []
     for table, parts in by_table.items():
         for name, rows in parts:
             sources.append((name, len(rows)))
-            drug = "药品" in name
-            values = names.get(table, {})
-            if drug:
+            if "药品" in name:
+                values = names.get(table, {})
                 for generic, code in _drug_codes(rows):
-                    value = values.get(generic, "")
-                    if table == "sex" and value in _SEX:
-                        sex.append((code, "drug", _SEX[value]))
-                    elif table == "child":
-                        child.append((code, "drug"))
-                    elif table == "insutype" and value in ("工伤", "生育"):
-                        insutype.append((code, value))
-                    elif table == "inpatient" and value == "住院":
-                        inpatient.append(code)
-                    elif table == "level" and value[:1] in ("二", "三"):
-                        level.append((code, 2 if value.startswith("二") else 3))
-                    elif table == "course" and (days := _days(value)) is not None:
-                        course.append((code, "drug", days))
-                continue
-            for r in rows:
-                code = _code(r.get("国标代码") or r.get("项目代码") or r.get("项目编码"))
-                if table == "duplicate":
-                    main, sub = _code(r.get("主项编码")), _code(r.get("从项编码"))
-                    window = _WINDOW.get((r.get("频度") or "").strip())
-                    if main and sub and window:
-                        duplicate.append((main, sub, window))
-                    continue
-                if not code.isdigit():
-                    continue
-                if table == "sex" and (r.get("限定性别") or "").strip() in _SEX:
-                    sex.append((code, "item", _SEX[r["限定性别"].strip()]))
-                elif table == "child":
-                    child.append((code, "item"))
-                elif table == "over_age":
-                    over_age.append(code)
-                elif table == "course" and (days := _days(r.get("备注") or "")) is not None:
-                    course.append((code, "item", days))
-                elif table == "frequency":
-                    limit = (r.get("限制数量") or "").strip()
-                    if limit.isdigit():
-                        frequency.append((code, int(limit)))
-                elif table == "cycle":
-                    times, days_text = (r.get("频次上限") or "").strip(), (r.get("疗程周期") or "").strip()
-                    if times.isdigit() and days_text.isdigit():
-                        cycle.append((code, int(times), int(days_text)))
+                    row = _drug_row(table, code, values.get(generic, ""))
+                    if row is not None:
+                        out[table].add(row)
+            else:
+                for r in rows:
+                    row = _item_row(table, r)
+                    if row is not None:
+                        out[table].add(row)
     return Knowledge(
-        sex=tuple(sorted(set(sex))),
-        child=tuple(sorted(set(child))),
-        over_age=tuple(sorted(set(over_age))),
-        insutype=tuple(sorted(set(insutype))),
-        inpatient=tuple(sorted(set(inpatient))),
-        level=tuple(sorted(set(level))),
-        course=tuple(sorted(set(course))),
-        duplicate=tuple(sorted(set(duplicate))),
-        frequency=tuple(sorted(set(frequency))),
-        cycle=tuple(sorted(set(cycle))),
+        **{t: tuple(sorted(rows_)) for t, rows_ in out.items()},
         gray_diagnoses=tuple(sorted({_code(g) for g in gray_diagnoses if _code(g)})),
         sources=tuple(sources),
     )
+
+
+_TABLES = (
+    "sex",
+    "child",
+    "over_age",
+    "insutype",
+    "inpatient",
+    "level",
+    "course",
+    "duplicate",
+    "frequency",
+    "cycle",
+)
+
+
+def _drug_row(table: str, code: str, value: str) -> Any:
+    """One knowledge row of a drug code from its generic name's restriction value (None if not usable)."""
+    days = _days(value)
+    rows: dict[str, Any] = {
+        "sex": (code, "drug", _SEX[value]) if value in _SEX else None,
+        "child": (code, "drug"),
+        "insutype": (code, value) if value in ("工伤", "生育") else None,
+        "inpatient": code if value == "住院" else None,
+        "level": (code, 2 if value.startswith("二") else 3) if value[:1] in ("二", "三") else None,
+        "course": (code, "drug", days) if days is not None else None,
+    }
+    return rows.get(table)
+
+
+def _item_row(table: str, r: Mapping[str, str]) -> Any:
+    """One knowledge row of a service-item batch row (None if not usable)."""
+    if table == "duplicate":
+        main, sub = _code(r.get("主项编码")), _code(r.get("从项编码"))
+        window = _WINDOW.get((r.get("频度") or "").strip())
+        return (main, sub, window) if main and sub and window else None
+    code = _code(r.get("国标代码") or r.get("项目代码") or r.get("项目编码"))
+    if not code.isdigit():
+        return None
+    sex = (r.get("限定性别") or "").strip()
+    days = _days(r.get("备注") or "")
+    limit = (r.get("限制数量") or "").strip()
+    times, period = (r.get("频次上限") or "").strip(), (r.get("疗程周期") or "").strip()
+    rows: dict[str, Any] = {
+        "sex": (code, "item", _SEX[sex]) if sex in _SEX else None,
+        "child": (code, "item"),
+        "over_age": code,
+        "course": (code, "item", days) if days is not None else None,
+        "frequency": (code, int(limit)) if limit.isdigit() else None,
+        "cycle": (code, int(times), int(period)) if times.isdigit() and period.isdigit() else None,
+    }
+    return rows.get(table)
 
 
 # ---------------------------------------------------------------- quality against labels
@@ -969,3 +969,483 @@ def check_recovery(recover_fen: int, at_stake_fen: int) -> int:
 def period_of(day: date) -> str:
     """The case period (月份) a finding belongs to: yyyy-MM."""
     return f"{day.year:04d}-{day.month:02d}"
+
+
+# ---------------------------------------------------------------- in-visit input and output (事前/事中)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One order or fee line of a visit being checked (money in fen; price may carry fractions of a fen)."""
+
+    sn: str  # feedetl_sn / rx_id
+    code: str  # national code (hilist_code); "" when not mapped
+    time: datetime
+    quantity: Decimal
+    price_fen: Decimal
+    amount_fen: int
+    hosp_code: str | None = None
+    name: str = ""
+    list_type: str | None = None
+    cap_fen: Decimal | None = None  # price cap per unit on the fee date
+    days: int = 0  # prescription days (prd_days)
+    discharge_drug: bool = False  # 出院带药
+    dept: str | None = None
+    dr_code: str | None = None
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    """A visit as the in-visit check sees it: the patient, the institution, diagnoses and the lines."""
+
+    mdtrt_id: str
+    psn_no: str
+    gend: str | None
+    age: int | None
+    insutype: str
+    fixmedins_code: str
+    hosp_tier: int  # 1 一级及以下, 2 二级, 3 三级, 0 unknown
+    med_type: str
+    begntime: datetime
+    endtime: datetime | None
+    diagnoses: tuple[str, ...]  # principal first
+    lines: tuple[LineInput, ...]
+    dr_code: str | None = None
+    medfee_fen: int = 0
+
+
+@dataclass(frozen=True)
+class VisitFinding:
+    """One rule hit during the visit (what 3101/3102 answer and pre-settlement shows)."""
+
+    rule_id: str
+    rule_name: str
+    family: str
+    severity: int  # 1 notice, 2 suspicious, 3 violation
+    sn: str | None  # the line, or None for a visit-level finding
+    vola_fen: int
+    evidence: str
+    blocking: bool
+
+    @property
+    def national_sev_deg(self) -> str:
+        return national_sev_deg(self.severity)
+
+
+def age_on(birth: date | None, day: date) -> int | None:
+    """Whole years of age on `day` (周岁)."""
+    if birth is None:
+        return None
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def tier_of(hosp_lv: str | None) -> int:
+    """The level tier of a national hosp_lv code: 3 三级, 2 二级, 1 一级, 0 无等级 or unknown."""
+    code = (hosp_lv or "").strip()
+    if code in ("1", "2", "3", "4", "12"):
+        return 3
+    if code in ("5", "6", "7", "13"):
+        return 2
+    if code in ("8", "9", "10", "14"):
+        return 1
+    return 0
+
+
+def is_inpatient(med_type: str) -> bool:
+    """Inpatient medical types (住院): 2xxx and 生育住院 52."""
+    return med_type.startswith("2") or med_type == "52"
+
+
+# ---------------------------------------------------------------- in-visit evaluation
+#
+# The batch runs the SQL of yibao.monitoring.rules_sql; inside a visit the same rule types are
+# evaluated here on the visit's own lines (an embedded SQL engine costs more per query than the
+# whole 10 ms budget). tests/monitoring/test_invisit.py proves that both give the same findings —
+# rule, line, amount and evidence text — on every hand-made case.
+
+_WINDOW_TEXT = {"day": "日", "visit": "次就诊", "hour": "一小时", "6hour": "6小时内"}
+_DRUG_LIST_TYPES = frozenset({"101", "102", "103", "104", "106"})
+_FOUR = Decimal("0.0001")
+_CENT_FEN = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class KnowledgeIndex:
+    """The knowledge tables keyed by code, for O(1) lookups during a visit."""
+
+    sex: Mapping[tuple[str, str], tuple[str, ...]]
+    child: frozenset[tuple[str, str]]
+    over_age: frozenset[str]
+    insutype: Mapping[str, tuple[str, ...]]
+    inpatient: frozenset[str]
+    level: Mapping[str, int]
+    course: Mapping[tuple[str, str], int]
+    duplicate: Mapping[str, tuple[tuple[str, str], ...]]  # sub code → (main code, window)
+    frequency: Mapping[str, int]
+    cycle: Mapping[str, int]
+    gray: frozenset[str]
+
+
+def index_knowledge(k: Knowledge) -> KnowledgeIndex:
+    """Index the knowledge tables by code."""
+    sex: dict[tuple[str, str], tuple[str, ...]] = {}
+    for code, kind, gend in k.sex:
+        sex[(code, kind)] = (*sex.get((code, kind), ()), gend)
+    insutype: dict[str, tuple[str, ...]] = {}
+    for code, kind in k.insutype:
+        insutype[code] = (*insutype.get(code, ()), kind)
+    duplicate: dict[str, tuple[tuple[str, str], ...]] = {}
+    for main, sub, window in k.duplicate:
+        duplicate[sub] = (*duplicate.get(sub, ()), (main, window))
+    return KnowledgeIndex(
+        sex=sex,
+        child=frozenset(k.child),
+        over_age=frozenset(k.over_age),
+        insutype=insutype,
+        inpatient=frozenset(k.inpatient),
+        level={code: tier for code, tier in k.level},
+        course={(code, kind): days for code, kind, days in k.course},
+        duplicate=duplicate,
+        frequency={code: units for code, units in k.frequency},
+        cycle={code: days for code, _times, days in k.cycle},
+        gray=frozenset(k.gray_diagnoses),
+    )
+
+
+Hit = tuple[str | None, int, str]  # line sn (None for the visit), vola fen, evidence
+
+
+def _sex_word(gend: str | None) -> str:
+    return "男" if gend == "1" else "女"
+
+
+def _dec4(value: Decimal) -> str:
+    return format(value.quantize(_FOUR, rounding=ROUND_HALF_UP), "f")
+
+
+def _yuan4(fen: Decimal) -> str:
+    return _dec4(fen.quantize(_CENT_FEN, rounding=ROUND_HALF_UP) * _CENT_FEN)
+
+
+def _round_fen(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _share(amount: int, excess: int, total: int) -> int:
+    return (2 * amount * excess + total) // (2 * total)
+
+
+def _lines(visit: VisitInput) -> list[LineInput]:
+    return [ln for ln in visit.lines if ln.quantity > 0]
+
+
+def _lc(line: LineInput) -> str:
+    return (line.code or "").strip().upper()
+
+
+def _ev_item_sex(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    if v.gend not in ("1", "2"):
+        return []
+    hits: list[Hit] = []
+    for ln in _lines(v):
+        for gend in kb.sex.get((_lc(ln), rule.params["kind"]), ()):
+            if gend != v.gend:
+                hits.append(
+                    (
+                        ln.sn,
+                        ln.amount_fen,
+                        f"编码 {_lc(ln)} 限{_sex_word(gend)}性使用，患者性别{_sex_word(v.gend)}",
+                    )
+                )
+    return hits
+
+
+def _ev_item_child(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    top = int(rule.params["max_age"])
+    if v.age is None or v.age <= top:
+        return []
+    return [
+        (ln.sn, ln.amount_fen, f"编码 {_lc(ln)} 限儿童使用（≤{top}岁），患者 {v.age} 岁")
+        for ln in _lines(v)
+        if (_lc(ln), rule.params["kind"]) in kb.child
+    ]
+
+
+def _ev_item_over_age(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    top = int(rule.params["max_age"])
+    if v.age is None or v.age <= top:
+        return []
+    return [
+        (ln.sn, ln.amount_fen, f"项目 {_lc(ln)} 限法定就业年龄（≤{top}岁），患者 {v.age} 岁")
+        for ln in _lines(v)
+        if _lc(ln) in kb.over_age
+    ]
+
+
+def _ev_item_insutype(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    kind = rule.params["kind"]
+    if v.insutype in rule.params["insutypes"] or v.med_type in rule.params.get("med_types", ()):
+        return []
+    return [
+        (ln.sn, ln.amount_fen, f"药品 {_lc(ln)} 限{kind}保险，险种 {v.insutype} 医疗类别 {v.med_type}")
+        for ln in _lines(v)
+        if kind in kb.insutype.get(_lc(ln), ())
+    ]
+
+
+def _ev_item_inpatient(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    if is_inpatient(v.med_type):
+        return []
+    return [
+        (ln.sn, ln.amount_fen, f"药品 {_lc(ln)} 限住院使用，医疗类别 {v.med_type}")
+        for ln in _lines(v)
+        if _lc(ln) in kb.inpatient
+    ]
+
+
+def _ev_item_level(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    hits: list[Hit] = []
+    for ln in _lines(v):
+        lowest = kb.level.get(_lc(ln))
+        if lowest is not None and v.hosp_tier < lowest:
+            hits.append(
+                (
+                    ln.sn,
+                    ln.amount_fen,
+                    f"药品 {_lc(ln)} 限{lowest}级及以上医疗机构，机构等级 {v.hosp_tier} 级",
+                )
+            )
+    return hits
+
+
+def _ev_item_course(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    kind = rule.params["kind"]
+    mine = [(ln, kb.course[(_lc(ln), kind)]) for ln in _lines(v) if (_lc(ln), kind) in kb.course]
+    first: dict[str, date] = {}
+    for ln, _days in mine:
+        day = ln.time.date()
+        first[_lc(ln)] = min(first.get(_lc(ln), day), day)
+    return [
+        (
+            ln.sn,
+            ln.amount_fen,
+            f"编码 {_lc(ln)} 限支付 {days} 天，首次使用 {first[_lc(ln)]}，本次 {ln.time.date()}",
+        )
+        for ln, days in mine
+        if (ln.time.date() - first[_lc(ln)]).days >= days
+    ]
+
+
+def _same_window(window: str, a: LineInput, b: LineInput) -> bool:
+    if window == "visit":
+        return True
+    if window == "day":
+        return a.time.date() == b.time.date()
+    if window == "hour":
+        return a.time.replace(minute=0, second=0, microsecond=0) == b.time.replace(
+            minute=0, second=0, microsecond=0
+        )
+    return abs((a.time - b.time).total_seconds()) < 21600
+
+
+def _ev_duplicate_pair(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    lines = _lines(v)
+    by_code: dict[str, list[LineInput]] = {}
+    for ln in lines:
+        by_code.setdefault(_lc(ln), []).append(ln)
+    hits: list[Hit] = []
+    for ln in lines:
+        mains: list[str] = []
+        windows: list[str] = []
+        for main, window in kb.duplicate.get(_lc(ln), ()):
+            for other in by_code.get(main, ()):
+                if other.sn != ln.sn and _same_window(window, other, ln):
+                    mains.append(main)
+                    windows.append(_WINDOW_TEXT[window])
+        if mains:
+            hits.append((ln.sn, ln.amount_fen, f"从项 {_lc(ln)} 与主项 {min(mains)} 同{min(windows)}收取"))
+    return hits
+
+
+def _ordered(lines: Iterable[LineInput]) -> list[LineInput]:
+    return sorted(lines, key=lambda ln: (ln.time, ln.sn))
+
+
+def _ev_item_frequency(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    hits: list[Hit] = []
+    running: dict[tuple[str, date], Decimal] = {}
+    for ln in _ordered(ln for ln in _lines(v) if _lc(ln) in kb.frequency):
+        most = kb.frequency[_lc(ln)]
+        key = (_lc(ln), ln.time.date())
+        total = running[key] = running.get(key, Decimal(0)) + ln.quantity
+        if total > most:
+            price = ln.price_fen.quantize(_CENT_FEN, rounding=ROUND_HALF_UP)
+            fen = _round_fen(min(ln.quantity, total - most) * price)
+            hits.append((ln.sn, fen, f"项目 {key[0]} {key[1]} 累计 {_dec4(total)}，限 {most}"))
+    return hits
+
+
+def _ev_item_cycle(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    hits: list[Hit] = []
+    previous: dict[str, date] = {}
+    for ln in _ordered(ln for ln in _lines(v) if _lc(ln) in kb.cycle):
+        days, day, prev = kb.cycle[_lc(ln)], ln.time.date(), previous.get(_lc(ln))
+        if prev is not None and (day - prev).days < days:
+            hits.append(
+                (ln.sn, ln.amount_fen, f"项目 {_lc(ln)} 每 {days} 天限 1 次，上次 {prev}，本次 {day}")
+            )
+        previous[_lc(ln)] = day
+    return hits
+
+
+def _ev_over_price_cap(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    hits: list[Hit] = []
+    for ln in _lines(v):
+        if ln.cap_fen is None:
+            continue
+        price = ln.price_fen.quantize(_CENT_FEN, rounding=ROUND_HALF_UP)
+        cap = ln.cap_fen.quantize(_CENT_FEN, rounding=ROUND_HALF_UP)
+        if cap > 0 and price > cap:
+            fen = _round_fen((price - cap) * ln.quantity)
+            hits.append((ln.sn, fen, f"编码 {_lc(ln)} 单价 {_yuan4(price)} 元超限价 {_yuan4(cap)} 元"))
+    return hits
+
+
+def _ev_excess_days(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    most = int(rule.params["max_days"])
+    if is_inpatient(v.med_type):
+        return []
+    return [
+        (
+            ln.sn,
+            _share(ln.amount_fen, ln.days - most, ln.days),
+            f"药品 {_lc(ln)} 开药 {ln.days} 天，超过 {most} 天",
+        )
+        for ln in _lines(v)
+        if ln.list_type in _DRUG_LIST_TYPES and ln.days > most and not ln.discharge_drug
+    ]
+
+
+def _ev_discharge_medication(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    p = rule.params
+    if not is_inpatient(v.med_type):
+        return []
+    main = (v.diagnoses[0] if v.diagnoses else "").strip().upper()
+    max_days = (
+        int(p["chronic_days"])
+        if any(main.startswith(c) for c in p["chronic_prefixes"])
+        else int(p["acute_days"])
+    )
+    kinds = int(p["max_kinds"])
+    taken = [ln for ln in _lines(v) if ln.discharge_drug]
+    first: dict[str, datetime] = {}
+    for ln in taken:
+        first[_lc(ln)] = min(first.get(_lc(ln), ln.time), ln.time)
+    rank = {code: n for n, code in enumerate(sorted(first, key=lambda c: (first[c], c)), start=1)}
+    hits: list[Hit] = []
+    for ln in taken:
+        non_oral = any(w in ln.name for w in p["non_oral_words"])
+        kind_no = rank[_lc(ln)]
+        if not (non_oral or kind_no > kinds or ln.days > max_days):
+            continue
+        fen = (
+            ln.amount_fen
+            if non_oral or kind_no > kinds
+            else _share(ln.amount_fen, ln.days - max_days, ln.days)
+        )
+        text = f"出院带药 {_lc(ln)}" + ("：非口服剂型" if non_oral else "")
+        text += f"：第 {kind_no} 种，限 {kinds} 种" if kind_no > kinds else ""
+        text += f"：{ln.days} 天，限 {max_days} 天" if ln.days > max_days else ""
+        hits.append((ln.sn, fen, text))
+    return hits
+
+
+def _ev_unmapped_code(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    return [
+        (ln.sn, ln.amount_fen, f"医院目录 {ln.hosp_code or ''} 未对照医保目录编码")
+        for ln in _lines(v)
+        if not _lc(ln)
+    ]
+
+
+def _diagnoses(v: VisitInput) -> list[str]:
+    return [d.strip().upper() for d in v.diagnoses if d and d.strip()]
+
+
+def _medfee(v: VisitInput) -> int:
+    return v.medfee_fen or sum(ln.amount_fen for ln in _lines(v))
+
+
+def _ev_gray_diagnosis(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    gray = [d for d in _diagnoses(v) if d in kb.gray]
+    return [(None, 0, f"诊断编码 {min(gray)} 为灰码")] if gray else []
+
+
+def _female_only(code: str) -> bool:
+    head = code[:3]
+    return code.startswith("O") or "N70" <= head <= "N98" or "C51" <= head <= "C58" or "D25" <= head <= "D28"
+
+
+def _male_only(code: str) -> bool:
+    head = code[:3]
+    return "N40" <= head <= "N51" or "C60" <= head <= "C63"
+
+
+def _ev_diagnosis_sex(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    wrong = [
+        d for d in _diagnoses(v) if (v.gend == "1" and _female_only(d)) or (v.gend == "2" and _male_only(d))
+    ]
+    return [(None, _medfee(v), f"诊断 {min(wrong)} 与患者性别{_sex_word(v.gend)}不符")] if wrong else []
+
+
+def _ev_diagnosis_age(rule: RuleDef, v: VisitInput, kb: KnowledgeIndex) -> list[Hit]:
+    p, age = rule.params, v.age
+    if age is None:
+        return []
+    wrong = [
+        d
+        for d in _diagnoses(v)
+        if (d.startswith("P") and age > int(p["perinatal_max_age"]))
+        or (d.startswith("O") and (age < int(p["obstetric_min_age"]) or age > int(p["obstetric_max_age"])))
+    ]
+    return [(None, _medfee(v), f"诊断 {min(wrong)} 与患者年龄 {age} 岁不符")] if wrong else []
+
+
+IN_VISIT_TYPES = {
+    "item_sex": _ev_item_sex,
+    "item_child": _ev_item_child,
+    "item_over_age": _ev_item_over_age,
+    "item_insutype": _ev_item_insutype,
+    "item_inpatient": _ev_item_inpatient,
+    "item_level": _ev_item_level,
+    "item_course": _ev_item_course,
+    "duplicate_pair": _ev_duplicate_pair,
+    "item_frequency": _ev_item_frequency,
+    "item_cycle": _ev_item_cycle,
+    "over_price_cap": _ev_over_price_cap,
+    "excess_days": _ev_excess_days,
+    "discharge_medication": _ev_discharge_medication,
+    "unmapped_code": _ev_unmapped_code,
+    "gray_diagnosis": _ev_gray_diagnosis,
+    "diagnosis_sex": _ev_diagnosis_sex,
+    "diagnosis_age": _ev_diagnosis_age,
+}
+"""Rule types that a single visit can decide (the others need history or inspection events)."""
+
+
+def check_visit(
+    visit: VisitInput, rules: Iterable[RuleDef], kb: KnowledgeIndex, scenario: str
+) -> list[VisitFinding]:
+    """The findings of the rules that run in `scenario` (pre 事前 / in 事中) on one visit."""
+    found: list[VisitFinding] = []
+    for rule in rules:
+        evaluate = IN_VISIT_TYPES.get(rule.rule_type)
+        if evaluate is None or scenario not in rule.scenarios:
+            continue
+        for sn, fen, evidence in evaluate(rule, visit, kb):
+            found.append(
+                VisitFinding(
+                    rule.rule_id, rule.name, rule.family, rule.severity, sn, fen, evidence, rule.blocking
+                )
+            )
+    return sorted(found, key=lambda f: (f.rule_id, f.sn is None, f.sn or ""))

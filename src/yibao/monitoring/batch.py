@@ -24,6 +24,7 @@ from yibao.domain.errors import invalid
 from yibao.domain.monitoring import Knowledge, RuleDef
 from yibao.monitoring.rules_sql import FINDING_COLUMNS, finding_sql, lit
 
+# fmt: off
 REQUIRED: dict[str, tuple[str, ...]] = {
     "mdtrt_d": (
         "mdtrt_id", "psn_no", "gend", "brdy", "age", "insutype", "psn_type", "insu_admdvs", "fixmedins_code",
@@ -32,7 +33,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     ),
     "setl_d": (
         "setl_id", "mdtrt_id", "psn_no", "insutype", "fixmedins_code", "hosp_lv", "setl_time", "med_type",
-        "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_amt", "act_pay_dedc",
+        "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_amt",
+        "act_pay_dedc",
         "hifp_pay", "cvlserv_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "psn_pay", "acct_pay",
         "cash_payamt", "refd_setl_flag", "init_setl_id", "year",
     ),
@@ -42,13 +44,16 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "det_item_fee_sumamt", "pric_uplmt_amt", "selfpay_prop", "fulamt_ownpay_amt", "overlmt_selfpay",
         "preselfpay_amt", "inscp_amt", "bilg_dept_codg", "bilg_dr_code", "prd_days", "dscg_tkdrug_flag",
     ),
-    "setl_list_diag_d": ("setl_id", "mdtrt_id", "psn_no", "diag_type", "maindiag_flag", "diag_code", "diag_name"),
+    "setl_list_diag_d": (
+        "setl_id", "mdtrt_id", "psn_no", "diag_type", "maindiag_flag", "diag_code", "diag_name",
+    ),
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "fixmedins_b": ("fixmedins_code", "fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs"),
     "ward_round_d": ("round_id", "fixmedins_code", "round_time", "mdtrt_id", "in_bed"),
     "identity_check_d": ("mdtrt_id", "check_time", "result"),
-}  # fmt: skip
+}
+# fmt: on
 
 
 def _fen(column: str) -> str:
@@ -73,12 +78,15 @@ def _bad(*checks: tuple[str, str]) -> str:
     return f"CASE {whens} END"
 
 
+# fmt: off
 STAGING: tuple[tuple[str, str], ...] = (
     (
         "fee_all",
-        f"""SELECT {_text("bkkp_sn")} AS bkkp_sn, {_text("mdtrt_id")} AS mdtrt_id, {_text("setl_id")} AS setl_id,
+        f"""SELECT {_text("bkkp_sn")} AS bkkp_sn, {_text("mdtrt_id")} AS mdtrt_id,
+   {_text("setl_id")} AS setl_id,
   {_text("psn_no")} AS psn_no, {_text("fixmedins_code")} AS fixmedins_code,
-  TRY_CAST(fee_ocur_time AS TIMESTAMP) AS fee_time, CAST(TRY_CAST(fee_ocur_time AS TIMESTAMP) AS DATE) AS fee_day,
+  TRY_CAST(fee_ocur_time AS TIMESTAMP) AS fee_time, CAST(TRY_CAST(fee_ocur_time AS TIMESTAMP) AS
+   DATE) AS fee_day,
   UPPER(COALESCE({_text("med_list_codg")}, '')) AS code, {_text("medins_list_codg")} AS hosp_code,
   COALESCE({_text("hilist_name")}, '') AS item_name, {_text("list_type")} AS list_type,
   {_text("med_chrgitm_type")} AS chrgitm_type, TRY_CAST(cnt AS DECIMAL(18, 4)) AS cnt,
@@ -113,14 +121,16 @@ FROM raw_fee_list_d""",
       ("mdtrt_id IS NULL", "mdtrt_id 为空"),
       ("psn_no IS NULL", "psn_no 为空"),
       ("TRY_CAST(begntime AS TIMESTAMP) IS NULL", "begntime 不是时间 yyyy-MM-dd HH:mm:ss"),
-      ("endtime IS NOT NULL AND TRY_CAST(endtime AS TIMESTAMP) IS NULL", "endtime 不是时间 yyyy-MM-dd HH:mm:ss"),
+      ("endtime IS NOT NULL AND TRY_CAST(endtime AS TIMESTAMP) IS NULL",
+       "endtime 不是时间 yyyy-MM-dd HH:mm:ss"),
       (f"age IS NOT NULL AND {_int('age')} IS NULL", "age 不是整数"),
   )} AS bad_reason
 FROM raw_mdtrt_d""",
     ),
     (
         "setl_all",
-        f"""SELECT {_text("setl_id")} AS setl_id, {_text("mdtrt_id")} AS mdtrt_id, {_text("psn_no")} AS psn_no,
+        f"""SELECT {_text("setl_id")} AS setl_id, {_text("mdtrt_id")} AS mdtrt_id,
+   {_text("psn_no")} AS psn_no,
   {_fen("medfee_sumamt")} AS medfee_fen,
   {_bad(
       ("setl_id IS NULL", "setl_id 为空"),
@@ -171,8 +181,11 @@ FROM raw_ward_round_d WHERE TRY_CAST(round_time AS TIMESTAMP) IS NOT NULL AND {_
     ),
 )
 
+# fmt: on
+
 QUARANTINE_SQL = """
-SELECT 'fee_list_d' AS source, bkkp_sn AS row_key, bad_reason AS reason FROM fee_all WHERE bad_reason IS NOT NULL
+SELECT 'fee_list_d' AS source, bkkp_sn AS row_key, bad_reason AS reason FROM fee_all WHERE
+   bad_reason IS NOT NULL
 UNION ALL SELECT 'mdtrt_d', mdtrt_id, bad_reason FROM visit_all WHERE bad_reason IS NOT NULL
 UNION ALL SELECT 'setl_d', setl_id, bad_reason FROM setl_all WHERE bad_reason IS NOT NULL
 UNION ALL SELECT 'setl_list_diag_d', mdtrt_id, bad_reason FROM diag_all WHERE bad_reason IS NOT NULL"""
@@ -201,7 +214,8 @@ per AS (
     AS peer_pm
   FROM ratios r
 )
-SELECT s.fixmedins_code, s.hosp_tier, s.stays, s.early_fen, s.late_fen, s.late_fen - s.early_fen AS growth_fen,
+SELECT s.fixmedins_code, s.hosp_tier, s.stays, s.early_fen, s.late_fen, s.late_fen - s.early_fen
+   AS growth_fen,
   s.ratio_pm, s.peer_pm, s.ratio_pm - s.peer_pm AS score,
   CAST(s.ratio_pm AS DECIMAL(18, 0)) * CAST(0.001 AS DECIMAL(4, 3)) AS ratio,
   CAST(s.peer_pm AS DECIMAL(18, 0)) * CAST(0.001 AS DECIMAL(4, 3)) AS peer_ratio,
@@ -260,10 +274,18 @@ def open_data_set(folder: Path) -> DataSet:
         raise invalid("DATA_DIR", "data", f"数据目录 {folder} 不存在")
     files: dict[str, tuple[Path, str]] = {}
     for table, required in list(REQUIRED.items()) + list(OPTIONAL.items()):
-        found = [(folder / f"{table}.{fmt}", fmt) for fmt in ("parquet", "csv") if (folder / f"{table}.{fmt}").exists()]
+        found = [
+            (folder / f"{table}.{fmt}", fmt)
+            for fmt in ("parquet", "csv")
+            if (folder / f"{table}.{fmt}").exists()
+        ]
         if not found:
             if table in REQUIRED:
-                raise invalid("DATA_TABLE_MISSING", table, f"数据目录 {folder} 缺少表 {table}（{table}.parquet 或 .csv）")
+                raise invalid(
+                    "DATA_TABLE_MISSING",
+                    table,
+                    f"数据目录 {folder} 缺少表 {table}（{table}.parquet 或 .csv）",
+                )
             continue
         path, fmt = found[0]
         try:
@@ -272,7 +294,9 @@ def open_data_set(folder: Path) -> DataSet:
             raise invalid("DATA_FILE_UNREADABLE", table, f"文件 {path.name} 无法读取：{exc}") from exc
         for column in required:
             if column not in present:
-                raise invalid("DATA_COLUMN_MISSING", f"{table}.{column}", f"文件 {path.name} 缺少必需列 {column}")
+                raise invalid(
+                    "DATA_COLUMN_MISSING", f"{table}.{column}", f"文件 {path.name} 缺少必需列 {column}"
+                )
         files[table] = (path, fmt)
     return DataSet(folder, files)
 
@@ -328,7 +352,9 @@ class DuckRunner:
             if table in data.files:
                 path, fmt = data.files[table]
                 source = (
-                    f"read_parquet('{path}')" if fmt == "parquet" else f"read_csv('{path}', header = true, all_varchar = true)"
+                    f"read_parquet('{path}')"
+                    if fmt == "parquet"
+                    else f"read_csv('{path}', header = true, all_varchar = true)"
                 )
                 con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM {source}")
             else:
@@ -358,7 +384,7 @@ def to_spark(sql: str) -> str:
 
 
 class SparkRunner:
-    """Apache Spark: the same statements transpiled; `master` local[*] in tests, a cluster by configuration."""
+    """Apache Spark: the same statements transpiled; master local[*] in tests, a cluster by configuration."""
 
     def __init__(self, spark: Any = None, *, master: str = "local[2]") -> None:
         self._spark = spark
@@ -381,7 +407,11 @@ class SparkRunner:
             if table in data.files:
                 path, fmt = data.files[table]
                 reader = spark.read
-                df = reader.parquet(str(path)) if fmt == "parquet" else reader.option("header", True).csv(str(path))
+                df = (
+                    reader.parquet(str(path))
+                    if fmt == "parquet"
+                    else reader.option("header", True).csv(str(path))
+                )
             else:
                 schema = StructType([StructField(c, StringType()) for c in OPTIONAL[table]])
                 df = spark.createDataFrame([], schema)
@@ -488,7 +518,7 @@ def write_atomic(table: pa.Table, path: Path, *, csv_too: bool = False) -> None:
 
 
 def write_outputs(result: BatchResult, out: Path, summary: dict[str, Any], *, csv_too: bool = False) -> None:
-    """findings.parquet, quarantine.parquet, outlier_scores.parquet and run.json, each written then renamed."""
+    """findings, quarantine, outlier_scores (parquet) and run.json, each written then renamed."""
     write_atomic(findings_for_file(result.findings), out / "findings.parquet", csv_too=csv_too)
     write_atomic(result.quarantine, out / "quarantine.parquet")
     write_atomic(result.scores, out / "outlier_scores.parquet")

@@ -22,7 +22,11 @@ def read_gray(path: Path) -> list[str]:
     """ICD codes, one per line ("code name" or just the code)."""
     if not path.exists():
         return []
-    return [line.split()[0].lstrip("\ufeff") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        line.split()[0].lstrip("\ufeff")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def load_knowledge(folder: Path, icd_dir: Path | None = None) -> Knowledge:

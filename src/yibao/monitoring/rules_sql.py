@@ -25,7 +25,16 @@ from collections.abc import Callable, Iterable
 
 from yibao.domain.monitoring import RuleDef
 
-CORE_COLUMNS = ("bkkp_sn", "mdtrt_id", "setl_id", "psn_no", "fixmedins_code", "dr_code", "vola_fen", "evidence")
+CORE_COLUMNS = (
+    "bkkp_sn",
+    "mdtrt_id",
+    "setl_id",
+    "psn_no",
+    "fixmedins_code",
+    "dr_code",
+    "vola_fen",
+    "evidence",
+)
 FINDING_COLUMNS = (
     "finding_id",
     "rule_id",
@@ -72,6 +81,12 @@ def _any_word(column: str, words: Iterable[str]) -> str:
 _LINE = "f.bkkp_sn, f.mdtrt_id, f.setl_id, f.psn_no, f.fixmedins_code, f.dr_code"
 _VISIT = "v.mdtrt_id, v.setl_id, v.psn_no, v.fixmedins_code, v.dr_code"
 _DRUG_TYPES = ("101", "102", "103", "104", "106")
+
+
+def _yuan(fen: str) -> str:
+    """Fen (decimal, 2 places) as yuan text with 4 decimals, by exact decimal arithmetic."""
+    exact = f"CAST({fen} AS DECIMAL(20, 2)) * CAST(0.01 AS DECIMAL(3, 2))"
+    return f"CAST(CAST({exact} AS DECIMAL(18, 4)) AS VARCHAR)"
 
 
 def _excess_share(amount: str, excess: str, total: str) -> str:
@@ -121,7 +136,8 @@ def item_insutype(rule: RuleDef) -> str:
     return f"""
 SELECT {_LINE}, f.amt_fen AS vola_fen,
   '药品 ' || f.code || ' 限{kind}保险，险种 ' || v.insutype || ' 医疗类别 ' || v.med_type AS evidence
-FROM fee f JOIN visit v ON v.mdtrt_id = f.mdtrt_id JOIN kb_insutype k ON k.code = f.code AND k.kind = {lit(kind)}
+FROM fee f JOIN visit v ON v.mdtrt_id = f.mdtrt_id JOIN kb_insutype k ON k.code = f.code AND
+   k.kind = {lit(kind)}
 WHERE NOT ({allowed})"""
 
 
@@ -148,7 +164,8 @@ def item_course(rule: RuleDef) -> str:
     """A drug or item paid for a limited course, billed after the course from the person's first use."""
     return f"""
 SELECT {_LINE}, f.amt_fen AS vola_fen,
-  '编码 ' || f.code || ' 限支付 ' || CAST(f.days AS VARCHAR) || ' 天，首次使用 ' || CAST(f.first_day AS VARCHAR)
+  '编码 ' || f.code || ' 限支付 ' || CAST(f.days AS VARCHAR) || ' 天，首次使用 ' ||
+   CAST(f.first_day AS VARCHAR)
     || '，本次 ' || CAST(f.fee_day AS VARCHAR) AS evidence
 FROM (
   SELECT f.*, k.days, MIN(f.fee_day) OVER (PARTITION BY f.psn_no, f.code) AS first_day
@@ -205,8 +222,8 @@ def over_price_cap(rule: RuleDef) -> str:
     """A unit price above the price cap (最高限价): the part above the cap times the quantity."""
     return f"""
 SELECT {_LINE}, CAST(ROUND((f.pric_fen - f.cap_fen) * f.cnt) AS BIGINT) AS vola_fen,
-  '编码 ' || f.code || ' 单价 ' || CAST(CAST(f.pric_fen / 100 AS DECIMAL(18, 2)) AS VARCHAR) || ' 元超限价 '
-    || CAST(CAST(f.cap_fen / 100 AS DECIMAL(18, 2)) AS VARCHAR) || ' 元' AS evidence
+  '编码 ' || f.code || ' 单价 ' || {_yuan("f.pric_fen")} || ' 元超限价 ' || {_yuan("f.cap_fen")}
+   || ' 元' AS evidence
 FROM fee f
 WHERE f.cap_fen > 0 AND f.pric_fen > f.cap_fen"""
 
@@ -232,7 +249,8 @@ SELECT {_LINE},
   CASE WHEN f.non_oral OR f.kind_no > {kinds} THEN f.amt_fen
        ELSE {_excess_share("f.amt_fen", "(f.prd_days - f.max_days)", "f.prd_days")} END AS vola_fen,
   '出院带药 ' || f.code || CASE WHEN f.non_oral THEN '：非口服剂型' ELSE '' END
-    || CASE WHEN f.kind_no > {kinds} THEN '：第 ' || CAST(f.kind_no AS VARCHAR) || ' 种，限 {kinds} 种' ELSE '' END
+    || CASE WHEN f.kind_no > {kinds} THEN '：第 ' || CAST(f.kind_no AS VARCHAR) ||
+   ' 种，限 {kinds} 种' ELSE '' END
     || CASE WHEN f.prd_days > f.max_days THEN '：' || CAST(f.prd_days AS VARCHAR) || ' 天，限 '
          || CAST(f.max_days AS VARCHAR) || ' 天' ELSE '' END AS evidence
 FROM (
@@ -261,7 +279,8 @@ FROM (
   FROM visit v WHERE v.inpatient AND v.maindiag <> ''
   WINDOW w AS (PARTITION BY v.psn_no, v.fixmedins_code, LEFT(v.maindiag, 3) ORDER BY v.begntime, v.mdtrt_id)
 ) v
-WHERE v.prev_end IS NOT NULL AND date_diff('day', v.prev_end, CAST(v.begntime AS DATE)) BETWEEN 0 AND {days}"""
+WHERE v.prev_end IS NOT NULL AND date_diff('day', v.prev_end, CAST(v.begntime AS DATE)) BETWEEN 0
+   AND {days}"""
 
 
 def low_standard_admission(rule: RuleDef) -> str:
@@ -318,7 +337,8 @@ def impersonation(rule: RuleDef) -> str:
     """A visit whose biometric or face check did not match the insured person (冒名就医)."""
     return f"""
 SELECT NULL AS bkkp_sn, {_VISIT}, MIN(v.medfee_fen) AS vola_fen,
-  '身份核验不符 ' || CAST(COUNT(*) AS VARCHAR) || ' 次，首次 ' || CAST(MIN(c.check_time) AS VARCHAR) AS evidence
+  '身份核验不符 ' || CAST(COUNT(*) AS VARCHAR) || ' 次，首次 ' || CAST(MIN(c.check_time) AS
+   VARCHAR) AS evidence
 FROM idcheck c JOIN visit v ON v.mdtrt_id = c.mdtrt_id
 WHERE c.result = 0
 GROUP BY {_VISIT}"""
@@ -402,7 +422,8 @@ SELECT NULL AS bkkp_sn, {_VISIT}, MIN(v.medfee_fen) AS vola_fen,
   '诊断 ' || MIN(d.diag_code) || ' 与患者年龄 ' || CAST(MIN(v.age) AS VARCHAR) || ' 岁不符' AS evidence
 FROM diag d JOIN visit v ON v.mdtrt_id = d.mdtrt_id
 WHERE (starts_with(d.diag_code, 'P') AND v.age > {int(p["perinatal_max_age"])})
-   OR (starts_with(d.diag_code, 'O') AND (v.age < {int(p["obstetric_min_age"])} OR v.age > {int(p["obstetric_max_age"])}))
+   OR (starts_with(d.diag_code, 'O') AND (v.age < {int(p["obstetric_min_age"])} OR v.age >
+   {int(p["obstetric_max_age"])}))
 GROUP BY {_VISIT}"""
 
 
@@ -432,7 +453,8 @@ def provider_outlier(rule: RuleDef) -> str:
 SELECT NULL AS bkkp_sn, NULL AS mdtrt_id, NULL AS setl_id, NULL AS psn_no, s.fixmedins_code, NULL AS dr_code,
   s.growth_fen AS vola_fen,
   '住院费用后半期/前半期 ' || CAST(CAST(s.ratio AS DECIMAL(18, 3)) AS VARCHAR) || '，同级中位 '
-    || CAST(CAST(s.peer_ratio AS DECIMAL(18, 3)) AS VARCHAR) || '，排名第 ' || CAST(s.rank_no AS VARCHAR) AS evidence
+    || CAST(CAST(s.peer_ratio AS DECIMAL(18, 3)) AS VARCHAR) || '，排名第 ' || CAST(s.rank_no AS
+   VARCHAR) AS evidence
 FROM outlier_scores s
 WHERE s.rank_no * 100 <= {share} * s.ranked AND s.score > 0 AND s.ratio_pm >= {1000 + 10 * growth}"""
 
