@@ -3,6 +3,7 @@ clearing of a generated year that reconciles to the fen with settlements and ded
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -193,7 +194,12 @@ def year(container: Container) -> World:
             admdvs=REGION,
             fixmedins_code=CLINIC,
             method="global_budget",
-            params={"per_case_quota_fen": 150_000, "admission_cap": 3, "share_over": "0.3"},
+            params={
+                "per_case_quota_fen": 150_000,
+                "admission_cap": 3,
+                "share_over": "0.3",
+                "max_admissions_per_person": "1.10",
+            },
             begin=date(2024, 1, 1),
         )
     for month in range(1, 13):
@@ -267,6 +273,13 @@ def test_clearing_a_generated_year_reconciles_to_the_fen(container: Container, y
         # the clinic's 4 admissions exceed its cap of 3: one quarter of its inpatient fund is not recognised
         clinic = by_code[CLINIC]
         assert clinic.method == "global_budget"
+        budget = json.loads(clinic.detail)["budget"]
+        assert budget["recognised_admissions"] == 3 and budget["budget_fen"] == 450_000
+        assert budget["institution_share_fen"] == clinic.sharing
+        # 4 admissions of 1 person: 人次人头比 4.0 above 1.10
+        assert json.loads(clinic.detail)["indicators"] == [
+            {"name": "人次人头比", "value": "4", "limit": "1.10", "passed": False}
+        ]
         hospital = by_code[HOSPITAL]
         assert hospital.method == "drg"
         assert sum(o.amount for o in orders) == sum(line.payable for line in lines)

@@ -427,6 +427,8 @@ def check_params(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         if (key.endswith("_fen") and key != "prices_fen") or key in _INT_KEYS:
             _int_param(params, key)
         elif key in (
+            "min_outpatient_inpatient",
+            "max_admissions_per_person",
             "low_ratio",
             "high_ratio",
             "share_over",
@@ -596,6 +598,7 @@ class _Acc:
     bed_days: int = 0
     single_disease: int = 0
     single_disease_declared: int = 0
+    outpatient_visits: int = 0
 
 
 def _drg_fund(
@@ -624,6 +627,10 @@ def _drg_fund(
     )
     own_share = case.medfee_sumamt - case.fund_pay_sumamt
     return max(payment.paid_fen - own_share, 0), f"{result.drg}:{payment.category}"
+
+
+def _optional_ratio(params: Mapping[str, Any], key: str) -> Decimal | None:
+    return Decimal(str(params[key])) if key in params else None
 
 
 def _method_amount(
@@ -663,15 +670,22 @@ def _method_amount(
             admission_cap=int(params["admission_cap"]),
             share_over=Decimal(str(params.get("share_over", "0.30"))),
             carry_savings=Decimal(str(params.get("carry_savings", "1"))),
+            min_outpatient_inpatient=_optional_ratio(params, "min_outpatient_inpatient"),
+            max_admissions_per_person=_optional_ratio(params, "max_admissions_per_person"),
         )
         cleared = pay.clear_budget_year(
             control,
             pay.YearFigures(
                 admissions=a.admissions,
                 inpatient_fund_fen=max(a.inpatient_declared - deducted, 0),
+                outpatient_visits=a.outpatient_visits,
                 persons=len(a.persons),
             ),
         )
+        detail["indicators"] = [
+            {"name": c.name, "value": str(c.value), "limit": str(c.limit), "passed": c.passed}
+            for c in cleared.indicators
+        ]
         method_amount = outpatient + cleared.actual_fen
         sharing = cleared.institution_share_fen
         detail["budget"] = {k: v for k, v in asdict(cleared).items() if k != "indicators"}
@@ -698,6 +712,8 @@ def _accumulate(
         inpatient = case.med_type.startswith("2")
         if inpatient:
             a.inpatient_declared += case.fund_pay_sumamt
+        if not inpatient and case.kind == "settlement" and case.status == "settled":
+            a.outpatient_visits += 1
         if not (inpatient and case.kind == "settlement" and case.status == "settled"):
             continue
         a.admissions += 1
