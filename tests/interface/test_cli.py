@@ -54,7 +54,7 @@ def test_spec_table_lists_every_transaction(cli_env: Container, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     text = target.read_text(encoding="utf-8")
     assert "| 2207 | 门诊结算 | 已实现 implemented |" in text
-    assert "| 3101 |" in text and "未开通" in text
+    assert "| 3101 | 明细审核事前分析服务 | 已实现 implemented |" in text
     assert text.count("\n") == 211 + 2
 
 

@@ -95,8 +95,8 @@ def test_another_institutions_visit_is_not_found(container: Container, app_clien
 def test_unknown_and_not_enabled_transactions(container: Container, app_client: TestClient) -> None:
     _world, his = his_world(container, app_client)
     assert "交易不存在或未开通" in his.refused("9999", {}, "INFNO_UNKNOWN")
-    assert "未开通" in his.refused("3101", {"data": {}}, "INFNO_NOT_ENABLED")
-    assert "未开通" in his.refused("3102", {"data": {}}, "INFNO_NOT_ENABLED")
+    assert "patient_dtos" in his.refused("3101", {"data": {}}, "FIELD_NODE")  # served by monitoring
+    assert "patient_dtos" in his.refused("3102", {"data": {}}, "FIELD_NODE")
 
 
 def test_sign_in_is_required_and_sign_out_closes_it(container: Container, app_client: TestClient) -> None:

@@ -254,6 +254,8 @@ def check_visit(
 ) -> VisitCheck:
     """Run the region's in-visit rules on one visit (nothing written). Warnings never block unless the
     rule says so; the caller decides what to show (事前提醒 pre / 事中监控 in)."""
+    if not uow.actor.has(Perm.SETTLE):
+        uow.actor.require(Perm.MONITOR_READ)
     if scenario not in ("pre", "in"):
         raise invalid("SCENARIO", "trig_scen", "字段 trig_scen 应为事前(pre)或事中(in)")
     state = loaded(uow.session)

@@ -13,6 +13,7 @@ from yibao.interface.nhsa import (
     queries,
     recon,
     reversal,
+    rules,
     settle,
     signin,
     visits,
@@ -65,6 +66,8 @@ HANDLERS: dict[str, Handler] = {
     "2404": visits.cancel,
     "2405": visits.cancel_discharge,
     "2601": reversal.reverse_message,
+    "3101": rules.analyse,  # 明细审核事前分析 (monitoring rules, scenario pre)
+    "3102": rules.analyse,  # 明细审核事中分析 (monitoring rules, scenario in)
     "3201": recon.totals,
     "3202": recon.details,
     "5201": queries.visits,
@@ -81,9 +84,6 @@ LIMITED: dict[str, str] = {  # served, with a limit written in docs/interface.md
 
 PARTIAL: set[str] = set()  # checked, then refused (none left)
 
-NOT_ENABLED = {
-    "3101": "明细审核事前分析服务",
-    "3102": "明细审核事中分析服务",
-}
+NOT_ENABLED: dict[str, str] = {}  # answered "未开通"; 3101/3102 now run the monitoring library
 
 NO_SIGN_IN = {"9001"}  # every other transaction must carry the sign_no of an open sign-in
