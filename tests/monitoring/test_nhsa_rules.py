@@ -1,4 +1,4 @@
-"""3101/3102 through the national interface: the in-visit rules answer rule_id, rule_name, vola_amt, sev_deg."""
+"""3101/3102 through the national interface: in-visit rules answer rule_id, rule_name, vola_amt, sev_deg."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def _data(gend: str, *, trig_scen: str = "1", rule_ids: Any = None) -> dict[str,
         "medins_type": "1", "medins_lv": "2", "adm_date": "2024-03-01 08:00:00", "dscg_date": "",
         "dscg_main_dise_codg": "I10.x00x002", "dscg_main_dise_name": "高血压", "dr_codg": "D1",
         "adm_dept_codg": "A03", "adm_dept_name": "内科", "dscg_dept_codg": "A03", "dscg_dept_name": "内科",
-        "med_mdtrt_type": "1", "med_type": "11", "matn_stas": "0", "medfee_sumamt": "50.00", "ownpay_amt": "0",
+        "med_mdtrt_type": "1", "med_type": "11", "matn_stas": "0", "medfee_sumamt": "50.00",
+        "ownpay_amt": "0",
         "selfpay_amt": "0", "setl_totlnum": "0", "insutype": "310", "reim_flag": "1", "out_setl_flag": "0",
         "fsi_diagnose_dtos": [
             {"dise_id": "1", "inout_dise_type": "1", "maindise_flag": "1", "dias_srt_no": "1",
