@@ -320,3 +320,29 @@ def test_deductions_default_to_the_review_area(container: Container, year: World
         else "none"
     )
     assert clearing.deductions_source == expected
+
+
+def test_amounts_out_of_range_are_refused_before_storing(container: Container) -> None:
+    """A deduction or a term beyond 1,000 亿元 is a typing error: refused with the field, nothing stored."""
+    ref = container.settings.reference_dir
+    with container.uow(SYSTEM) as uow, pytest.raises(BusinessError) as err:
+        service.run_clearing(
+            uow=uow,
+            admdvs=REGION,
+            period_kind="month",
+            period="2024-01",
+            reference_dir=ref,
+            deductions={HOSPITAL: 10**20},
+        )
+    assert err.value.code == "CLEARING_DEDUCTION"
+    with container.uow(SYSTEM) as uow, pytest.raises(BusinessError) as err:
+        service.set_method(
+            uow=uow,
+            admdvs=REGION,
+            method="per_diem",
+            params={"rate_per_day_fen": 10**19},
+            begin=date(2024, 1, 1),
+        )
+    assert err.value.code == "PAYMENT_PARAM_INT"
+    with container.uow(SYSTEM) as uow:
+        assert service.list_clearings(uow=uow) == [] and service.list_methods(uow=uow) == []

@@ -43,6 +43,7 @@ from yibao.payment.models import (
 )
 from yibao.payment.repository import PaymentRepository, SettledCase
 
+MAX_FEN = 10**13  # 1,000 亿元: any amount or count above is a typing error, not a budget
 METHODS = ("fee_for_service", "drg", "per_diem", "capitation", "single_disease", "global_budget")
 PERIOD_KINDS = ("month", "quarter", "year")
 GROUP_COLUMNS = (
@@ -389,8 +390,8 @@ def _decimal_param(params: Mapping[str, Any], key: str, default: str | None = No
         raise invalid(
             "PAYMENT_PARAM_NUMBER", f"params.{key}", f"字段 params.{key} 不是数字：{raw!r}"
         ) from exc
-    if not value.is_finite() or value < 0:
-        raise invalid("PAYMENT_PARAM_NUMBER", f"params.{key}", f"字段 params.{key} 必须是非负数")
+    if not value.is_finite() or value < 0 or value > 1000:
+        raise invalid("PAYMENT_PARAM_NUMBER", f"params.{key}", f"字段 params.{key} 必须是 0 到 1000 之间的数")
     return value
 
 
@@ -398,8 +399,10 @@ def _int_param(params: Mapping[str, Any], key: str, default: int | None = None) 
     raw = params.get(key, default)
     if raw is None:
         raise invalid("PAYMENT_PARAM_MISSING", f"params.{key}", f"字段 params.{key}：该支付方式必须填写")
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        raise invalid("PAYMENT_PARAM_INT", f"params.{key}", f"字段 params.{key} 必须是非负整数")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_FEN:
+        raise invalid(
+            "PAYMENT_PARAM_INT", f"params.{key}", f"字段 params.{key} 必须是 0 到 {MAX_FEN} 之间的整数"
+        )
     return int(raw)
 
 
@@ -440,7 +443,9 @@ def check_params(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
             _decimal_param(params, key)
     if method == "single_disease":
         prices = params["prices_fen"]
-        if not isinstance(prices, dict) or not all(isinstance(v, int) and v >= 0 for v in prices.values()):
+        if not isinstance(prices, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_FEN for v in prices.values()
+        ):
             raise invalid(
                 "PAYMENT_PARAM_PRICES", "params.prices_fen", "字段 params.prices_fen 应为 {诊断编码: 分}"
             )
@@ -781,7 +786,11 @@ def run_clearing(
     else:
         source = "given"
         for code, amount in deductions.items():
-            if not isinstance(amount, int) or amount < 0:
+            if not code or len(code) > 32:
+                raise invalid(
+                    "CLEARING_DEDUCTION", "deductions", f"字段 deductions：定点机构编码 {code[:40]!r} 无效"
+                )
+            if not isinstance(amount, int) or not 0 <= amount <= MAX_FEN:
                 raise invalid(
                     "CLEARING_DEDUCTION", "deductions", f"字段 deductions：{code} 的扣款必须是非负整数（分）"
                 )
@@ -820,6 +829,12 @@ def run_clearing(
         method_amount, sharing, detail = _method_amount(
             method, params, a, deducted=deducted, period_kind=period_kind, months=months_in
         )
+        if max(abs(method_amount), abs(sharing)) > MAX_FEN:
+            raise invalid(
+                "CLEARING_AMOUNT_RANGE",
+                "params",
+                f"定点机构 {code} 的支付方式参数算出的金额超出合理范围（{method_amount} 分），请检查参数",
+            )
         prepaid = prepaid_by.get(code, 0)
         if period_kind == "month":
             ratio = Decimal(str(params.get("prepay_ratio", "0.9")))
