@@ -529,3 +529,42 @@ def test_excel_export_lists_items_and_reconciles(container: Container) -> None:
     assert table[0][:3] == ["条目号", "范围", "结算ID"]
     assert table[1][12] == "123.45" and table[1][16] == "机构认可"
     assert any(row and row[0] == "确认扣款合计(元)" and row[1] == "123.45" for row in table)
+
+
+def test_injury_settlements_marked_at_settlement_are_queued_for_review(container: Container) -> None:
+    """非自然疾病：外伤住院按“无第三方责任”结算后，申报时自动列入审核，核查第三方责任。"""
+    from tests.settlement.helpers import fee as fee_line
+    from tests.settlement.helpers import open_visit, request_id
+    from yibao.settlement import service as settlement
+
+    month = settled_month(container, bills=1)
+    mdtrt_id = open_visit(container, month.world.worker, med_type="22", injury_cause="无第三方责任意外")
+    with container.uow(SYSTEM) as uow:
+        settlement.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee_line("1", "ZL001", "2000.00")])
+    with container.uow(SYSTEM) as uow:
+        injury = settlement.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    assert injury.review_required
+    move_to_period(container, [injury.setl_id], PERIOD)
+    decl = declare(container)
+    assert decl.status == "reviewing"
+    with container.uow(reviewer()) as uow:
+        queue = service.review_queue(uow=uow, period=PERIOD, status="pending")
+    assert [(i.setl_id, i.suggested_reason, i.rule_id) for i in queue.items] == [
+        (injury.setl_id, "INJURY_LIABILITY", "YB-SETL-INJURY")
+    ]
+    assert queue.items[0].suggested_fen == injury.fund_pay_sumamt
+    # The ordinary bill of the month is not queued (the clean twin).
+    assert month.setl_ids[0] not in {i.setl_id for i in queue.items}
+
+
+def test_silence_is_recorded_when_the_queue_is_read(container: Container) -> None:
+    month = settled_month(container, bills=1)
+    decl = declare(container)
+    item = flag(container, decl.decl_no, month.setl_ids[0], "3")
+    decide(container, item, "deduct")
+    with container.uow(reviewer()) as uow:
+        on_due = service.review_queue(uow=uow, period=PERIOD, today=date(2024, 4, 15))
+    assert [i.status for i in on_due.items] == ["deducted"]
+    with container.uow(operator()) as uow:
+        after = service.review_queue(uow=uow, period=PERIOD, today=date(2024, 4, 16))
+    assert [i.status for i in after.items] == ["accepted_silent"]

@@ -192,6 +192,7 @@ class Reason(StrEnum):
     UPCODING = "UPCODING"
     DIAGNOSIS_MISMATCH = "DIAGNOSIS_MISMATCH"
     PHARMACY_GOODS = "PHARMACY_GOODS"
+    INJURY_LIABILITY = "INJURY_LIABILITY"
     RECORDS_MISSING = "RECORDS_MISSING"
     INVOICE_INVALID = "INVOICE_INVALID"
     OTHER = "OTHER"
@@ -215,6 +216,7 @@ REASON_ZH = {
     Reason.UPCODING: "高套编码",
     Reason.DIAGNOSIS_MISMATCH: "诊断与治疗不符",
     Reason.PHARMACY_GOODS: "药店刷卡销售非医药商品",
+    Reason.INJURY_LIABILITY: "外伤有第三方责任或不属支付范围（非自然疾病核查）",
     Reason.RECORDS_MISSING: "病历或票据资料不全",
     Reason.INVOICE_INVALID: "零星报销票据不符",
     Reason.OTHER: "其他不合理费用",

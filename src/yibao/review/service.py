@@ -307,6 +307,11 @@ class PlatformSettlement:
     medfee_sumamt: int
     fund_pay_sumamt: int
     settled_at: datetime
+    review_required: bool = False  # 非自然疾病（外伤）：结算时已标记待核查
+
+
+INJURY_RULE = ("YB-SETL-INJURY", "非自然疾病（外伤）待核查")
+"""The yibao rule code of the review flag settlement sets on injury visits with a paid cause."""
 
 
 def _month_window(period: str) -> tuple[datetime, datetime]:
@@ -329,6 +334,7 @@ def _platform(
             medfee_sumamt=s.medfee_sumamt,
             fund_pay_sumamt=s.fund_pay_sumamt,
             settled_at=s.settled_at,
+            review_required=s.review_required and s.kind == "settlement" and s.status == "settled",
         )
         for s, mdtrt_id in repo.settlements_between(fixmedins_code, admdvs, start, stop)
     ]
@@ -565,6 +571,7 @@ def declare(
         amount_fen=decl.fund_pay_sumamt + decl.cash_fund_pay_sumamt,
         note=("逾期申报" if decl.late else None),
     )
+    _flag_injuries(uow, decl, platform)
     uow.audit(
         action="review.declare",
         entity="declaration",
@@ -581,6 +588,55 @@ def declare(
     _flush_once(uow, fixmedins_code, period)
     uow.commit()
     return decl
+
+
+def _flag_injuries(uow: UnitOfWork, decl: Declaration, platform: Sequence[PlatformSettlement]) -> None:
+    """Settlements marked for review at settlement (外伤，非自然疾病) become pending visit items."""
+    flagged = [p for p in platform if p.review_required and p.medfee_sumamt > 0]
+    if not flagged:
+        return
+    now = utcnow()
+    items = [
+        ReviewItem(
+            declaration_id=decl.id,
+            admdvs=decl.admdvs,
+            fixmedins_code=decl.fixmedins_code,
+            period=decl.period,
+            scope="visit",
+            setl_id=p.setl_id,
+            mdtrt_id=p.mdtrt_id,
+            psn_no=p.psn_no,
+            declared_fen=p.medfee_sumamt,
+            source="auto",
+            rule_id=INJURY_RULE[0],
+            rule_name=INJURY_RULE[1],
+            sev_deg=2,
+            evidence="结算时按外伤就医登记，需核查是否有第三方责任",
+            suggested_reason=Reason.INJURY_LIABILITY.value,
+            suggested_fen=min(max(p.fund_pay_sumamt, 1), p.medfee_sumamt),
+            status=ItemStatus.PENDING.value,
+            refused_fen=0,
+            penalty_fen=0,
+            multiplier=1,
+            prior_offences=0,
+            created_at=now,
+            created_by=uow.actor.username,
+        )
+        for p in flagged
+    ]
+    uow.session.add_all(items)
+    uow.flush()
+    _mark_reviewing(uow, decl)
+    for item in items:
+        _event(
+            uow,
+            decl,
+            "flag",
+            item=item,
+            after=item.status,
+            amount_fen=item.suggested_fen,
+            note=INJURY_RULE[1],
+        )
 
 
 def _flush_once(uow: UnitOfWork, fixmedins_code: str, period: str) -> None:
@@ -1338,8 +1394,12 @@ def review_queue(
     source: str | None = None,
     page: int = 1,
     size: int = 20,
+    today: date | None = None,
 ) -> Page[ReviewItem]:
-    """Review items with filters (审核队列); institution operators see their own, decided items."""
+    """Review items with filters (审核队列); institution operators see their own, decided items.
+
+    Deductions unanswered past their deadline are recorded as accepted by silence first.
+    """
     _can_read(uow.actor)
     check_paging(page, size)
     if period:
@@ -1359,7 +1419,17 @@ def review_queue(
             statuses = [s.value for s in ItemStatus if s is not ItemStatus.PENDING]
         elif statuses == [ItemStatus.PENDING.value]:
             statuses = ["-"]
-    return ReviewRepository(uow.session).search_items(
+    repo = ReviewRepository(uow.session)
+    day = today or local_today()
+    overdue = [
+        i
+        for i in repo.overdue(day, lock=False)
+        if (regions is None or i.admdvs in regions) and institution in (None, i.fixmedins_code)
+    ]
+    if overdue:
+        _apply_silence(uow, repo, overdue, day)
+        uow.commit()
+    return repo.search_items(
         regions=regions,
         institution=institution,
         admdvs=admdvs or None,
