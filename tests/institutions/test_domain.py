@@ -134,6 +134,8 @@ LEGAL = {
     A.RESUME: {S.SUSPENDED},
     A.EXPIRE: {S.ACTIVE},
     A.TERMINATE: {S.APPLYING, S.ACTIVE, S.SUSPENDED, S.EXPIRED},
+    A.REAPPLY: {S.TERMINATED},
+    A.CHANGE: {S.ACTIVE, S.SUSPENDED},
 }
 ILLEGAL = [(status, action) for action in A for status in S if status not in LEGAL[action]]
 
@@ -149,8 +151,8 @@ def test_illegal_transition_is_refused_with_a_stable_code_and_chinese_reason(sta
     assert rules.AGREEMENT_ACTION_ZH[action] in info.value.message
 
 
-def test_terminated_is_final() -> None:
-    assert all(S.TERMINATED not in allowed for allowed in LEGAL.values())
+def test_terminated_leaves_only_by_a_new_application() -> None:
+    assert [a for a, allowed in LEGAL.items() if S.TERMINATED in allowed] == [A.REAPPLY]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ Agreement (服务协议) states and the actions between them:
     applying --sign--> active --suspend--> suspended --resume--> active
     active/expired --renew--> active (a new period after the old one)
     active --expire--> expired (only after the agreement's last day)
-    applying/active/suspended/expired --terminate--> terminated (final)
+    applying/active/suspended/expired --terminate--> terminated
+    terminated --reapply--> applying (re-entry: a new admission, refused inside a re-entry ban)
+    active/suspended --change--> unchanged status (协议变更 recorded with its day and content)
 
 Settlement is allowed on a day when the agreement covers that day; an agreement that has ended
 keeps settling for a grace of two months, then settlement is suspended until it is renewed
@@ -58,6 +60,8 @@ class AgreementAction(StrEnum):
     RESUME = "resume"  # 恢复
     EXPIRE = "expire"  # 到期
     TERMINATE = "terminate"  # 解除
+    REAPPLY = "reapply"  # 重新申请定点 (after termination, outside any re-entry ban)
+    CHANGE = "change"  # 协议变更 (name, address, scope …: recorded, status unchanged)
 
 
 AGREEMENT_ACTION_ZH = {
@@ -67,6 +71,8 @@ AGREEMENT_ACTION_ZH = {
     AgreementAction.RESUME: "恢复协议",
     AgreementAction.EXPIRE: "协议到期",
     AgreementAction.TERMINATE: "解除协议",
+    AgreementAction.REAPPLY: "重新申请定点",
+    AgreementAction.CHANGE: "协议变更",
 }
 
 _ALLOWED: dict[AgreementAction, frozenset[AgreementStatus]] = {
@@ -83,6 +89,8 @@ _ALLOWED: dict[AgreementAction, frozenset[AgreementStatus]] = {
             AgreementStatus.EXPIRED,
         }
     ),
+    AgreementAction.REAPPLY: frozenset({AgreementStatus.TERMINATED}),
+    AgreementAction.CHANGE: frozenset({AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED}),
 }
 
 # Why settlement is or is not allowed on a day (stable codes and their Chinese reasons).
@@ -146,7 +154,7 @@ def _refuse(state: AgreementState, action: AgreementAction) -> BusinessError:
 def _require_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise invalid("AGREEMENT_REASON", "reason", "字段 reason 暂停或解除协议必须填写原因")
+        raise invalid("AGREEMENT_REASON", "reason", "字段 reason 暂停、解除或变更协议必须填写原因")
     if len(text) > 255:
         raise invalid("TOO_LONG", "reason", "字段 reason（原因）不能超过255个字符")
     return text
@@ -174,6 +182,8 @@ def transition(
     sign: needs `begin`; `end` defaults to one year. renew: the new period starts the day after the
     old end unless `begin` is given (never inside the old period). suspend: needs a reason, `until`
     optional (the last suspended day). expire: only after the last day. terminate: needs a reason.
+    reapply: a terminated institution applies again (the caller checks re-entry bans first).
+    change: needs the content of the change (as `reason`); nothing else moves.
     """
     if state.status not in _ALLOWED[action]:
         raise _refuse(state, action)
@@ -216,6 +226,11 @@ def transition(
                 kind=ErrorKind.CONFLICT,
             )
         return replace(state, status=AgreementStatus.EXPIRED, status_since=day, reason=reason)
+    if action is AgreementAction.REAPPLY:
+        return AgreementState(AgreementStatus.APPLYING, None, None, None, day, (reason or "").strip() or None)
+    if action is AgreementAction.CHANGE:
+        _require_reason(reason)
+        return state  # the change is recorded in the history; the status and its facts stay
     text = _require_reason(reason)
     return replace(
         state, status=AgreementStatus.TERMINATED, suspended_until=None, status_since=day, reason=text
@@ -510,3 +525,434 @@ def points_in_year(points_year: int, points_deducted: int, year: int) -> int:
 def reaches_suspension(points: int) -> bool:
     """Whether a year's deducted points reach the suspension threshold (扣分达6分以上暂停或取消资格)."""
     return points >= SUSPEND_POINTS
+
+
+# ---- admission (定点准入): application → eligibility → assessment → public notice → signing ------------
+#
+# 001 第6篇 第二条: a designated institution holds the health licence and has been open normally for
+# more than one year; 第三条: applications are screened against the conditions, inspected on site,
+# put on public notice (社会公示), then the certificate and the plaque are issued (证、牌 taken back on
+# termination); 第四条: the agreement runs one year; 第十条: the insurance network and computers
+# are in place; 第四十五条: a pharmacy may be barred from renewal for 3–5 years or leave for good.
+
+
+class ApplicationStatus(StrEnum):
+    """定点申请状态."""
+
+    SUBMITTED = "submitted"  # 已受理
+    ELIGIBLE = "eligible"  # 资格审查通过
+    INELIGIBLE = "ineligible"  # 资格审查未通过 (may be checked again after the facts are corrected)
+    ASSESSED = "assessed"  # 评估通过
+    FAILED = "failed"  # 评估未通过 (final)
+    NOTICE = "notice"  # 公示中
+    APPROVED = "approved"  # 公示期满无异议，认定定点资格
+    REJECTED = "rejected"  # 不予认定 (final)
+    SIGNED = "signed"  # 已签订协议 (final)
+    WITHDRAWN = "withdrawn"  # 已撤回 (final)
+
+
+APPLICATION_STATUS_ZH = {
+    ApplicationStatus.SUBMITTED: "已受理",
+    ApplicationStatus.ELIGIBLE: "资格审查通过",
+    ApplicationStatus.INELIGIBLE: "资格审查未通过",
+    ApplicationStatus.ASSESSED: "评估通过",
+    ApplicationStatus.FAILED: "评估未通过",
+    ApplicationStatus.NOTICE: "公示中",
+    ApplicationStatus.APPROVED: "已认定定点资格",
+    ApplicationStatus.REJECTED: "不予认定",
+    ApplicationStatus.SIGNED: "已签订协议",
+    ApplicationStatus.WITHDRAWN: "已撤回",
+}
+
+
+class ApplicationAction(StrEnum):
+    """A step of an application (准入步骤)."""
+
+    CHECK = "check"  # 资格审查
+    ASSESS = "assess"  # 专业评估
+    PUBLISH = "publish"  # 公示
+    CLOSE = "close"  # 公示期满
+    SIGN = "sign"  # 签订协议
+    REJECT = "reject"  # 不予认定
+    WITHDRAW = "withdraw"  # 撤回申请
+
+
+APPLICATION_ACTION_ZH = {
+    ApplicationAction.CHECK: "资格审查",
+    ApplicationAction.ASSESS: "专业评估",
+    ApplicationAction.PUBLISH: "发布公示",
+    ApplicationAction.CLOSE: "公示结束",
+    ApplicationAction.SIGN: "签订协议",
+    ApplicationAction.REJECT: "不予认定",
+    ApplicationAction.WITHDRAW: "撤回申请",
+}
+
+_A = ApplicationStatus
+_APPLICATION_FROM: dict[ApplicationAction, frozenset[ApplicationStatus]] = {
+    ApplicationAction.CHECK: frozenset({_A.SUBMITTED, _A.INELIGIBLE}),
+    ApplicationAction.ASSESS: frozenset({_A.ELIGIBLE}),
+    ApplicationAction.PUBLISH: frozenset({_A.ASSESSED}),
+    ApplicationAction.CLOSE: frozenset({_A.NOTICE}),
+    ApplicationAction.SIGN: frozenset({_A.APPROVED}),
+    ApplicationAction.REJECT: frozenset({_A.SUBMITTED, _A.INELIGIBLE, _A.ELIGIBLE, _A.ASSESSED}),
+    ApplicationAction.WITHDRAW: frozenset(
+        {_A.SUBMITTED, _A.INELIGIBLE, _A.ELIGIBLE, _A.ASSESSED, _A.NOTICE, _A.APPROVED}
+    ),
+}
+APPLICATION_OPEN = frozenset({_A.SUBMITTED, _A.ELIGIBLE, _A.INELIGIBLE, _A.ASSESSED, _A.NOTICE, _A.APPROVED})
+# Where a step leads: (when it passes, when it does not).
+_APPLICATION_TO: dict[ApplicationAction, tuple[ApplicationStatus, ApplicationStatus]] = {
+    ApplicationAction.CHECK: (_A.ELIGIBLE, _A.INELIGIBLE),
+    ApplicationAction.ASSESS: (_A.ASSESSED, _A.FAILED),
+    ApplicationAction.PUBLISH: (_A.NOTICE, _A.NOTICE),
+    ApplicationAction.CLOSE: (_A.APPROVED, _A.REJECTED),
+    ApplicationAction.SIGN: (_A.SIGNED, _A.SIGNED),
+    ApplicationAction.REJECT: (_A.REJECTED, _A.REJECTED),
+    ApplicationAction.WITHDRAW: (_A.WITHDRAWN, _A.WITHDRAWN),
+}
+
+
+def application_next(
+    status: ApplicationStatus, action: ApplicationAction, *, passed: bool = True
+) -> ApplicationStatus:
+    """The status after a step; a step out of order (skipped or repeated) is refused with the reason."""
+    if status not in _APPLICATION_FROM[action]:
+        allowed = "、".join(APPLICATION_STATUS_ZH[s] for s in sorted(_APPLICATION_FROM[action]))
+        raise BusinessError(
+            code="APPLICATION_TRANSITION",
+            message=(
+                f"字段 action：申请状态为“{APPLICATION_STATUS_ZH[status]}”时不能"
+                f"{APPLICATION_ACTION_ZH[action]}（仅限：{allowed}）"
+            ),
+            field="action",
+            kind=ErrorKind.CONFLICT,
+        )
+    yes, no = _APPLICATION_TO[action]
+    return yes if passed else no
+
+
+# ---- eligibility (资格审查) ---------------------------------------------------------------------------
+
+DOCUMENT_KINDS = {
+    "licence": "执业许可证/药品经营许可证",
+    "business": "营业执照",
+    "systems": "信息系统联网验收材料",
+    "rules": "医保管理制度与人员名单",
+    "floor_plan": "场所平面图",
+    "other": "其他材料",
+}
+REQUIRED_DOCUMENTS = ("licence", "business")
+
+
+@dataclass(frozen=True)
+class EligibilityFacts:
+    """The recorded facts an application is checked on (each with its date)."""
+
+    licence_no: str | None
+    licence_valid_until: date | None
+    opened_on: date | None
+    systems_connected_on: date | None
+    documents: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One eligibility check: pass or fail, with the reason in Chinese."""
+
+    code: str
+    name: str
+    passed: bool
+    reason: str
+
+
+def one_year_open_on(opened_on: date) -> date:
+    """The day an institution opened on `opened_on` has been open one year (2024-03-01 → 2025-03-01)."""
+    return add_months(opened_on, 12)
+
+
+def check_eligibility(facts: EligibilityFacts, day: date) -> list[CheckResult]:
+    """Every eligibility check on `day` (001 第6篇 第二条 licence and one year open, 第十条 network,
+    第三条 documents); all must pass."""
+    results: list[CheckResult] = []
+    licence = (facts.licence_no or "").strip()
+    if not licence:
+        results.append(CheckResult("LICENCE", "执业许可", False, "未登记执业许可证（药品经营许可证）编号"))
+    elif facts.licence_valid_until is not None and facts.licence_valid_until < day:
+        results.append(
+            CheckResult(
+                "LICENCE", "执业许可", False, f"许可证 {licence} 已于 {facts.licence_valid_until} 到期"
+            )
+        )
+    else:
+        until = f"有效至 {facts.licence_valid_until}" if facts.licence_valid_until else "长期有效"
+        results.append(CheckResult("LICENCE", "执业许可", True, f"许可证 {licence} {until}"))
+    if facts.opened_on is None:
+        results.append(CheckResult("OPEN_ONE_YEAR", "开业满一年", False, "未登记开业日期"))
+    else:
+        full = one_year_open_on(facts.opened_on)
+        if full <= day:
+            reason = f"{facts.opened_on} 开业，{full} 起已满一年"
+            results.append(CheckResult("OPEN_ONE_YEAR", "开业满一年", True, reason))
+        else:
+            reason = f"{facts.opened_on} 开业，至 {day} 未满一年（{full} 满一年）"
+            results.append(CheckResult("OPEN_ONE_YEAR", "开业满一年", False, reason))
+    connected = facts.systems_connected_on
+    if connected is None:
+        results.append(CheckResult("SYSTEMS", "信息系统联网", False, "尚未完成医保信息系统联网验收"))
+    elif connected > day:
+        results.append(
+            CheckResult("SYSTEMS", "信息系统联网", False, f"联网验收日期 {connected} 晚于审查日 {day}")
+        )
+    else:
+        results.append(CheckResult("SYSTEMS", "信息系统联网", True, f"{connected} 完成医保信息系统联网验收"))
+    missing = [DOCUMENT_KINDS[k] for k in REQUIRED_DOCUMENTS if k not in facts.documents]
+    if missing:
+        results.append(CheckResult("DOCUMENTS", "申请材料", False, f"缺少材料：{'、'.join(missing)}"))
+    else:
+        results.append(CheckResult("DOCUMENTS", "申请材料", True, "必备材料齐全"))
+    return results
+
+
+# ---- professional assessment (专业评估): a scored checklist --------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One item of the on-site assessment checklist with its weight (points)."""
+
+    code: str
+    label: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A region's checklist for one kind of institution: items whose weights sum to 100, a pass mark."""
+
+    items: tuple[ChecklistItem, ...]
+    pass_mark: int
+
+
+_ITEM_CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def check_checklist(items: list[ChecklistItem], pass_mark: int, *, field: str = "body") -> Checklist:
+    """A lawful checklist: 1–30 items, unique codes, weights 1–100 summing to 100, pass mark 1–100."""
+    errors: list[str] = []
+    if not 1 <= len(items) <= 30:
+        raise invalid("CHECKLIST_ITEMS", f"{field}.items", f"字段 {field}.items 评估项须为1至30项")
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if not _ITEM_CODE.match(item.code):
+            errors.append(f"第{i + 1}项代码 {item.code!r} 须为小写字母开头的字母、数字、下划线")
+        if item.code in seen:
+            errors.append(f"第{i + 1}项代码 {item.code} 重复")
+        seen.add(item.code)
+        if not item.label.strip() or len(item.label) > 64:
+            errors.append(f"第{i + 1}项名称须为1至64个字符")
+        if not 1 <= item.weight <= 100:
+            errors.append(f"第{i + 1}项分值 {item.weight} 须为1至100")
+    if errors:
+        raise invalid("CHECKLIST_ITEM", f"{field}.items", f"字段 {field}.items：{'；'.join(errors)}")
+    total = sum(i.weight for i in items)
+    if total != 100:
+        raise invalid(
+            "CHECKLIST_WEIGHTS", f"{field}.items", f"字段 {field}.items 分值合计须为100，实际 {total}"
+        )
+    if not 1 <= pass_mark <= 100:
+        raise invalid("PASS_MARK_RANGE", f"{field}.pass_mark", f"字段 {field}.pass_mark 合格分须为1至100")
+    return Checklist(tuple(items), pass_mark)
+
+
+@dataclass(frozen=True)
+class ChecklistResult:
+    """The scored checklist: each item's score, the total and whether it reaches the pass mark."""
+
+    items: list[dict[str, object]]
+    total: int
+    pass_mark: int
+    passed: bool
+
+
+def score_checklist(checklist: Checklist, scores: dict[str, int]) -> ChecklistResult:
+    """Score every item (0 to its weight); an unknown, missing or out-of-range score is refused."""
+    known = {i.code for i in checklist.items}
+    unknown = sorted(set(scores) - known)
+    if unknown:
+        raise invalid("CHECKLIST_UNKNOWN", "scores", f"字段 scores 评估项 {'、'.join(unknown)} 不在评估表中")
+    missing = [i.label for i in checklist.items if i.code not in scores]
+    if missing:
+        raise invalid("CHECKLIST_MISSING", "scores", f"字段 scores 以下评估项未打分：{'、'.join(missing)}")
+    items: list[dict[str, object]] = []
+    for item in checklist.items:
+        value = scores[item.code]
+        if not 0 <= value <= item.weight:
+            raise invalid(
+                "CHECKLIST_SCORE_RANGE",
+                f"scores.{item.code}",
+                f"字段 scores.{item.code}（{item.label}）得分 {value} 须在0至{item.weight}之间",
+            )
+        items.append({"code": item.code, "label": item.label, "weight": item.weight, "score": value})
+    total = sum(scores[i.code] for i in checklist.items)
+    return ChecklistResult(items, total, checklist.pass_mark, total >= checklist.pass_mark)
+
+
+DEFAULT_CHECKLISTS: dict[str, Checklist] = {
+    MEDICAL_INSTITUTION: Checklist(
+        (
+            ChecklistItem("management", "医保管理组织、院领导负责与专门人员（第七条）", 15),
+            ChecklistItem("service_windows", "医保专用挂号、刷卡、取药窗口与住院服务台（第九条）", 10),
+            ChecklistItem("price_notice", "收费标准醒目公布（第九条）", 10),
+            ChecklistItem("it_network", "医保网络、计算机软硬件，无二次匹配（第十条）", 20),
+            ChecklistItem("medical_quality", "诊疗规范、病历书写与质量控制（第十三条）", 25),
+            ChecklistItem("drug_stock", "目录内药品配备（西药≥85%、中成药≥50%）", 20),
+        ),
+        70,
+    ),
+    RETAIL_PHARMACY: Checklist(
+        (
+            ChecklistItem("management", "医保管理制度与专（兼）职人员", 15),
+            ChecklistItem("pharmacist", "药师在岗、处方审核签字（第四十四条）", 20),
+            ChecklistItem("purchase", "购药渠道合法、逐批验收记录（第四十一、四十二条）", 20),
+            ChecklistItem("storage", "分类陈列与储存条件（第四十二条）", 10),
+            ChecklistItem("card_data", "刷卡信息当日录入与传输（第四十七条）", 20),
+            ChecklistItem("otc_stock", "目录内非处方药供应（西药≥85%、中成药≥75%）", 15),
+        ),
+        70,
+    ),
+}
+
+
+def default_checklist(fixmedins_type: str) -> Checklist:
+    """The typical checklist of a kind (pharmacies theirs, every other kind the medical one)."""
+    return DEFAULT_CHECKLISTS.get(fixmedins_type, DEFAULT_CHECKLISTS[MEDICAL_INSTITUTION])
+
+
+# ---- public notice (公示) -------------------------------------------------------------------------------
+
+
+def check_notice_period(begin: date, end: date) -> None:
+    """A notice runs from `begin` through `end` (inclusive); the end may not precede the beginning."""
+    if end < begin:
+        raise invalid(
+            "PERIOD_ORDER", "notice_end", f"字段 notice_end 公示结束日期（{end}）不能早于开始日期（{begin}）"
+        )
+
+
+def check_objection_day(begin: date, end: date, day: date) -> None:
+    """An objection (异议) is received inside the notice period only."""
+    if not begin <= day <= end:
+        raise invalid(
+            "OBJECTION_OUTSIDE_NOTICE", "day", f"字段 day 异议日期 {day} 不在公示期（{begin} 至 {end}）内"
+        )
+
+
+def notice_outcome(end: date, day: date, open_objections: int, upheld_objections: int) -> bool:
+    """Whether the notice ends in approval on `day`: refused before the end or with objections unanswered;
+    an upheld objection means no designation."""
+    if day <= end:
+        raise BusinessError(
+            code="NOTICE_NOT_ENDED",
+            message=f"字段 day：公示期至 {end}，{day} 尚未期满",
+            field="day",
+            kind=ErrorKind.CONFLICT,
+        )
+    if open_objections:
+        raise BusinessError(
+            code="OBJECTION_OPEN",
+            message=f"字段 action：尚有 {open_objections} 件异议未处理，处理后才能结束公示",
+            field="action",
+            kind=ErrorKind.CONFLICT,
+        )
+    return upheld_objections == 0
+
+
+# ---- certificate and plaque (资格证书与标牌) ---------------------------------------------------------------
+
+_PLAQUE = re.compile(r"^[A-Z0-9-]{4,32}$")
+
+
+def certificate_number(admdvs: str, year: int, seq: int) -> str:
+    """The certificate number: ZG + region + year + 4-digit running number of the region and year."""
+    return f"ZG{admdvs}{year}{seq:04d}"
+
+
+def plaque_number(admdvs: str, fixmedins_type: str, seq: int) -> str:
+    """The plaque number: DY (医疗机构) or DD (药店) + region + 5-digit running number of the region."""
+    letter = "DD" if fixmedins_type == RETAIL_PHARMACY else "DY"
+    return f"{letter}{admdvs}{seq:05d}"
+
+
+def check_plaque_no(value: str | None) -> str:
+    """A plaque number given by hand (a pre-printed plaque): 4–32 upper-case letters, digits or '-'."""
+    text = (value or "").strip().upper()
+    if not _PLAQUE.match(text):
+        raise invalid(
+            "PLAQUE_FORMAT",
+            "plaque_no",
+            f"字段 plaque_no 标牌编号须为4至32位大写字母、数字或-，实际为 {value!r}",
+        )
+    return text
+
+
+# ---- re-entry bans (禁入期) ------------------------------------------------------------------------------
+
+PHARMACY_TERMINATION_BAN_YEARS = 3  # 001 第四十五条: a pharmacy's termination means 3–5 years, or for good
+
+
+class BanKind(StrEnum):
+    """禁入类别."""
+
+    NO_RENEW = "no_renew"  # N年内不再续签/不得申请
+    PERMANENT = "permanent"  # 永久退出
+
+
+BAN_KIND_ZH = {BanKind.NO_RENEW: "限期不得重新定点", BanKind.PERMANENT: "永久退出"}
+
+
+@dataclass(frozen=True)
+class Ban:
+    """A re-entry ban: from `begin` through `end` (None: permanent), with where it comes from."""
+
+    kind: BanKind
+    begin: date
+    end: date | None
+    source: str  # assessment / supervision / manual
+    source_ref: str
+    reason: str
+
+
+def ban_end(begin: date, years: int) -> date:
+    """The last banned day of `years` starting on `begin` (3 years from 2026-04-01 → 2029-03-31)."""
+    return add_months(begin, 12 * years) - timedelta(days=1)
+
+
+def ban_in_force(bans: list[Ban], day: date) -> Ban | None:
+    """The ban holding on `day` (a permanent one first, else the one ending last), or None."""
+    live = [b for b in bans if b.begin <= day and (b.end is None or day <= b.end)]
+    if not live:
+        return None
+    return max(live, key=lambda b: (b.end is None, b.end or date.min))
+
+
+def refuse_banned(ban: Ban, action: str) -> BusinessError:
+    """The refusal naming the ban and its end date (REENTRY_BAN_PERMANENT / REENTRY_BAN_NO_RENEW)."""
+    origin = f"{ban.reason}（{ban.source_ref}）"
+    if ban.end is None:
+        return BusinessError(
+            code="REENTRY_BAN_PERMANENT",
+            message=(
+                f"字段 fixmedins_code：该机构自 {ban.begin} 起永久退出定点管理，不能{action}。依据：{origin}"
+            ),
+            field="fixmedins_code",
+            kind=ErrorKind.CONFLICT,
+        )
+    return BusinessError(
+        code="REENTRY_BAN_NO_RENEW",
+        message=(
+            f"字段 fixmedins_code：该机构禁入期为 {ban.begin} 至 {ban.end}，{ban.end} 之前不能{action}。"
+            f"依据：{origin}"
+        ),
+        field="fixmedins_code",
+        kind=ErrorKind.CONFLICT,
+    )

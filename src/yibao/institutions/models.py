@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yibao.core.db import Base, IdMixin, IdType, UtcDateTime
@@ -149,3 +149,198 @@ class DoctorLink(IdMixin, Base):
             "begin": self.begin,
             "end": self.end,
         }
+
+
+# ---- admission and agreement history (定点准入、协议记录) ------------------------------------------------
+
+
+class Application(IdMixin, Base):
+    """An application for designation (定点申请) and where it stands: the recorded facts, the eligibility
+    checks, the scored checklist, the public notice and, once signed, the agreement's certificate."""
+
+    __tablename__ = "institution_application"
+    __table_args__ = (
+        Index("ix_institution_application_fixmedins", "fixmedins_code"),
+        Index("ix_institution_application_admdvs", "admdvs"),
+    )
+
+    application_no: Mapped[str] = mapped_column(String(32), unique=True)  # SQ2026-000001
+    fixmedins_code: Mapped[str] = mapped_column(String(32))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    fixmedins_type: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    submitted_on: Mapped[date] = mapped_column(Date)
+    licence_no: Mapped[str | None] = mapped_column(String(64))  # 执业许可证/药品经营许可证编号
+    licence_valid_until: Mapped[date | None] = mapped_column(Date)
+    opened_on: Mapped[date | None] = mapped_column(Date)  # 开业日期
+    systems_connected_on: Mapped[date | None] = mapped_column(Date)  # 联网验收日期
+    contact: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(255))
+    checks: Mapped[str | None] = mapped_column(Text)  # JSON list of {code, name, passed, reason}
+    checked_on: Mapped[date | None] = mapped_column(Date)
+    checklist: Mapped[str | None] = mapped_column(Text)  # JSON list of {code, label, weight, score}
+    score: Mapped[int | None] = mapped_column(Integer)
+    pass_mark: Mapped[int | None] = mapped_column(Integer)
+    assessors: Mapped[str | None] = mapped_column(String(255))
+    assessed_on: Mapped[date | None] = mapped_column(Date)
+    notice_begin: Mapped[date | None] = mapped_column(Date)
+    notice_end: Mapped[date | None] = mapped_column(Date)
+    notice_where: Mapped[str | None] = mapped_column(String(255))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    agreement_no: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(255))  # of a refusal or withdrawal
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ApplicationDocument(IdMixin, Base):
+    """A document attached to an application (申请材料), stored with its checksum."""
+
+    __tablename__ = "institution_application_document"
+
+    application_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("institution_application.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # licence / business / systems / rules / floor_plan / other
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str | None] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ApplicationStep(IdMixin, Base):
+    """One recorded step of an application: from which status to which, the day, who and when."""
+
+    __tablename__ = "institution_application_step"
+
+    application_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("institution_application.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Objection(IdMixin, Base):
+    """An objection raised during the public notice (公示异议) and how it was answered."""
+
+    __tablename__ = "institution_objection"
+
+    application_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("institution_application.id", ondelete="CASCADE"), index=True
+    )
+    received_on: Mapped[date] = mapped_column(Date)
+    objector: Mapped[str | None] = mapped_column(String(64))  # None: anonymous
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # open / upheld / dismissed
+    answer: Mapped[str | None] = mapped_column(String(255))
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AgreementRecord(IdMixin, Base):
+    """One signed agreement period (签订或续签的协议): its number, period, the year of its measurable
+    terms (kept by the assessment area) and the application it came from."""
+
+    __tablename__ = "institution_agreement"
+    __table_args__ = (Index("ix_institution_agreement_fixmedins", "fixmedins_code"),)
+
+    agreement_no: Mapped[str] = mapped_column(String(32), unique=True)  # XY2026-000001
+    fixmedins_code: Mapped[str] = mapped_column(String(32))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    kind: Mapped[str] = mapped_column(String(16))  # sign / renew
+    begin: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    terms_year: Mapped[int] = mapped_column(Integer)
+    application_no: Mapped[str | None] = mapped_column(String(32))
+    signed_on: Mapped[date] = mapped_column(Date)
+    signed_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Certificate(IdMixin, Base):
+    """The designation certificate and plaque (定点资格证书与标牌) of an institution; taken back on
+    termination (001 第三条: 被取消定点资格的，证、牌应予以收回)."""
+
+    __tablename__ = "institution_certificate"
+    __table_args__ = (
+        Index("ix_institution_certificate_fixmedins", "fixmedins_code"),
+        UniqueConstraint("admdvs", "plaque_seq"),
+    )
+
+    fixmedins_code: Mapped[str] = mapped_column(String(32))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    certificate_no: Mapped[str] = mapped_column(String(32), unique=True)
+    plaque_no: Mapped[str] = mapped_column(String(32), unique=True)
+    plaque_seq: Mapped[int | None] = mapped_column(Integer)  # running number in the region (None: by hand)
+    application_no: Mapped[str | None] = mapped_column(String(32))
+    issued_on: Mapped[date] = mapped_column(Date)
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AgreementEvent(IdMixin, Base):
+    """The agreement's state history: every action with its effective day, period, reason, who, when."""
+
+    __tablename__ = "institution_agreement_event"
+    __table_args__ = (Index("ix_institution_agreement_event_fixmedins", "fixmedins_code"),)
+
+    fixmedins_code: Mapped[str] = mapped_column(String(32))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    begin: Mapped[date | None] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Ban(IdMixin, Base):
+    """A re-entry ban recorded by hand (禁入期), e.g. the years a supervision decision sets; bans decided
+    by an assessment are read from the assessment itself."""
+
+    __tablename__ = "institution_ban"
+    __table_args__ = (Index("ix_institution_ban_fixmedins", "fixmedins_code"),)
+
+    fixmedins_code: Mapped[str] = mapped_column(String(32))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    kind: Mapped[str] = mapped_column(String(16))  # no_renew / permanent
+    begin: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))  # supervision / manual
+    source_ref: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(255))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ChecklistConfig(IdMixin, Base):
+    """A region's assessment checklist (评估表) for a kind of institution, for a period."""
+
+    __tablename__ = "institution_checklist"
+    __table_args__ = (UniqueConstraint("admdvs", "fixmedins_type", "begin"),)
+
+    admdvs: Mapped[str] = mapped_column(String(6))
+    fixmedins_type: Mapped[str] = mapped_column(String(8))
+    begin: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    items: Mapped[str] = mapped_column(Text)  # JSON list of {code, label, weight}
+    pass_mark: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

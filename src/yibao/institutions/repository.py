@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from yibao.assessment.models import AgreementTerms, Assessment
 from yibao.core.paging import Page, paginate
-from yibao.institutions.models import Department, Doctor, DoctorLink, Institution
+from yibao.institutions.models import (
+    AgreementEvent,
+    AgreementRecord,
+    Application,
+    ApplicationDocument,
+    ApplicationStep,
+    Ban,
+    Certificate,
+    ChecklistConfig,
+    Department,
+    Doctor,
+    DoctorLink,
+    Institution,
+    Objection,
+)
 from yibao.regions.models import Region
+from yibao.supervision.models import Decision
 
 _CHUNK = 500
 
@@ -140,3 +158,220 @@ class DoctorRepository:
 
     def add(self, doctor: Doctor) -> None:
         self.session.add(doctor)
+
+
+class AdmissionRepository:
+    """Applications, their documents, steps and objections; agreements, certificates, history, bans.
+
+    Reads the assessment's applied consequences and supervision's issued terminations (by business
+    code) to find the re-entry bans they imply; never writes them.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
+
+    def next_number(self, column: Any, prefix: str) -> str:
+        """The next running number of a prefix (SQ2026-000001)."""
+        last = self.session.scalar(
+            select(column).where(column.like(f"{prefix}%")).order_by(column.desc()).limit(1)
+        )
+        seq = int(str(last)[len(prefix) :]) + 1 if last else 1
+        return f"{prefix}{seq:06d}"
+
+    def application(self, number: str) -> Application | None:
+        return self.session.scalar(select(Application).where(Application.application_no == number))
+
+    def applications_of(self, fixmedins_code: str) -> list[Application]:
+        return list(
+            self.session.scalars(
+                select(Application)
+                .where(Application.fixmedins_code == fixmedins_code)
+                .order_by(Application.id.desc())
+            )
+        )
+
+    def search_applications(
+        self,
+        *,
+        regions: frozenset[str] | None,
+        status: str | None,
+        fixmedins_code: str | None,
+        page: int,
+        size: int,
+    ) -> Page[Application]:
+        stmt = select(Application).order_by(Application.id.desc())
+        if regions is not None:
+            stmt = stmt.where(Application.admdvs.in_(regions))
+        if status:
+            stmt = stmt.where(Application.status == status)
+        if fixmedins_code:
+            stmt = stmt.where(Application.fixmedins_code == fixmedins_code)
+        return paginate(self.session, stmt, page=page, size=size)
+
+    def documents(self, application_id: int) -> list[ApplicationDocument]:
+        return list(
+            self.session.scalars(
+                select(ApplicationDocument)
+                .where(ApplicationDocument.application_id == application_id)
+                .order_by(ApplicationDocument.id)
+            )
+        )
+
+    def document(self, application_id: int, document_id: int) -> ApplicationDocument | None:
+        return self.session.scalar(
+            select(ApplicationDocument).where(
+                ApplicationDocument.application_id == application_id, ApplicationDocument.id == document_id
+            )
+        )
+
+    def document_kinds(self, application_id: int) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(ApplicationDocument.kind).where(ApplicationDocument.application_id == application_id)
+            )
+        )
+
+    def steps(self, application_id: int) -> list[ApplicationStep]:
+        return list(
+            self.session.scalars(
+                select(ApplicationStep)
+                .where(ApplicationStep.application_id == application_id)
+                .order_by(ApplicationStep.id)
+            )
+        )
+
+    def objections(self, application_id: int) -> list[Objection]:
+        return list(
+            self.session.scalars(
+                select(Objection).where(Objection.application_id == application_id).order_by(Objection.id)
+            )
+        )
+
+    def objection(self, application_id: int, objection_id: int) -> Objection | None:
+        return self.session.scalar(
+            select(Objection).where(Objection.application_id == application_id, Objection.id == objection_id)
+        )
+
+    def agreements(self, fixmedins_code: str) -> list[AgreementRecord]:
+        return list(
+            self.session.scalars(
+                select(AgreementRecord)
+                .where(AgreementRecord.fixmedins_code == fixmedins_code)
+                .order_by(AgreementRecord.begin.desc(), AgreementRecord.id.desc())
+            )
+        )
+
+    def events(self, fixmedins_code: str) -> list[AgreementEvent]:
+        return list(
+            self.session.scalars(
+                select(AgreementEvent)
+                .where(AgreementEvent.fixmedins_code == fixmedins_code)
+                .order_by(AgreementEvent.id)
+            )
+        )
+
+    def certificates(self, fixmedins_code: str) -> list[Certificate]:
+        return list(
+            self.session.scalars(
+                select(Certificate)
+                .where(Certificate.fixmedins_code == fixmedins_code)
+                .order_by(Certificate.id.desc())
+            )
+        )
+
+    def plaque_taken(self, plaque_no: str) -> Certificate | None:
+        return self.session.scalar(select(Certificate).where(Certificate.plaque_no == plaque_no))
+
+    def next_plaque_seq(self, admdvs: str) -> int:
+        last = self.session.scalar(
+            select(func.max(Certificate.plaque_seq)).where(Certificate.admdvs == admdvs)
+        )
+        return int(last or 0) + 1
+
+    def next_certificate_seq(self, admdvs: str, year: int) -> int:
+        prefix = f"ZG{admdvs}{year}"
+        last = self.session.scalar(
+            select(Certificate.certificate_no)
+            .where(Certificate.certificate_no.like(f"{prefix}%"))
+            .order_by(Certificate.certificate_no.desc())
+            .limit(1)
+        )
+        return int(str(last)[len(prefix) :]) + 1 if last else 1
+
+    def bans(self, fixmedins_code: str) -> list[Ban]:
+        return list(
+            self.session.scalars(
+                select(Ban).where(Ban.fixmedins_code == fixmedins_code).order_by(Ban.begin, Ban.id)
+            )
+        )
+
+    def applied_assessments(self, fixmedins_code: str) -> list[Assessment]:
+        """Assessments whose consequence has been carried out (they may bar re-entry)."""
+        return list(
+            self.session.scalars(
+                select(Assessment)
+                .where(Assessment.fixmedins_code == fixmedins_code, Assessment.applied_on.is_not(None))
+                .order_by(Assessment.applied_on)
+            )
+        )
+
+    def issued_terminations(self, fixmedins_code: str) -> list[Decision]:
+        """Issued supervision decisions terminating the institution's agreement."""
+        return list(
+            self.session.scalars(
+                select(Decision)
+                .where(
+                    Decision.fixmedins_code == fixmedins_code,
+                    Decision.target_type == "institution",
+                    Decision.kind == "termination",
+                    Decision.status == "issued",
+                )
+                .order_by(Decision.effective_on)
+            )
+        )
+
+    def decision(self, decision_no: str) -> Decision | None:
+        return self.session.scalar(select(Decision).where(Decision.decision_no == decision_no))
+
+    def has_terms(self, fixmedins_code: str, year: int) -> bool:
+        return (
+            self.session.scalar(
+                select(AgreementTerms.id).where(
+                    AgreementTerms.fixmedins_code == fixmedins_code, AgreementTerms.year == year
+                )
+            )
+            is not None
+        )
+
+    def checklist_in_force(self, admdvs: str, fixmedins_type: str, day: date) -> ChecklistConfig | None:
+        return self.session.scalar(
+            select(ChecklistConfig)
+            .where(
+                ChecklistConfig.admdvs == admdvs,
+                ChecklistConfig.fixmedins_type == fixmedins_type,
+                ChecklistConfig.begin <= day,
+                or_(ChecklistConfig.end.is_(None), ChecklistConfig.end >= day),
+            )
+            .order_by(ChecklistConfig.begin.desc())
+            .limit(1)
+        )
+
+    def checklists(self, regions: frozenset[str] | None) -> list[ChecklistConfig]:
+        stmt = select(ChecklistConfig).order_by(
+            ChecklistConfig.admdvs, ChecklistConfig.fixmedins_type, ChecklistConfig.begin
+        )
+        if regions is not None:
+            stmt = stmt.where(ChecklistConfig.admdvs.in_(regions))
+        return list(self.session.scalars(stmt))
+
+    def checklist_rows(self, admdvs: str, fixmedins_type: str) -> list[ChecklistConfig]:
+        return list(
+            self.session.scalars(
+                select(ChecklistConfig).where(
+                    ChecklistConfig.admdvs == admdvs, ChecklistConfig.fixmedins_type == fixmedins_type
+                )
+            )
+        )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from yibao.core.db import utcnow
 from yibao.core.imports import ImportRefusedError, RowError
@@ -25,10 +28,24 @@ from yibao.domain.errors import (
     not_found,
 )
 from yibao.domain.identity import check_uscc, mask_id, parse_resident_id
-from yibao.domain.periods import check_order, overlaps
+from yibao.domain.periods import Period, check_order, overlaps
 from yibao.institutions.files import SourceRow, read_rows
-from yibao.institutions.models import Department, Doctor, DoctorLink, Institution
-from yibao.institutions.repository import DoctorRepository, InstitutionRepository
+from yibao.institutions.models import (
+    AgreementEvent,
+    AgreementRecord,
+    Application,
+    ApplicationDocument,
+    ApplicationStep,
+    Ban,
+    Certificate,
+    ChecklistConfig,
+    Department,
+    Doctor,
+    DoctorLink,
+    Institution,
+    Objection,
+)
+from yibao.institutions.repository import AdmissionRepository, DoctorRepository, InstitutionRepository
 from yibao.reference.lookup import Dictionaries, dictionaries
 
 Progress = Callable[[int, int], None]
@@ -155,6 +172,7 @@ def create_institution(
     institution = _new_institution(values, agreement_begin, agreement_end)
     repo.add(institution)
     uow.flush()
+    _record_registered(uow, institution)
     uow.audit(
         action="institution.create",
         entity="institution",
@@ -196,6 +214,16 @@ def _new_institution(values: InstitutionFields, begin: date | None, end: date | 
             "REQUIRED", "agreement_begin", "字段 agreement_begin 给出协议结束日期时必须给出开始日期"
         )
     return institution
+
+
+def _record_registered(uow: UnitOfWork, institution: Institution) -> None:
+    """An institution registered with an agreement already in force (存量协议): its first history row
+    and agreement record."""
+    if institution.agreement_begin is None:
+        return
+    day = institution.status_since or institution.agreement_begin
+    _record_event(uow, institution, "register", None, day, reason="登记时已签订协议")
+    _add_agreement_record(uow, institution, "sign", day, None)
 
 
 def _apply_state(institution: Institution, state: rules.AgreementState) -> None:
@@ -382,18 +410,45 @@ def change_agreement(
     uow.actor.require(Perm.INSTITUTION_WRITE)
     act = choice(rules.AgreementAction, action, code="AGREEMENT_ACTION", field="action", label="协议操作")
     institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
+    when = day or today()
+    if act is rules.AgreementAction.REAPPLY:
+        raise conflict(
+            "REAPPLY_BY_APPLICATION",
+            "字段 action：被解除协议的机构须提交定点申请（资格审查、评估、公示后签约）才能重新定点",
+            "action",
+        )
+    if act is rules.AgreementAction.SIGN:
+        for application in _admission(uow).applications_of(institution.fixmedins_code):
+            if rules.ApplicationStatus(application.status) in rules.APPLICATION_OPEN:
+                raise conflict(
+                    "APPLICATION_OPEN",
+                    f"字段 action：机构有办理中的定点申请 {application.application_no}，须按申请流程签约",
+                    "action",
+                )
+    if act in (rules.AgreementAction.SIGN, rules.AgreementAction.RENEW):
+        _refuse_if_banned(uow, institution, when, rules.AGREEMENT_ACTION_ZH[act])
     before = institution.snapshot()
+    reason_before = institution.status_reason
     state = rules.transition(
         rules.state_of(institution),
         act,
-        day=day or today(),
+        day=when,
         begin=begin,
         end=end,
         until=until,
         reason=reason,
     )
     _apply_state(institution, state)
+    if act is rules.AgreementAction.CHANGE:
+        institution.status_reason = reason_before  # a change leaves the status and its reason
     institution.updated_at = utcnow()
+    if act in (rules.AgreementAction.SIGN, rules.AgreementAction.RENEW):
+        _add_agreement_record(uow, institution, act.value, when, None)
+    if act is rules.AgreementAction.TERMINATE:
+        _revoke_certificates(uow, institution, when)
+    _record_event(
+        uow, institution, act.value, str(before["agreement_status"]), when, until=until, reason=reason
+    )
     uow.audit(
         action=f"institution.agreement.{act.value}",
         entity="institution",
@@ -1041,6 +1096,7 @@ def import_institutions(
         raise _refuse_rows(problems, len(source))
     for done, (_row, institution) in enumerate(ready, start=1):
         repo.add(institution)
+        _record_registered(uow, institution)
         uow.audit(
             action="institution.import",
             entity="institution",
@@ -1183,3 +1239,1232 @@ def form_options(*, uow: UnitOfWork) -> dict[str, list[tuple[str, str]]]:
         "doctor_status": [(s.value, zh) for s, zh in rules.DOCTOR_STATUS_ZH.items()],
         "doctor_action": [(a.value, zh) for a, zh in rules.DOCTOR_ACTION_ZH.items()],
     }
+
+
+# ---- admission (定点准入): application → eligibility → assessment → notice → agreement ----------------
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def _admission(uow: UnitOfWork) -> AdmissionRepository:
+    return AdmissionRepository(uow.session)
+
+
+def _record_event(
+    uow: UnitOfWork,
+    institution: Institution,
+    action: str,
+    from_status: str | None,
+    day: date,
+    *,
+    until: date | None = None,
+    reason: str | None = None,
+) -> None:
+    """Append one row of the agreement's state history (who, when, the day it takes effect)."""
+    _admission(uow).add(
+        AgreementEvent(
+            fixmedins_code=institution.fixmedins_code,
+            admdvs=institution.admdvs,
+            action=action,
+            from_status=from_status,
+            to_status=institution.agreement_status,
+            day=day,
+            begin=institution.agreement_begin,
+            end=institution.agreement_end,
+            until=until,
+            reason=(reason or "")[:255] or None,
+            actor=uow.actor.username,
+            at=utcnow(),
+        )
+    )
+
+
+def bans_of(uow: UnitOfWork, institution: Institution) -> list[rules.Ban]:
+    """Every re-entry ban of an institution: recorded by hand, decided by an applied assessment
+    (药店 N年内不再续签 / 永久退出), or implied by an issued supervision decision terminating a pharmacy
+    (001 第四十五条: at least 3 years without renewal)."""
+    repo = _admission(uow)
+    out = [
+        rules.Ban(rules.BanKind(b.kind), b.begin, b.end, b.source, b.source_ref, b.reason)
+        for b in repo.bans(institution.fixmedins_code)
+    ]
+    for a in repo.applied_assessments(institution.fixmedins_code):
+        c = json.loads(a.consequence)
+        assert a.applied_on is not None
+        label = f"{a.period}考核{a.grade}级（{a.grade_label}）"
+        if c.get("permanent_exit"):
+            out.append(
+                rules.Ban(
+                    rules.BanKind.PERMANENT,
+                    a.applied_on,
+                    None,
+                    "assessment",
+                    f"考核 {a.period}",
+                    f"{label}：永久退出",
+                )
+            )
+        elif int(c.get("no_renew_years") or 0) > 0:
+            years = int(c["no_renew_years"])
+            out.append(
+                rules.Ban(
+                    rules.BanKind.NO_RENEW,
+                    a.applied_on,
+                    rules.ban_end(a.applied_on, years),
+                    "assessment",
+                    f"考核 {a.period}",
+                    f"{label}：{years}年内不再续签",
+                )
+            )
+    if institution.fixmedins_type == rules.RETAIL_PHARMACY:
+        for d in repo.issued_terminations(institution.fixmedins_code):
+            start = d.effective_on or d.issued_on
+            if start is None:
+                continue
+            years = rules.PHARMACY_TERMINATION_BAN_YEARS
+            out.append(
+                rules.Ban(
+                    rules.BanKind.NO_RENEW,
+                    start,
+                    rules.ban_end(start, years),
+                    "supervision",
+                    f"处理决定 {d.decision_no} {d.document_no or ''}".strip(),
+                    f"稽核处理解除药店协议，{years}年内不再续签（001 第四十五条）",
+                )
+            )
+    return out
+
+
+def _refuse_if_banned(uow: UnitOfWork, institution: Institution, day: date, action: str) -> None:
+    ban = rules.ban_in_force(bans_of(uow, institution), day)
+    if ban is not None:
+        raise rules.refuse_banned(ban, action)
+
+
+@dataclass(frozen=True)
+class BanView:
+    """A re-entry ban as shown: kind, period (end None: permanent), source and whether it holds today."""
+
+    kind: str
+    kind_name: str
+    begin: date
+    end: date | None
+    source: str
+    source_ref: str
+    reason: str
+    in_force: bool
+
+
+def institution_bans(*, uow: UnitOfWork, fixmedins_code: str, day: date | None = None) -> list[BanView]:
+    """The institution's re-entry bans, oldest first, each marked if it holds on `day` (today)."""
+    _require_read(uow, fixmedins_code)
+    institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
+    when = day or today()
+    return [
+        BanView(
+            b.kind.value,
+            rules.BAN_KIND_ZH[b.kind],
+            b.begin,
+            b.end,
+            b.source,
+            b.source_ref,
+            b.reason,
+            b.begin <= when and (b.end is None or when <= b.end),
+        )
+        for b in sorted(bans_of(uow, institution), key=lambda b: b.begin)
+    ]
+
+
+def record_ban(
+    *,
+    uow: UnitOfWork,
+    fixmedins_code: str,
+    kind: str,
+    begin: date,
+    reason: str,
+    years: int | None = None,
+    decision_no: str | None = None,
+) -> list[BanView]:
+    """Record a re-entry ban by hand (禁入期): N years (1–5) or a permanent exit (pharmacies only, 001
+    第四十五条), from `begin`; when it follows a supervision decision, the decision must be an issued
+    termination of this institution."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
+    ban_kind = choice(rules.BanKind, kind, code="BAN_KIND", field="kind", label="禁入类别")
+    text = require_text(reason, field="reason", max_len=255, label="禁入原因")
+    repo = _admission(uow)
+    source, ref = "manual", "人工登记"
+    number = (decision_no or "").strip()
+    if number:
+        decision = repo.decision(number)
+        if (
+            decision is None
+            or decision.fixmedins_code != institution.fixmedins_code
+            or decision.kind != "termination"
+            or decision.status != "issued"
+        ):
+            raise invalid(
+                "BAN_DECISION",
+                "decision_no",
+                f"字段 decision_no 处理决定 {number} 不是对机构 {institution.fixmedins_code} "
+                "已签发的解除协议决定",
+            )
+        source, ref = "supervision", f"处理决定 {number}"
+    end: date | None
+    if ban_kind is rules.BanKind.PERMANENT:
+        if institution.fixmedins_type != rules.RETAIL_PHARMACY:
+            raise invalid(
+                "PERMANENT_EXIT_PHARMACY", "kind", "字段 kind 永久退出仅用于定点零售药店（001 第四十五条）"
+            )
+        end = None
+    else:
+        if years is None or not 1 <= years <= 5:
+            raise invalid("BAN_YEARS", "years", f"字段 years 禁入年限须为1至5年，实际为 {years}")
+        end = rules.ban_end(begin, years)
+    row = Ban(
+        fixmedins_code=institution.fixmedins_code,
+        admdvs=institution.admdvs,
+        kind=ban_kind.value,
+        begin=begin,
+        end=end,
+        source=source,
+        source_ref=ref,
+        reason=text,
+        created_by=uow.actor.username,
+        created_at=utcnow(),
+    )
+    repo.add(row)
+    uow.flush()
+    _record_event(uow, institution, "ban", institution.agreement_status, begin, until=end, reason=text)
+    uow.audit(
+        action="institution.ban",
+        entity="institution",
+        entity_id=institution.fixmedins_code,
+        admdvs=institution.admdvs,
+        after={"kind": ban_kind.value, "begin": begin, "end": end, "source_ref": ref, "reason": text},
+    )
+    uow.commit()
+    return institution_bans(uow=uow, fixmedins_code=institution.fixmedins_code)
+
+
+# ---- agreement records, certificates, history -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementRecordView:
+    agreement_no: str
+    kind: str
+    begin: date
+    end: date
+    terms_year: int
+    application_no: str | None
+    signed_on: date
+    signed_by: str
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    certificate_no: str
+    plaque_no: str
+    application_no: str | None
+    issued_on: date
+    revoked_on: date | None
+
+
+@dataclass(frozen=True)
+class EventView:
+    action: str
+    action_name: str
+    from_status: str | None
+    to_status: str
+    day: date
+    begin: date | None
+    end: date | None
+    until: date | None
+    reason: str | None
+    actor: str
+    at: datetime
+
+
+_EVENT_ZH = {
+    **{a.value: zh for a, zh in rules.AGREEMENT_ACTION_ZH.items()},
+    "register": "登记（存量协议）",
+    "ban": "登记禁入期",
+}
+
+
+@dataclass(frozen=True)
+class AgreementHistory:
+    """An institution's signed agreements, its certificates and plaques, and the state history."""
+
+    agreements: list[AgreementRecordView]
+    certificates: list[CertificateView]
+    events: list[EventView]
+
+
+def agreement_history(*, uow: UnitOfWork, fixmedins_code: str) -> AgreementHistory:
+    """The agreements (newest first), certificates and every state change (oldest first)."""
+    _require_read(uow, fixmedins_code)
+    institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
+    repo = _admission(uow)
+    return AgreementHistory(
+        [
+            AgreementRecordView(
+                a.agreement_no,
+                a.kind,
+                a.begin,
+                a.end,
+                a.terms_year,
+                a.application_no,
+                a.signed_on,
+                a.signed_by,
+            )
+            for a in repo.agreements(institution.fixmedins_code)
+        ],
+        [
+            CertificateView(c.certificate_no, c.plaque_no, c.application_no, c.issued_on, c.revoked_on)
+            for c in repo.certificates(institution.fixmedins_code)
+        ],
+        [
+            EventView(
+                e.action,
+                _EVENT_ZH.get(e.action, e.action),
+                e.from_status,
+                e.to_status,
+                e.day,
+                e.begin,
+                e.end,
+                e.until,
+                e.reason,
+                e.actor,
+                e.at,
+            )
+            for e in repo.events(institution.fixmedins_code)
+        ],
+    )
+
+
+def _add_agreement_record(
+    uow: UnitOfWork, institution: Institution, kind: str, day: date, application_no: str | None
+) -> AgreementRecord:
+    repo = _admission(uow)
+    assert institution.agreement_begin is not None and institution.agreement_end is not None
+    row = AgreementRecord(
+        agreement_no=repo.next_number(AgreementRecord.agreement_no, f"XY{institution.agreement_begin.year}-"),
+        fixmedins_code=institution.fixmedins_code,
+        admdvs=institution.admdvs,
+        kind=kind,
+        begin=institution.agreement_begin,
+        end=institution.agreement_end,
+        terms_year=institution.agreement_begin.year,
+        application_no=application_no,
+        signed_on=day,
+        signed_by=uow.actor.username,
+        created_at=utcnow(),
+    )
+    repo.add(row)
+    uow.flush()
+    return row
+
+
+def _revoke_certificates(uow: UnitOfWork, institution: Institution, day: date) -> None:
+    """Take back the certificate and plaque of a terminated institution (证、牌应予以收回)."""
+    for cert in _admission(uow).certificates(institution.fixmedins_code):
+        if cert.revoked_on is None:
+            cert.revoked_on = day
+
+
+# ---- checklists (评估表) ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    """A checklist in force: its items and pass mark, and where it comes from (default or configured)."""
+
+    admdvs: str
+    fixmedins_type: str
+    begin: date | None
+    end: date | None
+    items: list[dict[str, object]]
+    pass_mark: int
+    source: str
+
+
+def _checklist(repo: AdmissionRepository, admdvs: str, fixmedins_type: str, day: date) -> ChecklistView:
+    row = repo.checklist_in_force(admdvs, fixmedins_type, day)
+    if row is None:
+        d = rules.default_checklist(fixmedins_type)
+        items = [{"code": i.code, "label": i.label, "weight": i.weight} for i in d.items]
+        return ChecklistView(admdvs, fixmedins_type, None, None, items, d.pass_mark, "default")
+    return ChecklistView(
+        admdvs, fixmedins_type, row.begin, row.end, json.loads(row.items), row.pass_mark, f"config:{row.id}"
+    )
+
+
+def checklist_in_force(
+    *, uow: UnitOfWork, admdvs: str, fixmedins_type: str, day: date | None = None
+) -> ChecklistView:
+    """The assessment checklist of a region and kind of institution on `day` (the typical one if none)."""
+    _require_read(uow)
+    region = require_admdvs(admdvs)
+    if not uow.actor.sees_region(region):
+        raise not_found("REGION_NOT_FOUND", f"字段 admdvs 统筹区 {region} 不存在", "admdvs")
+    return _checklist(_admission(uow), region, (fixmedins_type or "").strip(), day or today())
+
+
+def set_checklist(
+    *,
+    uow: UnitOfWork,
+    admdvs: str,
+    fixmedins_type: str,
+    begin: date,
+    items: list[dict[str, Any]],
+    pass_mark: int,
+    end: date | None = None,
+) -> ChecklistView:
+    """Configure a region's checklist for a kind of institution from `begin` (items with weights summing
+    to 100, a pass mark); periods of the same region and kind may not overlap."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    region = require_admdvs(admdvs)
+    uow.actor.require_region(region)
+    kind = dictionaries(uow.session).require("fixmedins_type", fixmedins_type, field="fixmedins_type")
+    check_order(begin, end)
+    parsed: list[rules.ChecklistItem] = []
+    for i, raw in enumerate(items or []):
+        try:
+            parsed.append(
+                rules.ChecklistItem(str(raw["code"]).strip(), str(raw["label"]).strip(), int(raw["weight"]))
+            )
+        except (KeyError, TypeError, ValueError):
+            raise invalid(
+                "CHECKLIST_ITEM", f"items[{i}]", f"字段 items[{i}] 须含 code、label、weight（整数）"
+            ) from None
+    checklist = rules.check_checklist(parsed, pass_mark, field="checklist")
+    repo = _admission(uow)
+    for other in repo.checklist_rows(region, kind):
+        if overlaps(other, Period(begin, end)):
+            raise conflict(
+                "CHECKLIST_OVERLAP",
+                f"字段 begin：与 {other.begin} 起的评估表期间重叠（统筹区 {region}，机构类型 {kind}）",
+                "begin",
+            )
+    row = ChecklistConfig(
+        admdvs=region,
+        fixmedins_type=kind,
+        begin=begin,
+        end=end,
+        items=json.dumps(
+            [{"code": i.code, "label": i.label, "weight": i.weight} for i in checklist.items],
+            ensure_ascii=False,
+        ),
+        pass_mark=checklist.pass_mark,
+        created_by=uow.actor.username,
+        created_at=utcnow(),
+    )
+    repo.add(row)
+    uow.flush()
+    uow.audit(
+        action="institution.checklist",
+        entity="institution_checklist",
+        entity_id=row.id,
+        admdvs=region,
+        after={
+            "fixmedins_type": kind,
+            "begin": begin,
+            "end": end,
+            "items": json.loads(row.items),
+            "pass_mark": pass_mark,
+        },
+    )
+    uow.commit()
+    return _checklist(repo, region, kind, begin)
+
+
+# ---- applications ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    kind: str
+    kind_name: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    note: str | None
+    uploaded_by: str
+
+
+@dataclass(frozen=True)
+class StepView:
+    action: str
+    action_name: str
+    from_status: str | None
+    to_status: str
+    day: date
+    note: str | None
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ObjectionView:
+    id: int
+    received_on: date
+    objector: str | None
+    content: str
+    status: str
+    answer: str | None
+    answered_on: date | None
+    answered_by: str | None
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    """An application with everything recorded on it so far."""
+
+    application_no: str
+    fixmedins_code: str
+    name: str
+    admdvs: str
+    fixmedins_type: str
+    status: str
+    status_name: str
+    submitted_on: date
+    licence_no: str | None
+    licence_valid_until: date | None
+    opened_on: date | None
+    systems_connected_on: date | None
+    contact: str | None
+    note: str | None
+    checks: list[dict[str, Any]]
+    checked_on: date | None
+    checklist: list[dict[str, Any]]
+    score: int | None
+    pass_mark: int | None
+    assessors: str | None
+    assessed_on: date | None
+    notice_begin: date | None
+    notice_end: date | None
+    notice_where: str | None
+    closed_on: date | None
+    signed_on: date | None
+    agreement_no: str | None
+    reason: str | None
+    created_by: str
+    documents: list[DocumentView] = field(default_factory=list)
+    steps: list[StepView] = field(default_factory=list)
+    objections: list[ObjectionView] = field(default_factory=list)
+
+
+_STEP_ZH = {**{a.value: zh for a, zh in rules.APPLICATION_ACTION_ZH.items()}, "submit": "提交申请"}
+
+
+def _application_view(uow: UnitOfWork, row: Application, *, full: bool = True) -> ApplicationView:
+    repo = _admission(uow)
+    institution = InstitutionRepository(uow.session).by_code(row.fixmedins_code)
+    status = rules.ApplicationStatus(row.status)
+    return ApplicationView(
+        application_no=row.application_no,
+        fixmedins_code=row.fixmedins_code,
+        name=institution.name if institution else "",
+        admdvs=row.admdvs,
+        fixmedins_type=row.fixmedins_type,
+        status=row.status,
+        status_name=rules.APPLICATION_STATUS_ZH[status],
+        submitted_on=row.submitted_on,
+        licence_no=row.licence_no,
+        licence_valid_until=row.licence_valid_until,
+        opened_on=row.opened_on,
+        systems_connected_on=row.systems_connected_on,
+        contact=row.contact,
+        note=row.note,
+        checks=json.loads(row.checks) if row.checks else [],
+        checked_on=row.checked_on,
+        checklist=json.loads(row.checklist) if row.checklist else [],
+        score=row.score,
+        pass_mark=row.pass_mark,
+        assessors=row.assessors,
+        assessed_on=row.assessed_on,
+        notice_begin=row.notice_begin,
+        notice_end=row.notice_end,
+        notice_where=row.notice_where,
+        closed_on=row.closed_on,
+        signed_on=row.signed_on,
+        agreement_no=row.agreement_no,
+        reason=row.reason,
+        created_by=row.created_by,
+        documents=[
+            DocumentView(
+                d.id,
+                d.kind,
+                rules.DOCUMENT_KINDS.get(d.kind, d.kind),
+                d.filename,
+                d.media_type,
+                d.size,
+                d.sha256,
+                d.note,
+                d.uploaded_by,
+            )
+            for d in (repo.documents(row.id) if full else [])
+        ],
+        steps=[
+            StepView(
+                s.action,
+                _STEP_ZH.get(s.action, s.action),
+                s.from_status,
+                s.to_status,
+                s.day,
+                s.note,
+                s.actor,
+                s.at,
+            )
+            for s in (repo.steps(row.id) if full else [])
+        ],
+        objections=[
+            ObjectionView(
+                o.id, o.received_on, o.objector, o.content, o.status, o.answer, o.answered_on, o.answered_by
+            )
+            for o in (repo.objections(row.id) if full else [])
+        ],
+    )
+
+
+def _application(uow: UnitOfWork, number: str) -> Application:
+    code = (number or "").strip()
+    row = _admission(uow).application(code)
+    if row is None or not uow.actor.sees_region(row.admdvs):
+        raise not_found(
+            "APPLICATION_NOT_FOUND", f"字段 application_no：定点申请 {code} 不存在", "application_no"
+        )
+    return row
+
+
+def _step(
+    uow: UnitOfWork,
+    row: Application,
+    action: str,
+    before: str | None,
+    day: date,
+    note: str | None = None,
+) -> None:
+    """Record the step (who, when, from which status to which) and its audit row."""
+    _admission(uow).add(
+        ApplicationStep(
+            application_id=row.id,
+            action=action,
+            from_status=before,
+            to_status=row.status,
+            day=day,
+            note=note,
+            actor=uow.actor.username,
+            at=utcnow(),
+        )
+    )
+    row.updated_at = utcnow()
+    uow.audit(
+        action=f"institution.application.{action}",
+        entity="institution_application",
+        entity_id=row.application_no,
+        admdvs=row.admdvs,
+        before={"status": before} if before else None,
+        after={"status": row.status, "day": day, "fixmedins_code": row.fixmedins_code},
+        note=note,
+    )
+
+
+def _status_zh(row: Application) -> str:
+    return rules.APPLICATION_STATUS_ZH[rules.ApplicationStatus(row.status)]
+
+
+def _advance(row: Application, action: rules.ApplicationAction, *, passed: bool = True) -> str:
+    before = row.status
+    row.status = rules.application_next(rules.ApplicationStatus(row.status), action, passed=passed).value
+    return before
+
+
+def submit_application(
+    *,
+    uow: UnitOfWork,
+    fixmedins_code: str,
+    day: date | None = None,
+    licence_no: str | None = None,
+    licence_valid_until: date | None = None,
+    opened_on: date | None = None,
+    systems_connected_on: date | None = None,
+    contact: str | None = None,
+    note: str | None = None,
+) -> ApplicationView:
+    """Receive an application for designation (定点申请) of a registered institution with the facts it
+    is checked on. Only an institution without an agreement (applying) or with a terminated one may
+    apply, one open application at a time, and never inside a re-entry ban; a terminated institution
+    re-enters the `applying` state (recorded in its history)."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)
+    when = day or today()
+    status = rules.AgreementStatus(institution.agreement_status)
+    if status not in (rules.AgreementStatus.APPLYING, rules.AgreementStatus.TERMINATED):
+        raise conflict(
+            "APPLICATION_NOT_NEEDED",
+            f"字段 fixmedins_code：机构 {institution.fixmedins_code} 协议状态为"
+            f"“{rules.AGREEMENT_STATUS_ZH[status]}”，应续签或变更协议，不能重新申请定点",
+            "fixmedins_code",
+        )
+    repo = _admission(uow)
+    for other in repo.applications_of(institution.fixmedins_code):
+        if rules.ApplicationStatus(other.status) in rules.APPLICATION_OPEN:
+            raise conflict(
+                "APPLICATION_OPEN",
+                f"字段 fixmedins_code：机构已有办理中的定点申请 {other.application_no}",
+                "fixmedins_code",
+            )
+    _refuse_if_banned(uow, institution, when, "申请定点")
+    licence = optional_text(licence_no, field="licence_no", max_len=64, label="许可证编号")
+    if opened_on is not None and opened_on > when:
+        raise invalid(
+            "OPENED_IN_FUTURE", "opened_on", f"字段 opened_on 开业日期 {opened_on} 不能晚于申请日 {when}"
+        )
+    now = utcnow()
+    row = Application(
+        application_no=repo.next_number(Application.application_no, f"SQ{when.year}-"),
+        fixmedins_code=institution.fixmedins_code,
+        admdvs=institution.admdvs,
+        fixmedins_type=institution.fixmedins_type,
+        status=rules.ApplicationStatus.SUBMITTED.value,
+        submitted_on=when,
+        licence_no=licence,
+        licence_valid_until=licence_valid_until,
+        opened_on=opened_on,
+        systems_connected_on=systems_connected_on,
+        contact=optional_text(contact, field="contact", max_len=64, label="联系人"),
+        note=optional_text(note, field="note", max_len=255, label="说明"),
+        created_by=uow.actor.username,
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(row)
+    uow.flush()
+    if status is rules.AgreementStatus.TERMINATED:
+        before = institution.snapshot()
+        state = rules.transition(
+            rules.state_of(institution),
+            rules.AgreementAction.REAPPLY,
+            day=when,
+            reason=f"定点申请 {row.application_no}",
+        )
+        _apply_state(institution, state)
+        institution.updated_at = now
+        _record_event(
+            uow, institution, "reapply", status.value, when, reason=f"定点申请 {row.application_no}"
+        )
+        uow.audit(
+            action="institution.agreement.reapply",
+            entity="institution",
+            entity_id=institution.fixmedins_code,
+            admdvs=institution.admdvs,
+            before=before,
+            after=institution.snapshot(),
+        )
+    _step(uow, row, "submit", None, when, note)
+    uow.commit()
+    return _application_view(uow, row)
+
+
+def update_application(
+    *,
+    uow: UnitOfWork,
+    application_no: str,
+    licence_no: str | None = None,
+    licence_valid_until: date | None = None,
+    opened_on: date | None = None,
+    systems_connected_on: date | None = None,
+    contact: str | None = None,
+) -> ApplicationView:
+    """Correct the recorded facts before the eligibility check passes (None leaves a fact unchanged)."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    if row.status not in (rules.ApplicationStatus.SUBMITTED.value, rules.ApplicationStatus.INELIGIBLE.value):
+        raise conflict(
+            "APPLICATION_FACTS_LOCKED",
+            f"字段 application_no：申请状态为“{_status_zh(row)}”，资格审查通过后不能修改申请事实",
+            "application_no",
+        )
+    before = {
+        "licence_no": row.licence_no,
+        "licence_valid_until": row.licence_valid_until,
+        "opened_on": row.opened_on,
+        "systems_connected_on": row.systems_connected_on,
+        "contact": row.contact,
+    }
+    if licence_no is not None:
+        row.licence_no = optional_text(licence_no, field="licence_no", max_len=64, label="许可证编号")
+    if licence_valid_until is not None:
+        row.licence_valid_until = licence_valid_until
+    if opened_on is not None:
+        row.opened_on = opened_on
+    if systems_connected_on is not None:
+        row.systems_connected_on = systems_connected_on
+    if contact is not None:
+        row.contact = optional_text(contact, field="contact", max_len=64, label="联系人")
+    row.updated_at = utcnow()
+    uow.audit(
+        action="institution.application.update",
+        entity="institution_application",
+        entity_id=row.application_no,
+        admdvs=row.admdvs,
+        before=before,
+        after={
+            "licence_no": row.licence_no,
+            "licence_valid_until": row.licence_valid_until,
+            "opened_on": row.opened_on,
+            "systems_connected_on": row.systems_connected_on,
+            "contact": row.contact,
+        },
+    )
+    uow.commit()
+    return _application_view(uow, row)
+
+
+def add_document(
+    *,
+    uow: UnitOfWork,
+    application_no: str,
+    kind: str,
+    filename: str,
+    data: bytes,
+    media_type: str | None = None,
+    note: str | None = None,
+) -> DocumentView:
+    """Attach a document to an open application (申请材料), kept with its SHA-256 (at most 10 MB)."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    if rules.ApplicationStatus(row.status) not in rules.APPLICATION_OPEN:
+        raise conflict(
+            "APPLICATION_CLOSED", "字段 application_no：申请已办结，不能再添加材料", "application_no"
+        )
+    doc_kind = (kind or "").strip()
+    if doc_kind not in rules.DOCUMENT_KINDS:
+        raise invalid(
+            "DOCUMENT_KIND",
+            "kind",
+            f"字段 kind 材料类别 {kind!r} 无效，可选：{'/'.join(rules.DOCUMENT_KINDS)}",
+        )
+    name = require_text(filename, field="filename", max_len=255, label="文件名")
+    if not data:
+        raise invalid("DOCUMENT_EMPTY", "file", "字段 file 申请材料文件为空")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise invalid("DOCUMENT_TOO_LARGE", "file", "字段 file 申请材料文件不能超过10MB")
+    digest = hashlib.sha256(data).hexdigest()
+    doc = ApplicationDocument(
+        application_id=row.id,
+        kind=doc_kind,
+        filename=name,
+        media_type=(media_type or "application/octet-stream")[:128],
+        size=len(data),
+        sha256=digest,
+        content=data,
+        note=optional_text(note, field="note", max_len=255, label="说明"),
+        uploaded_at=utcnow(),
+        uploaded_by=uow.actor.username,
+    )
+    _admission(uow).add(doc)
+    uow.flush()
+    uow.audit(
+        action="institution.application.document",
+        entity="institution_application",
+        entity_id=row.application_no,
+        admdvs=row.admdvs,
+        after={"kind": doc_kind, "filename": name, "size": len(data), "sha256": digest},
+    )
+    uow.commit()
+    return DocumentView(
+        doc.id,
+        doc_kind,
+        rules.DOCUMENT_KINDS[doc_kind],
+        name,
+        doc.media_type,
+        doc.size,
+        digest,
+        doc.note,
+        doc.uploaded_by,
+    )
+
+
+def get_document(*, uow: UnitOfWork, application_no: str, document_id: int) -> tuple[str, str, bytes]:
+    """A document of an application: (filename, media type, bytes)."""
+    _require_read(uow)
+    row = _application(uow, application_no)
+    doc = _admission(uow).document(row.id, document_id)
+    if doc is None:
+        raise not_found(
+            "DOCUMENT_NOT_FOUND", f"字段 document_id：申请材料 {document_id} 不存在", "document_id"
+        )
+    return doc.filename, doc.media_type, doc.content
+
+
+def check_application(*, uow: UnitOfWork, application_no: str, day: date | None = None) -> ApplicationView:
+    """Run the eligibility checks (资格审查) on `day`: licence, one year open, systems connected, the
+    required documents. Each check is recorded pass/fail with its reason; the application becomes
+    eligible only when all pass (else ineligible, and may be checked again after corrections)."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    when = day or today()
+    facts = rules.EligibilityFacts(
+        licence_no=row.licence_no,
+        licence_valid_until=row.licence_valid_until,
+        opened_on=row.opened_on,
+        systems_connected_on=row.systems_connected_on,
+        documents=frozenset(_admission(uow).document_kinds(row.id)),
+    )
+    results = rules.check_eligibility(facts, when)
+    passed = all(r.passed for r in results)
+    before = _advance(row, rules.ApplicationAction.CHECK, passed=passed)
+    row.checks = json.dumps([asdict(r) for r in results], ensure_ascii=False)
+    row.checked_on = when
+    failed = "；".join(f"{r.name}：{r.reason}" for r in results if not r.passed)
+    _step(uow, row, "check", before, when, failed or "全部资格条件符合")
+    uow.commit()
+    return _application_view(uow, row)
+
+
+def assess_application(
+    *,
+    uow: UnitOfWork,
+    application_no: str,
+    scores: dict[str, int],
+    assessors: list[str] | None = None,
+    day: date | None = None,
+) -> ApplicationView:
+    """Score the on-site professional assessment (专业评估) on the region's checklist in force: every
+    item 0 to its weight; the total reaching the pass mark passes, otherwise the application fails."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    when = day or today()
+    rules.application_next(rules.ApplicationStatus(row.status), rules.ApplicationAction.ASSESS)
+    team = [a.strip() for a in (assessors or []) if a and a.strip()]
+    if len(team) < 2:
+        raise invalid("ASSESSORS_TOO_FEW", "assessors", "字段 assessors 现场评估至少须有2名评估人员")
+    view = _checklist(_admission(uow), row.admdvs, row.fixmedins_type, when)
+    checklist = rules.Checklist(
+        tuple(
+            rules.ChecklistItem(str(i["code"]), str(i["label"]), int(str(i["weight"]))) for i in view.items
+        ),
+        view.pass_mark,
+    )
+    result = rules.score_checklist(checklist, {str(k): int(v) for k, v in (scores or {}).items()})
+    before = _advance(row, rules.ApplicationAction.ASSESS, passed=result.passed)
+    row.checklist = json.dumps(result.items, ensure_ascii=False)
+    row.score, row.pass_mark = result.total, result.pass_mark
+    row.assessors = "、".join(team)[:255]
+    row.assessed_on = when
+    verdict = "达到" if result.passed else "未达到"
+    _step(
+        uow,
+        row,
+        "assess",
+        before,
+        when,
+        f"评估得分 {result.total}，{verdict}合格分 {result.pass_mark}（{view.source}）",
+    )
+    uow.commit()
+    return _application_view(uow, row)
+
+
+def publish_notice(
+    *,
+    uow: UnitOfWork,
+    application_no: str,
+    begin: date,
+    end: date,
+    where: str | None = None,
+) -> ApplicationView:
+    """Put the assessed application on public notice (社会公示) from `begin` through `end`."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    rules.application_next(rules.ApplicationStatus(row.status), rules.ApplicationAction.PUBLISH)
+    rules.check_notice_period(begin, end)
+    before = _advance(row, rules.ApplicationAction.PUBLISH)
+    row.notice_begin, row.notice_end = begin, end
+    row.notice_where = optional_text(where, field="where", max_len=255, label="公示地点")
+    _step(
+        uow,
+        row,
+        "publish",
+        before,
+        begin,
+        f"公示期 {begin} 至 {end}{'，' + row.notice_where if row.notice_where else ''}",
+    )
+    uow.commit()
+    return _application_view(uow, row)
+
+
+def add_objection(
+    *, uow: UnitOfWork, application_no: str, day: date, content: str, objector: str | None = None
+) -> ObjectionView:
+    """Record an objection received during the notice (公示异议); the objector may stay anonymous."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    if row.status != rules.ApplicationStatus.NOTICE.value:
+        raise conflict(
+            "APPLICATION_NOT_IN_NOTICE", "字段 application_no：申请不在公示期，不能登记异议", "application_no"
+        )
+    assert row.notice_begin is not None and row.notice_end is not None
+    rules.check_objection_day(row.notice_begin, row.notice_end, day)
+    text = require_text(content, field="content", max_len=2000, label="异议内容")
+    objection = Objection(
+        application_id=row.id,
+        received_on=day,
+        objector=optional_text(objector, field="objector", max_len=64, label="异议人"),
+        content=text,
+        status="open",
+        created_by=uow.actor.username,
+        created_at=utcnow(),
+    )
+    _admission(uow).add(objection)
+    uow.flush()
+    uow.audit(
+        action="institution.application.objection",
+        entity="institution_application",
+        entity_id=row.application_no,
+        admdvs=row.admdvs,
+        after={"objection": objection.id, "day": day, "anonymous": objection.objector is None},
+    )
+    uow.commit()
+    return ObjectionView(objection.id, day, objection.objector, text, "open", None, None, None)
+
+
+def answer_objection(
+    *, uow: UnitOfWork, application_no: str, objection_id: int, outcome: str, answer: str, day: date
+) -> ObjectionView:
+    """Answer an objection after looking into it: upheld (成立: no designation) or dismissed (不成立)."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    objection = _admission(uow).objection(row.id, objection_id)
+    if objection is None:
+        raise not_found(
+            "OBJECTION_NOT_FOUND", f"字段 objection_id：异议 {objection_id} 不存在", "objection_id"
+        )
+    if objection.status != "open":
+        raise conflict(
+            "OBJECTION_ANSWERED",
+            f"字段 objection_id：异议 {objection_id} 已于 {objection.answered_on} 处理",
+            "objection_id",
+        )
+    if outcome not in ("upheld", "dismissed"):
+        raise invalid(
+            "OBJECTION_OUTCOME", "outcome", "字段 outcome 处理结果须为 upheld（成立）或 dismissed（不成立）"
+        )
+    if day < objection.received_on:
+        raise invalid(
+            "PERIOD_ORDER", "day", f"字段 day 处理日期 {day} 不能早于异议日期 {objection.received_on}"
+        )
+    objection.status = outcome
+    objection.answer = require_text(answer, field="answer", max_len=255, label="处理意见")
+    objection.answered_on, objection.answered_by = day, uow.actor.username
+    uow.audit(
+        action="institution.application.objection.answer",
+        entity="institution_application",
+        entity_id=row.application_no,
+        admdvs=row.admdvs,
+        after={"objection": objection.id, "outcome": outcome, "answer": objection.answer, "day": day},
+    )
+    uow.commit()
+    return ObjectionView(
+        objection.id,
+        objection.received_on,
+        objection.objector,
+        objection.content,
+        objection.status,
+        objection.answer,
+        objection.answered_on,
+        objection.answered_by,
+    )
+
+
+def close_notice(*, uow: UnitOfWork, application_no: str, day: date | None = None) -> ApplicationView:
+    """End the notice after its last day: with every objection answered and none upheld the designation
+    is granted (认定定点资格), an upheld objection means no designation."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    when = day or today()
+    rules.application_next(rules.ApplicationStatus(row.status), rules.ApplicationAction.CLOSE)
+    assert row.notice_end is not None
+    objections = _admission(uow).objections(row.id)
+    open_count = sum(1 for o in objections if o.status == "open")
+    upheld = sum(1 for o in objections if o.status == "upheld")
+    approved = rules.notice_outcome(row.notice_end, when, open_count, upheld)
+    before = _advance(row, rules.ApplicationAction.CLOSE, passed=approved)
+    row.closed_on = when
+    if not approved:
+        row.reason = f"公示期内有 {upheld} 件异议成立，不予认定"
+    note = f"公示期满，异议 {len(objections)} 件（成立 {upheld} 件）"
+    _step(uow, row, "close", before, when, note)
+    uow.commit()
+    return _application_view(uow, row)
+
+
+def _issue_certificate(
+    uow: UnitOfWork, institution: Institution, row: Application, day: date, plaque_no: str | None
+) -> Certificate:
+    """The certificate and plaque (证书与标牌): numbers generated per region, or a plaque number given by
+    hand (unique)."""
+    repo = _admission(uow)
+    seq: int | None
+    if plaque_no is not None and plaque_no.strip():
+        plaque = rules.check_plaque_no(plaque_no)
+        seq = None
+    else:
+        seq = repo.next_plaque_seq(institution.admdvs)
+        plaque = rules.plaque_number(institution.admdvs, institution.fixmedins_type, seq)
+    taken = repo.plaque_taken(plaque)
+    if taken is not None:
+        raise conflict(
+            "PLAQUE_EXISTS",
+            f"字段 plaque_no：标牌编号 {plaque} 已发给机构 {taken.fixmedins_code}"
+            f"（证书 {taken.certificate_no}）",
+            "plaque_no",
+        )
+    cert = Certificate(
+        fixmedins_code=institution.fixmedins_code,
+        admdvs=institution.admdvs,
+        certificate_no=rules.certificate_number(
+            institution.admdvs, day.year, repo.next_certificate_seq(institution.admdvs, day.year)
+        ),
+        plaque_no=plaque,
+        plaque_seq=seq,
+        application_no=row.application_no,
+        issued_on=day,
+        revoked_on=None,
+        created_at=utcnow(),
+    )
+    repo.add(cert)
+    return cert
+
+
+def sign_application(
+    *,
+    uow: UnitOfWork,
+    application_no: str,
+    begin: date,
+    end: date | None = None,
+    day: date | None = None,
+    plaque_no: str | None = None,
+    terms_profile: str | None = None,
+) -> ApplicationView:
+    """Sign the agreement of an approved application (签订协议): one year from `begin` by default, never
+    inside a re-entry ban; its measurable terms are the assessment area's terms of the first year
+    (already set, or set now from `terms_profile`); the certificate and plaque are issued."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    when = day or today()
+    rules.application_next(rules.ApplicationStatus(row.status), rules.ApplicationAction.SIGN)
+    institution = get_institution(uow=uow, fixmedins_code=row.fixmedins_code)
+    _refuse_if_banned(uow, institution, when, "签订协议")
+    repo = _admission(uow)
+    profile = (terms_profile or "").strip() or None
+    if profile is None and not repo.has_terms(institution.fixmedins_code, begin.year):
+        raise conflict(
+            "TERMS_REQUIRED",
+            f"字段 terms_profile：机构 {institution.fixmedins_code} 尚未设定 {begin.year} 年度协议指标，"
+            "请先在考核模块设定，或选择指标模板（general/specialist/pharmacy）",
+            "terms_profile",
+        )
+    before_inst = institution.snapshot()
+    from_status = institution.agreement_status
+    state = rules.transition(
+        rules.state_of(institution),
+        rules.AgreementAction.SIGN,
+        day=when,
+        begin=begin,
+        end=end,
+        reason=f"定点申请 {row.application_no}",
+    )
+    _apply_state(institution, state)
+    institution.updated_at = utcnow()
+    record = _add_agreement_record(uow, institution, "sign", when, row.application_no)
+    cert = _issue_certificate(uow, institution, row, when, plaque_no)
+    _record_event(
+        uow,
+        institution,
+        "sign",
+        from_status,
+        when,
+        reason=f"定点申请 {row.application_no}，协议 {record.agreement_no}",
+    )
+    uow.audit(
+        action="institution.agreement.sign",
+        entity="institution",
+        entity_id=institution.fixmedins_code,
+        admdvs=institution.admdvs,
+        before=before_inst,
+        after={**institution.snapshot(), "agreement_no": record.agreement_no, "plaque_no": cert.plaque_no},
+    )
+    before = _advance(row, rules.ApplicationAction.SIGN)
+    row.signed_on, row.agreement_no = when, record.agreement_no
+    _step(
+        uow,
+        row,
+        "sign",
+        before,
+        when,
+        f"协议 {record.agreement_no}（{record.begin} 至 {record.end}），"
+        f"证书 {cert.certificate_no}，标牌 {cert.plaque_no}",
+    )
+    uow.flush()
+    if profile is not None and not repo.has_terms(institution.fixmedins_code, begin.year):
+        # The assessment area owns the terms; its use case commits this unit of work, so the signing
+        # above and the terms are stored together (or not at all when the terms are refused).
+        from yibao.assessment import service as assessment
+
+        assessment.set_terms(
+            uow=uow, fixmedins_code=institution.fixmedins_code, year=begin.year, profile=profile
+        )
+    else:
+        uow.commit()
+    return _application_view(uow, row)
+
+
+def end_application(
+    *, uow: UnitOfWork, application_no: str, action: str, reason: str, day: date | None = None
+) -> ApplicationView:
+    """Refuse (reject 不予认定) or withdraw (withdraw 撤回) an open application, with the reason."""
+    uow.actor.require(Perm.INSTITUTION_WRITE)
+    row = _application(uow, application_no)
+    act = choice(rules.ApplicationAction, action, code="APPLICATION_ACTION", field="action", label="申请操作")
+    if act not in (rules.ApplicationAction.REJECT, rules.ApplicationAction.WITHDRAW):
+        raise invalid(
+            "APPLICATION_ACTION", "action", "字段 action 只能为 reject（不予认定）或 withdraw（撤回）"
+        )
+    text = require_text(reason, field="reason", max_len=255, label="原因")
+    when = day or today()
+    before = _advance(row, act)
+    row.reason = text
+    _step(uow, row, act.value, before, when, text)
+    uow.commit()
+    return _application_view(uow, row)
+
+
+def show_application(*, uow: UnitOfWork, application_no: str) -> ApplicationView:
+    """One application with its documents, steps and objections."""
+    _require_read(uow)
+    return _application_view(uow, _application(uow, application_no))
+
+
+def list_applications(
+    *,
+    uow: UnitOfWork,
+    status: str | None = None,
+    fixmedins_code: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> Page[ApplicationView]:
+    """Applications in the actor's regions, newest first."""
+    _require_read(uow)
+    result = _admission(uow).search_applications(
+        regions=uow.actor.region_filter(),
+        status=(status or "").strip() or None,
+        fixmedins_code=(fixmedins_code or "").strip() or None,
+        page=page,
+        size=size,
+    )
+    return Page([_application_view(uow, r, full=False) for r in result.items], result.total, page, size)
