@@ -223,5 +223,3 @@ def calendar(uow: UowDep) -> object:
 @router.put("/calendar", response_model=CalendarDayOut)
 def set_calendar_day(body: CalendarDayIn, uow: UowDep) -> object:
     return service.set_calendar_day(uow=uow, day=body.day, kind=body.kind, name=body.name)
-
-
