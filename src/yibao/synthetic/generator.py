@@ -587,4 +587,3 @@ def load_policies(folder: Path) -> dict[str, list[Policy]]:
     if not {"310", "390"} <= set(found):
         raise FileNotFoundError(f"sample policies for 310 and 390 missing in {folder}")
     return found
-
