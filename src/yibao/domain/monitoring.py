@@ -612,6 +612,11 @@ class RuleSetting:
         return self.begin <= day and (self.end is None or day <= self.end)
 
 
+def _plain(value: object) -> bool:
+    """A non-empty text of at most 64 characters without quotes, backslashes, semicolons or controls."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and not re.search(r"['\\;\x00-\x1f]", value)
+
+
 def check_params(rule: RuleDef, params: Mapping[str, Any]) -> dict[str, Any]:
     """Refuse unknown parameter names and values of another type than the default's."""
     clean: dict[str, Any] = {}
@@ -625,11 +630,11 @@ def check_params(rule: RuleDef, params: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(default, bool) or isinstance(value, bool):
             ok = isinstance(value, bool) and isinstance(default, bool)
         elif isinstance(default, int):
-            ok = isinstance(value, int) and value >= 0
+            ok = isinstance(value, int) and 0 <= value <= 10**9
         elif isinstance(default, tuple | list):
-            ok = isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value)
+            ok = isinstance(value, list | tuple) and all(_plain(v) for v in value)
         else:
-            ok = isinstance(value, str) and bool(value)
+            ok = _plain(value)
         if not ok:
             raise invalid(
                 "RULE_PARAM_TYPE",

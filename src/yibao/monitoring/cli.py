@@ -61,8 +61,8 @@ def rules_list(
     with refusals(), container.uow() as uow:
         views = service.library(uow=uow, admdvs=admdvs, day=_day(day))
     table = Table()
+    table.add_column("编码 Code", no_wrap=True)
     for title in (
-        "编码 Code",
         "名称 Name",
         "分类",
         "类别 Family",

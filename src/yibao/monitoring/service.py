@@ -7,11 +7,12 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from yibao.core.clock import LOCAL_TZ
 from yibao.core.db import utcnow
 from yibao.core.paging import Page, check_paging
 from yibao.core.security import Perm
@@ -33,6 +34,12 @@ from yibao.monitoring.models import (
 from yibao.monitoring.repository import MonitoringRepository
 
 ENGINES = ("duckdb", "spark")
+
+
+def today() -> date:
+    """Today in Beijing time (the day region settings are read on when none is given)."""
+    return datetime.now(LOCAL_TZ).date()
+
 
 # ---------------------------------------------------------------- rule library
 

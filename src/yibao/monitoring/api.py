@@ -1,0 +1,118 @@
+"""REST API of intelligent monitoring: the rule library and region settings, runs and findings, cases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+
+from yibao.core.schemas import ERROR_RESPONSES, PageOut
+from yibao.monitoring import service
+from yibao.monitoring.schemas import (
+    CaseActionIn,
+    CaseDetailOut,
+    CaseOut,
+    CasesIn,
+    FindingOut,
+    RuleOut,
+    RuleSettingIn,
+    RuleSettingOut,
+    RunOut,
+)
+from yibao.web.deps import UowDep
+
+router = APIRouter(tags=["智能监控 monitoring"], responses=ERROR_RESPONSES)
+_M = "/api/v1/monitoring"
+
+
+@router.get(f"{_M}/rules", response_model=list[RuleOut])
+def list_rules(uow: UowDep, admdvs: str | None = None, day: date | None = None) -> object:
+    views = service.library(uow=uow, admdvs=admdvs, day=day or service.today())
+    return [
+        RuleOut(
+            rule_id=v.rule.rule_id,
+            name=v.rule.name,
+            rule_class=v.rule.rule_class,
+            family=v.rule.family,
+            rule_type=v.rule.rule_type,
+            scope=v.rule.scope,
+            severity=v.rule.severity,
+            scenarios=sorted(v.rule.scenarios),
+            evidence=v.rule.evidence,
+            basis=v.rule.basis,
+            blocking=v.rule.blocking,
+            enabled=v.enabled,
+            in_visit=v.in_visit,
+            params={k: list(p) if isinstance(p, tuple) else p for k, p in v.params.items()},
+        )
+        for v in views
+    ]
+
+
+@router.post(f"{_M}/rules/{{rule_id}}/settings", response_model=RuleSettingOut, status_code=201)
+def set_rule(rule_id: str, body: RuleSettingIn, uow: UowDep) -> object:
+    return service.set_rule(uow=uow, rule_id=rule_id, **body.model_dump())
+
+
+@router.get(f"{_M}/runs", response_model=PageOut[RunOut])
+def list_runs(uow: UowDep, page: int = 1, size: int = 20) -> object:
+    return service.list_runs(uow=uow, page=page, size=size)
+
+
+@router.get(f"{_M}/runs/{{run_no}}", response_model=RunOut)
+def get_run(run_no: str, uow: UowDep) -> object:
+    return service.get_run(uow=uow, run_no=run_no)
+
+
+@router.get(f"{_M}/runs/{{run_no}}/findings", response_model=PageOut[FindingOut])
+def run_findings(
+    run_no: str,
+    uow: UowDep,
+    rule_family: str | None = None,
+    rule_id: str | None = None,
+    fixmedins_code: str | None = None,
+    mdtrt_id: str | None = None,
+    psn_no: str | None = None,
+    sev_deg: str | None = None,
+    page: int = 1,
+    size: int = 50,
+) -> object:
+    filters = {
+        "rule_family": rule_family,
+        "rule_id": rule_id,
+        "fixmedins_code": fixmedins_code,
+        "mdtrt_id": mdtrt_id,
+        "psn_no": psn_no,
+        "sev_deg": sev_deg,
+    }
+    return service.run_findings(uow=uow, run_no=run_no, filters=filters, page=page, size=size)
+
+
+@router.post(f"{_M}/runs/{{run_no}}/cases", response_model=list[CaseOut], status_code=201)
+def open_cases(run_no: str, body: CasesIn, uow: UowDep) -> object:
+    return service.open_cases(uow=uow, run_no=run_no, min_sev=body.min_sev)
+
+
+@router.get(f"{_M}/cases", response_model=PageOut[CaseOut])
+def list_cases(
+    uow: UowDep,
+    status: str | None = None,
+    fixmedins_code: str | None = None,
+    run_no: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> object:
+    return service.list_cases(
+        uow=uow, status=status, fixmedins_code=fixmedins_code, run_no=run_no, page=page, size=size
+    )
+
+
+@router.get(f"{_M}/cases/{{case_no}}", response_model=CaseDetailOut)
+def get_case(case_no: str, uow: UowDep) -> object:
+    view = service.get_case(uow=uow, case_no=case_no)
+    return {"case": view.case, "run_no": view.run_no, "findings": view.findings, "notes": view.notes}
+
+
+@router.post(f"{_M}/cases/{{case_no}}/actions", response_model=CaseOut)
+def act_on_case(case_no: str, body: CaseActionIn, uow: UowDep) -> object:
+    return service.act_on_case(uow=uow, case_no=case_no, **body.model_dump())

@@ -1,0 +1,135 @@
+"""API payloads of intelligent monitoring. Amounts inside yibao are integer fen (`*_fen`); the findings
+file keeps the national layout (vola_amt in yuan)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from yibao.core.schemas import ApiModel
+
+
+class RuleOut(BaseModel):
+    rule_id: str
+    name: str
+    rule_class: str
+    family: str
+    rule_type: str
+    scope: str
+    severity: int
+    scenarios: list[str]
+    evidence: str
+    basis: str
+    blocking: bool
+    enabled: bool
+    in_visit: bool
+    params: dict[str, Any]
+
+
+class RuleSettingIn(ApiModel):
+    admdvs: str = Field(min_length=6, max_length=6)
+    enabled: bool
+    params: dict[str, Any] = Field(default_factory=dict)
+    begin: date
+    end: date | None = None
+    note: str | None = Field(default=None, max_length=255)
+
+
+class RuleSettingOut(ApiModel):
+    rule_id: str
+    admdvs: str
+    enabled: bool
+    params: str
+    begin: date
+    end: date | None
+    note: str | None
+    created_by: str
+
+
+class RunOut(ApiModel):
+    run_no: str
+    kind: str
+    engine: str
+    admdvs: str | None
+    data_dir: str
+    out_dir: str
+    status: str
+    findings: int
+    vola_fen: int
+    knowledge_version: str
+    started_at: datetime
+    finished_at: datetime
+
+
+class FindingOut(BaseModel):
+    finding_id: str
+    rule_id: str
+    rule_name: str
+    rule_family: str
+    scope: str
+    bkkp_sn: str | None
+    mdtrt_id: str | None
+    setl_id: str | None
+    psn_no: str | None
+    fixmedins_code: str | None
+    dr_code: str | None
+    vola_amt: Decimal
+    sev_deg: int
+    evidence: str
+
+
+class CasesIn(ApiModel):
+    min_sev: int = Field(default=1, ge=1, le=3)
+
+
+class CaseOut(ApiModel):
+    case_no: str
+    admdvs: str | None
+    fixmedins_code: str
+    period: str
+    status: str
+    findings: int
+    vola_fen: int
+    recover_fen: int | None
+    assignee: str | None
+    decision_note: str | None
+
+
+class CaseFindingOut(ApiModel):
+    finding_id: str
+    rule_id: str
+    rule_name: str
+    rule_family: str
+    scope: str
+    bkkp_sn: str | None
+    mdtrt_id: str | None
+    psn_no: str | None
+    vola_fen: int
+    sev_deg: int
+    evidence: str
+
+
+class CaseNoteOut(ApiModel):
+    at: datetime
+    by: str
+    action: str
+    note: str | None
+    attachment: str | None
+
+
+class CaseDetailOut(BaseModel):
+    case: CaseOut
+    run_no: str
+    findings: list[CaseFindingOut]
+    notes: list[CaseNoteOut]
+
+
+class CaseActionIn(ApiModel):
+    action: str = Field(max_length=16)
+    assignee: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=2000)
+    attachment: str | None = Field(default=None, max_length=255)
+    recover_fen: int | None = Field(default=None, ge=0, le=10**13)
