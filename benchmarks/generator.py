@@ -139,10 +139,12 @@ def main() -> None:
         figures = json.loads(result.stdout.strip().splitlines()[-1])
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         per_minute = figures["lines"] / figures["seconds"] * 60
+        per_cpu_minute = figures["lines"] / figures["cpu"] * 60
         print(
             f"generator: persons={args.persons} months={args.months} visits={figures['visits']:,} "
             f"fee_lines={figures['lines']:,} seconds={figures['seconds']:.1f} "
-            f"lines_per_minute={per_minute:,.0f} peak_rss_mb={peak_mb:,.0f}"
+            f"cpu_seconds={figures['cpu']:.1f} lines_per_minute={per_minute:,.0f} "
+            f"(per CPU minute {per_cpu_minute:,.0f}) peak_rss_mb={peak_mb:,.0f}"
         )
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         n_fast, t_fast = fast(Path(a), args.baseline_persons, 1)
