@@ -75,7 +75,8 @@ class Generator:
         self.knobs = knobs
         self.policies = policies  # insutype → versions (sorted by begin)
         persons = world.persons
-        self.ledgers: dict[tuple[int, str, int], dict[str, int]] = {}
+        # Year ledgers (年度累计) by year, then person (a person has one basic insutype).
+        self.ledgers: dict[int, dict[int, dict[str, int]]] = {}
         self.balance = np.where(persons.insutype == 310, ACCOUNT_OPENING, 0).astype(np.int64)
         self.last_discharge = np.full(len(persons), -10_000, dtype=np.int64)  # day number
         self.catalog = world.catalog
@@ -161,6 +162,8 @@ class Generator:
         rnd = random.Random(int(rng.integers(0, 2**62)))
         first = self.month_start(month)
         days = (self.month_start(month + 1) - first).days
+        for year in [y for y in self.ledgers if y < first.year]:  # no later chunk settles in a past year
+            del self.ledgers[year]
         visits = self._draw(rng, rnd, month, first, days, start, end)
         visits.sort(key=lambda v: (v.end, v.person))
         breakdowns: list[engine.Breakdown] = []
@@ -524,8 +527,7 @@ class Generator:
                     refusal=self.refusal(int(item), visit, at.date()),
                 )
             )
-        key = (person, insutype, day.year)
-        ledger = self.ledgers.setdefault(key, {})
+        ledger = self.ledgers.setdefault(day.year, {}).setdefault(person, {})
         psn_type = str(p.psn_type[person])
         groups = frozenset({str(p.idet_type[person])}) - {""}
         chronic = CHRONIC_CODES.get(int(p.chronic[person]))
