@@ -568,3 +568,52 @@ def test_silence_is_recorded_when_the_queue_is_read(container: Container) -> Non
     with container.uow(operator()) as uow:
         after = service.review_queue(uow=uow, period=PERIOD, today=date(2024, 4, 16))
     assert [i.status for i in after.items] == ["accepted_silent"]
+
+
+def test_findings_of_a_monitoring_run_are_imported_through_the_monitoring_service(
+    container: Container, tmp_path: object
+) -> None:
+    """Automatic review wired to yibao.monitoring: a run's findings.parquet read by run number."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from yibao.monitoring.models import RunRow
+
+    month = settled_month(container, bills=1)
+    declare(container)
+    out = Path(str(tmp_path)) / "run"
+    out.mkdir()
+    rows = [_finding("R1", month.setl_ids[0]), _finding("R2", month.setl_ids[0], fixmedins_code=CLINIC)]
+    table = pa.table({k: [r[k] for r in rows] for k in rows[0]} | {"sev_deg": [3, 3]})
+    pq.write_table(table, out / "findings.parquet")
+    now = datetime(2024, 4, 6, tzinfo=UTC)
+    with container.uow(SYSTEM) as uow:
+        uow.session.add(
+            RunRow(
+                run_no="RUN-T1",
+                kind="run",
+                engine="duckdb",
+                admdvs="439901",
+                data_dir=str(tmp_path),
+                out_dir=str(out),
+                status="done",
+                findings=2,
+                vola_fen=30_000,
+                knowledge_version="-",
+                rules="[]",
+                summary="{}",
+                error=None,
+                started_at=now,
+                finished_at=now,
+                created_by="t",
+            )
+        )
+        uow.commit()
+    with container.uow(reviewer()) as uow:
+        result = service.import_run_findings(uow=uow, run_no="RUN-T1", admdvs="439901", period=PERIOD)
+    assert result.created == 1 and result.skipped_total == 0  # the clinic has no declaration: not read
+    with container.uow(reviewer()) as uow:
+        _refused(
+            lambda: service.import_run_findings(uow=uow, run_no="NOPE", admdvs="439901", period=PERIOD),
+            "RUN_NOT_FOUND",
+        )

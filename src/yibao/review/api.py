@@ -32,6 +32,7 @@ from yibao.review.schemas import (
     ParametersIn,
     ParametersOut,
     PlatformSettlementOut,
+    RunImportIn,
 )
 from yibao.web.deps import RecordId, UowDep
 
@@ -186,10 +187,20 @@ async def import_findings(
     period: Annotated[str, Form(max_length=7, description="申报月份 YYYY-MM")],
 ) -> object:
     rows = service.read_findings_file(file.filename or "", await file.read())
-    result = service.import_findings(uow=uow, admdvs=admdvs, period=period, rows=rows)
+    return _imported(service.import_findings(uow=uow, admdvs=admdvs, period=period, rows=rows))
+
+
+@router.post("/findings/import-run", response_model=FindingsImportOut)
+def import_run(body: RunImportIn, uow: UowDep) -> object:
+    """Import the findings of a monitoring run (yibao.monitoring) for a region's month."""
+    return _imported(service.import_run_findings(uow=uow, **body.model_dump()))
+
+
+def _imported(result: service.FindingsResult) -> dict[str, object]:
     return {
         "created": result.created,
         "skipped": [{"finding_id": f, "reason": why} for f, why in result.skipped],
+        "skipped_total": result.skipped_total,
         "declarations": sorted(result.declarations),
     }
 

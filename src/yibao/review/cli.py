@@ -18,6 +18,7 @@ from yibao.bootstrap import bootstrap
 from yibao.core.cli_support import console, refusals
 from yibao.core.security import Actor, Role
 from yibao.core.validation import parse_date, require_date
+from yibao.domain.errors import invalid
 from yibao.domain.money import fen_to_yuan, yuan_to_fen
 from yibao.domain.review import ITEM_STATUS_ZH, REASON_ZH, ItemStatus, Reason
 from yibao.review import service
@@ -156,17 +157,23 @@ def flag(
 
 @app.command("import-findings")
 def import_findings(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="findings.parquet 或 findings.csv"),
+    path: Path = typer.Argument(None, exists=True, dir_okay=False, help="findings.parquet 或 findings.csv"),
+    run: str = typer.Option(None, "--run", help="或：智能监控运行号 a monitoring run number"),
     admdvs: str = typer.Option(..., help="统筹区"),
     period: str = typer.Option(..., help="申报月份 YYYY-MM"),
     by: str = BY,
 ) -> None:
-    """导入智能监控发现，生成待审核条目。Import monitoring findings as pending review items."""
+    """导入智能监控发现（文件或运行号），生成待审核条目。Import monitoring findings as pending items."""
     container = bootstrap()
     with refusals(), container.uow(_actor(by)) as uow:
-        rows = service.read_findings_file(path.name, path.read_bytes())
-        result = service.import_findings(uow=uow, admdvs=admdvs, period=period, rows=rows)
-    console.print(f"[green]已生成[/green] {result.created} 条审核条目，跳过 {len(result.skipped)} 条")
+        if run:
+            result = service.import_run_findings(uow=uow, run_no=run, admdvs=admdvs, period=period)
+        elif path is not None:
+            rows = service.read_findings_file(path.name, path.read_bytes())
+            result = service.import_findings(uow=uow, admdvs=admdvs, period=period, rows=rows)
+        else:
+            raise invalid("REQUIRED", "path", "请给出发现文件路径或 --run 监控运行号")
+    console.print(f"[green]已生成[/green] {result.created} 条审核条目，跳过 {result.skipped_total} 条")
     for finding_id, why in result.skipped[:50]:
         console.print(f"  {finding_id}: {why}")
 

@@ -281,11 +281,17 @@ async def import_findings(
     uow: ConsoleUow,
     admdvs: str = Form(""),
     period: str = Form(""),
-    file: UploadFile = File(...),
+    run_no: str = Form(""),
+    file: UploadFile | None = File(None),
 ) -> Response:
     try:
-        rows = service.read_findings_file(file.filename or "", await file.read())
-        result = service.import_findings(uow=uow, admdvs=admdvs, period=period, rows=rows)
+        if run_no.strip():
+            result = service.import_run_findings(uow=uow, run_no=run_no, admdvs=admdvs, period=period)
+        else:
+            data = await file.read() if file is not None else b""
+            name = file.filename if file is not None else ""
+            rows = service.read_findings_file(name or "", data)
+            result = service.import_findings(uow=uow, admdvs=admdvs, period=period, rows=rows)
     except BusinessError as exc:
         listing = service.list_declarations(uow=uow, size=20)
         return render(

@@ -199,8 +199,15 @@ class AppealIn(ApiModel):
 
 class FindingsImportOut(ApiModel):
     created: int
-    skipped: list[dict[str, str]]
+    skipped: list[dict[str, str]] = Field(description="前500条跳过的发现及原因")
+    skipped_total: int
     declarations: list[str]
+
+
+class RunImportIn(ApiModel):
+    run_no: str = Field(max_length=32, description="智能监控运行号")
+    admdvs: str = Field(max_length=6)
+    period: str = Field(max_length=7, description="申报月份 YYYY-MM")
 
 
 class CloseOverdueOut(ApiModel):

@@ -799,13 +799,26 @@ def get_declaration(*, uow: UnitOfWork, decl_no: str, today: date | None = None)
 # Review items: automatic (findings) and manual
 
 
+SKIPPED_SHOWN = 500
+
+
 @dataclass
 class FindingsResult:
-    """What an import of monitoring findings did: items created and findings left aside, with why."""
+    """What an import of monitoring findings did: items created and findings left aside, with why.
+
+    `skipped` lists at most the first 500 findings left aside; `skipped_total` counts all of them.
+    """
 
     created: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (finding_id, reason)
+    skipped_total: int = 0
     declarations: set[str] = field(default_factory=set)
+
+    def skip(self, finding_id: str, reason: str) -> None:
+        """Leave a finding aside with the reason."""
+        self.skipped_total += 1
+        if len(self.skipped) < SKIPPED_SHOWN:
+            self.skipped.append((finding_id, reason))
 
 
 FINDING_COLUMNS = (
@@ -1039,7 +1052,7 @@ def import_findings(
     for f in findings:
         match = _match_finding(f, period, decls, declared, by_visit, seen, lines)
         if isinstance(match, str):
-            result.skipped.append((f.finding_id, match))
+            result.skip(f.finding_id, match)
             continue
         decl, setl, declared_fen, item_name = match
         reason = rules.reason_for_family(f.rule_family)
@@ -1089,12 +1102,47 @@ def import_findings(
         admdvs=admdvs,
         after={
             "created": result.created,
-            "skipped": len(result.skipped),
+            "skipped": result.skipped_total,
             "declarations": sorted(result.declarations),
         },
     )
     uow.commit()
     return result
+
+
+MONITORING_PAGE = 500
+
+
+def import_run_findings(*, uow: UnitOfWork, run_no: str, admdvs: str, period: str) -> FindingsResult:
+    """Import the findings of a monitoring run (智能监控运行) for the month's declarations of a region.
+
+    Reads the run through the monitoring area's service, one institution at a time, and applies the
+    same rules as a findings file.
+    """
+    from yibao.monitoring import service as monitoring
+
+    uow.actor.require(Perm.REVIEW_WRITE)
+    admdvs = require_admdvs(admdvs)
+    uow.actor.require_region(admdvs)
+    rules.parse_period(period)
+    run_no = require_text(run_no, field="run_no", max_len=32, label="监控运行号")
+    monitoring.get_run(uow=uow, run_no=run_no)
+    rows: list[dict[str, str]] = []
+    for decl in ReviewRepository(uow.session).declarations_in(admdvs, period):
+        page = 1
+        while True:
+            found = monitoring.run_findings(
+                uow=uow,
+                run_no=run_no,
+                filters={"fixmedins_code": decl.fixmedins_code},
+                page=page,
+                size=MONITORING_PAGE,
+            )
+            rows.extend({k: _text(v) for k, v in row.items()} for row in found.items)
+            if page * MONITORING_PAGE >= found.total:
+                break
+            page += 1
+    return import_findings(uow=uow, admdvs=admdvs, period=period, rows=rows)
 
 
 def add_item(
