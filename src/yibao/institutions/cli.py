@@ -10,7 +10,7 @@ from rich.table import Table
 
 from yibao.bootstrap import bootstrap
 from yibao.core.cli_support import console, refusals
-from yibao.core.validation import parse_date
+from yibao.core.validation import parse_date, require_date
 from yibao.institutions import service
 
 NAME = "institutions"
@@ -149,3 +149,306 @@ def doctors_import(
 ) -> None:
     """批量导入医保医师（全部成功才保存）。Import insurance doctors, all or nothing."""
     _import(file, "doctors")
+
+
+# ---- admission (定点准入) and the agreement's life -------------------------------------------------------
+
+
+def _print_application(view: service.ApplicationView) -> None:
+    console.print(f"[bold]{view.application_no}[/bold] {view.fixmedins_code} {view.name}：{view.status_name}")
+    for check in view.checks:
+        mark = "[green]通过[/green]" if check["passed"] else "[red]不通过[/red]"
+        console.print(f"  资格审查 {check['name']}：{mark} {check['reason']}")
+    if view.score is not None:
+        console.print(f"  评估得分 {view.score}（合格分 {view.pass_mark}）")
+    if view.notice_begin:
+        console.print(f"  公示 {view.notice_begin} 至 {view.notice_end}，异议 {len(view.objections)} 件")
+    if view.agreement_no:
+        console.print(f"  协议 {view.agreement_no}")
+    if view.reason:
+        console.print(f"  原因：{view.reason}")
+
+
+@app.command("apply")
+def apply(
+    code: str = typer.Argument(..., help="定点机构编码 Institution code"),
+    day: str = typer.Option(None, help="受理日期 Day received (today)"),
+    licence_no: str = typer.Option(None, help="执业许可证编号 Licence number"),
+    licence_until: str = typer.Option(None, help="许可证有效期至 Licence valid until"),
+    opened_on: str = typer.Option(None, help="开业日期 Opened on"),
+    systems_on: str = typer.Option(None, help="联网验收日期 Systems connected on"),
+    contact: str = typer.Option(None, help="联系人 Contact"),
+) -> None:
+    """受理定点申请。Receive an application for designation."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.submit_application(
+            uow=uow,
+            fixmedins_code=code,
+            day=parse_date(day, field="day", required=False),
+            licence_no=licence_no,
+            licence_valid_until=parse_date(licence_until, field="licence_until", required=False),
+            opened_on=parse_date(opened_on, field="opened_on", required=False),
+            systems_connected_on=parse_date(systems_on, field="systems_on", required=False),
+            contact=contact,
+        )
+    _print_application(view)
+
+
+@app.command("document")
+def document(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="材料文件 Document file"),
+    kind: str = typer.Option(..., help="材料类别 licence/business/systems/rules/floor_plan/other"),
+) -> None:
+    """上传申请材料。Attach a document to an application."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        doc = service.add_document(
+            uow=uow, application_no=number, kind=kind, filename=file.name, data=file.read_bytes()
+        )
+    console.print(
+        f"[green]已上传[/green] {doc.kind_name} {doc.filename}（{doc.size} 字节，SHA-256 {doc.sha256}）"
+    )
+
+
+@app.command("check")
+def check(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    day: str = typer.Option(None, help="审查日期 Day (today)"),
+) -> None:
+    """资格审查。Run the eligibility checks."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.check_application(
+            uow=uow, application_no=number, day=parse_date(day, field="day", required=False)
+        )
+    _print_application(view)
+
+
+@app.command("assess")
+def assess(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    score: list[str] = typer.Option(..., help="评估项得分 item=points, repeatable"),
+    assessor: list[str] = typer.Option(..., help="评估人员（至少2人） Assessor, repeatable"),
+    day: str = typer.Option(None, help="评估日期 Day (today)"),
+) -> None:
+    """专业评估打分。Score the on-site assessment checklist."""
+    scores: dict[str, int] = {}
+    for item in score:
+        key, _, value = item.partition("=")
+        if not value.strip().lstrip("-").isdigit():
+            console.print(f"[red]错误 CHECKLIST_SCORE_FORMAT[/red]: 得分须写作 项目=整数，实际为 {item!r}")
+            raise typer.Exit(2)
+        scores[key.strip()] = int(value)
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.assess_application(
+            uow=uow,
+            application_no=number,
+            scores=scores,
+            assessors=assessor,
+            day=parse_date(day, field="day", required=False),
+        )
+    _print_application(view)
+
+
+@app.command("notice")
+def notice(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    begin: str = typer.Option(..., help="公示开始 First day"),
+    end: str = typer.Option(..., help="公示结束 Last day"),
+    where: str = typer.Option(None, help="公示地点 Where"),
+) -> None:
+    """发布公示。Put the application on public notice."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.publish_notice(
+            uow=uow,
+            application_no=number,
+            begin=require_date(begin, field="begin"),
+            end=require_date(end, field="end"),
+            where=where,
+        )
+    _print_application(view)
+
+
+@app.command("objection")
+def objection(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    day: str = typer.Option(..., help="收到日期 Day received"),
+    content: str = typer.Option(..., help="异议内容 Content"),
+    objector: str = typer.Option(None, help="异议人（空为匿名） Objector"),
+) -> None:
+    """登记公示异议。Record an objection."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.add_objection(
+            uow=uow,
+            application_no=number,
+            day=require_date(day, field="day"),
+            content=content,
+            objector=objector,
+        )
+    console.print(f"[green]已登记异议[/green] #{view.id}")
+
+
+@app.command("answer")
+def answer(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    objection_id: int = typer.Argument(..., help="异议编号 Objection id"),
+    outcome: str = typer.Option(..., help="upheld 成立 / dismissed 不成立"),
+    text: str = typer.Option(..., "--answer", help="处理意见 Answer"),
+    day: str = typer.Option(..., help="处理日期 Day"),
+) -> None:
+    """处理公示异议。Answer an objection."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.answer_objection(
+            uow=uow,
+            application_no=number,
+            objection_id=objection_id,
+            outcome=outcome,
+            answer=text,
+            day=require_date(day, field="day"),
+        )
+    console.print(f"[green]异议 #{view.id} 已处理[/green]：{view.status}")
+
+
+@app.command("close")
+def close(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    day: str = typer.Option(None, help="日期 Day (today)"),
+) -> None:
+    """公示期满，认定或不予认定。End the notice."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.close_notice(
+            uow=uow, application_no=number, day=parse_date(day, field="day", required=False)
+        )
+    _print_application(view)
+
+
+@app.command("sign")
+def sign(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    begin: str = typer.Option(..., help="协议开始日期 Agreement first day"),
+    end: str = typer.Option(None, help="协议结束日期（默认一年） Last day"),
+    day: str = typer.Option(None, help="签订日期 Day signed (today)"),
+    plaque_no: str = typer.Option(None, help="标牌编号（默认自动编号） Plaque number"),
+    terms_profile: str = typer.Option(None, help="协议指标模板 general/specialist/pharmacy"),
+) -> None:
+    """签订协议，发放证书与标牌。Sign the agreement, issue certificate and plaque."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.sign_application(
+            uow=uow,
+            application_no=number,
+            begin=require_date(begin, field="begin"),
+            end=parse_date(end, field="end", required=False),
+            day=parse_date(day, field="day", required=False),
+            plaque_no=plaque_no,
+            terms_profile=terms_profile,
+        )
+    _print_application(view)
+
+
+@app.command("end-application")
+def end_application(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    action: str = typer.Option(..., help="reject 不予认定 / withdraw 撤回"),
+    reason: str = typer.Option(..., help="原因 Reason"),
+) -> None:
+    """不予认定或撤回申请。Refuse or withdraw an application."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.end_application(uow=uow, application_no=number, action=action, reason=reason)
+    _print_application(view)
+
+
+@app.command("application")
+def application(number: str = typer.Argument(..., help="申请编号 Application number")) -> None:
+    """查看定点申请。Show an application with its steps."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.show_application(uow=uow, application_no=number)
+    _print_application(view)
+    for step in view.steps:
+        console.print(f"  {step.day} {step.action_name} → {step.to_status}（{step.actor}）{step.note or ''}")
+
+
+@app.command("agreement")
+def agreement(
+    code: str = typer.Argument(..., help="定点机构编码 Institution code"),
+    action: str = typer.Option(..., help="renew/suspend/resume/expire/terminate/change"),
+    day: str = typer.Option(None, help="生效日期 Effective day (today)"),
+    begin: str = typer.Option(None, help="新协议开始 First day"),
+    end: str = typer.Option(None, help="新协议结束 Last day"),
+    until: str = typer.Option(None, help="暂停截止 Suspended until"),
+    reason: str = typer.Option(None, help="原因或变更内容 Reason"),
+) -> None:
+    """协议操作：续签、变更、暂停、恢复、解除。Act on the agreement."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.change_agreement(
+            uow=uow,
+            fixmedins_code=code,
+            action=action,
+            day=parse_date(day, field="day", required=False),
+            begin=parse_date(begin, field="begin", required=False),
+            end=parse_date(end, field="end", required=False),
+            until=parse_date(until, field="until", required=False),
+            reason=reason,
+        )
+    console.print(
+        f"[green]{view.fixmedins_code}[/green] 协议状态：{view.agreement_status}，{view.settle_reason}"
+    )
+
+
+@app.command("history")
+def history(code: str = typer.Argument(..., help="定点机构编码 Institution code")) -> None:
+    """协议、证书与状态历史。Agreements, certificates and the state history."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.agreement_history(uow=uow, fixmedins_code=code)
+        bans = service.institution_bans(uow=uow, fixmedins_code=code)
+    for a in view.agreements:
+        console.print(f"协议 {a.agreement_no} {a.begin} 至 {a.end}（{a.kind}，指标年度 {a.terms_year}）")
+    for c in view.certificates:
+        revoked = f"，{c.revoked_on} 收回" if c.revoked_on else ""
+        console.print(f"证书 {c.certificate_no} 标牌 {c.plaque_no}（{c.issued_on} 发放{revoked}）")
+    table = Table()
+    for title in ("日期 Day", "操作 Action", "状态 Status", "原因 Reason", "操作人 By"):
+        table.add_column(title)
+    for e in view.events:
+        table.add_row(
+            str(e.day), e.action_name, f"{e.from_status or ''} → {e.to_status}", e.reason or "", e.actor
+        )
+    console.print(table)
+    for b in bans:
+        console.print(f"禁入 {b.kind_name} {b.begin} 至 {b.end or '永久'}：{b.reason}（{b.source_ref}）")
+
+
+@app.command("ban")
+def ban(
+    code: str = typer.Argument(..., help="定点机构编码 Institution code"),
+    kind: str = typer.Option(..., help="no_renew 限期 / permanent 永久退出（药店）"),
+    begin: str = typer.Option(..., help="起始日期 First day"),
+    reason: str = typer.Option(..., help="原因 Reason"),
+    years: int = typer.Option(None, help="年限1–5 Years"),
+    decision_no: str = typer.Option(None, help="稽核处理决定编号 Decision number"),
+) -> None:
+    """登记禁入期。Record a re-entry ban."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        bans = service.record_ban(
+            uow=uow,
+            fixmedins_code=code,
+            kind=kind,
+            begin=require_date(begin, field="begin"),
+            reason=reason,
+            years=years,
+            decision_no=decision_no,
+        )
+    for b in bans:
+        console.print(f"禁入 {b.kind_name} {b.begin} 至 {b.end or '永久'}：{b.reason}（{b.source_ref}）")

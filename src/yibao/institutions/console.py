@@ -23,6 +23,9 @@ router = APIRouter(include_in_schema=False)
 NAV = [
     NavItem("/console/institutions", "定点机构", "Institutions", Perm.INSTITUTION_READ, order=40),
     NavItem("/console/doctors", "医保医师", "Insurance doctors", Perm.INSTITUTION_READ, order=41),
+    NavItem(
+        "/console/institutions/applications", "定点申请", "Applications", Perm.INSTITUTION_READ, order=42
+    ),
 ]
 
 _I = "/console/institutions"
@@ -195,20 +198,231 @@ async def import_upload(
     return _page(request, uow, "institutions/import.html", kind=kind, rows=[], report=report)
 
 
+# ---- admission (定点准入): these fixed paths come before /console/institutions/{code} ---------------------
+
+_A = f"{_I}/applications"
+
+
+@router.get(_A)
+def application_list(
+    request: Request, uow: ConsoleUow, status: str | None = None, code: str | None = None, page: int = 1
+) -> Response:
+    try:
+        result = service.list_applications(uow=uow, status=status, fixmedins_code=code, page=max(page, 1))
+    except BusinessError as exc:
+        return _refused(request, uow, exc)
+    return _page(
+        request,
+        uow,
+        "institutions/applications.html",
+        page=result,
+        filters={"status": status or "", "code": code or ""},
+        form={"fixmedins_code": code or ""},
+    )
+
+
+@router.post(_A)
+def application_submit(request: Request, uow: ConsoleUow, form: FormData) -> Response:
+    try:
+        view = service.submit_application(
+            uow=uow,
+            fixmedins_code=form.get("fixmedins_code", ""),
+            day=parse_date(form.get("day"), field="day", required=False),
+            licence_no=form.get("licence_no"),
+            licence_valid_until=parse_date(
+                form.get("licence_valid_until"), field="licence_valid_until", required=False
+            ),
+            opened_on=parse_date(form.get("opened_on"), field="opened_on", required=False),
+            systems_connected_on=parse_date(
+                form.get("systems_connected_on"), field="systems_connected_on", required=False
+            ),
+            contact=form.get("contact"),
+        )
+    except BusinessError as exc:
+        result = service.list_applications(uow=uow, page=1)
+        return _page(
+            request,
+            uow,
+            "institutions/applications.html",
+            page=result,
+            filters={"status": "", "code": ""},
+            form=form,
+            error=exc,
+            status_code=error_status(exc),
+        )
+    return redirect(f"{_A}/{view.application_no}")
+
+
+def _application_page(request: Request, uow: UnitOfWork, number: str, **context: Any) -> Response:
+    try:
+        view = service.show_application(uow=uow, application_no=number)
+        checklist = service.checklist_in_force(
+            uow=uow, admdvs=view.admdvs, fixmedins_type=view.fixmedins_type
+        )
+    except BusinessError as exc:
+        return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=404)
+    context.setdefault("form", {})
+    return _page(request, uow, "institutions/application.html", app=view, checklist=checklist, **context)
+
+
+@router.get(f"{_A}/{{number}}")
+def application_detail(request: Request, number: str, uow: ConsoleUow) -> Response:
+    return _application_page(request, uow, number)
+
+
+def _step_refused(request: Request, uow: UnitOfWork, number: str, form: Any, exc: BusinessError) -> Response:
+    response = _application_page(request, uow, number, form=form, error=exc)
+    if response.status_code == 200:
+        response.status_code = error_status(exc)
+    return response
+
+
+@router.post(f"{_A}/{{number}}/documents")
+async def application_document(
+    request: Request,
+    number: str,
+    uow: ConsoleUow,
+    kind: str = Form(""),
+    note: str = Form(""),
+    file: UploadFile = File(...),
+) -> Response:
+    data = await file.read()
+    try:
+        service.add_document(
+            uow=uow,
+            application_no=number,
+            kind=kind,
+            filename=file.filename or "",
+            data=data,
+            media_type=file.content_type,
+            note=note,
+        )
+    except BusinessError as exc:
+        return _step_refused(request, uow, number, {"kind": kind, "note": note}, exc)
+    return redirect(f"{_A}/{number}#documents")
+
+
+@router.get(f"{_A}/{{number}}/documents/{{document_id}}")
+def application_document_file(number: str, document_id: int, uow: ConsoleUow) -> Response:
+    from urllib.parse import quote
+
+    name, media, data = service.get_document(uow=uow, application_no=number, document_id=document_id)
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+    )
+
+
+@router.post(f"{_A}/{{number}}/step")
+def application_step(request: Request, number: str, uow: ConsoleUow, form: FormData) -> Response:
+    """One form endpoint per step, chosen by the hidden `step` field."""
+    step = form.get("step", "")
+    try:
+        day = parse_date(form.get("day"), field="day", required=False)
+        if step == "check":
+            service.check_application(uow=uow, application_no=number, day=day)
+        elif step == "assess":
+            scores: dict[str, int] = {}
+            for key, value in form.items():
+                if key.startswith("score_"):
+                    text = (value or "").strip()
+                    if not text.isdigit():
+                        raise BusinessError(
+                            code="CHECKLIST_SCORE_FORMAT",
+                            message=f"字段 {key} 得分须为非负整数，实际为 {value!r}",
+                            field=key,
+                        )
+                    scores[key[len("score_") :]] = int(text)
+            assessors = [
+                a for a in form.get("assessors", "").replace("，", ",").replace("、", ",").split(",")
+            ]
+            service.assess_application(
+                uow=uow, application_no=number, scores=scores, assessors=assessors, day=day
+            )
+        elif step == "notice":
+            service.publish_notice(
+                uow=uow,
+                application_no=number,
+                begin=require_date(form.get("notice_begin"), field="notice_begin"),
+                end=require_date(form.get("notice_end"), field="notice_end"),
+                where=form.get("notice_where"),
+            )
+        elif step == "objection":
+            service.add_objection(
+                uow=uow,
+                application_no=number,
+                day=require_date(form.get("objection_day"), field="objection_day"),
+                content=form.get("content", ""),
+                objector=form.get("objector"),
+            )
+        elif step == "answer":
+            raw_id = form.get("objection_id", "")
+            service.answer_objection(
+                uow=uow,
+                application_no=number,
+                objection_id=int(raw_id) if raw_id.isdigit() else 0,
+                outcome=form.get("outcome", ""),
+                answer=form.get("answer", ""),
+                day=require_date(form.get("answer_day"), field="answer_day"),
+            )
+        elif step == "close":
+            service.close_notice(uow=uow, application_no=number, day=day)
+        elif step == "sign":
+            service.sign_application(
+                uow=uow,
+                application_no=number,
+                begin=require_date(form.get("begin"), field="begin"),
+                end=parse_date(form.get("end"), field="end", required=False),
+                day=day,
+                plaque_no=form.get("plaque_no"),
+                terms_profile=form.get("terms_profile"),
+            )
+        elif step in ("reject", "withdraw"):
+            service.end_application(
+                uow=uow, application_no=number, action=step, reason=form.get("reason", ""), day=day
+            )
+        else:
+            raise BusinessError(
+                code="APPLICATION_ACTION", message=f"字段 step 未知的步骤 {step!r}", field="step"
+            )
+    except BusinessError as exc:
+        return _step_refused(request, uow, number, form, exc)
+    return redirect(f"{_A}/{number}")
+
+
+@router.post(f"{_I}/{{code}}/bans")
+def institution_ban(request: Request, code: str, uow: ConsoleUow, form: FormData) -> Response:
+    years = (form.get("years") or "").strip()
+    try:
+        service.record_ban(
+            uow=uow,
+            fixmedins_code=code,
+            kind=form.get("ban_kind", ""),
+            begin=require_date(form.get("ban_begin"), field="ban_begin"),
+            reason=form.get("ban_reason", ""),
+            years=int(years) if years.isdigit() else None,
+            decision_no=form.get("decision_no"),
+        )
+    except BusinessError as exc:
+        response = _detail(request, uow, code, form=form, error=exc)
+        response.status_code = error_status(exc) if response.status_code == 200 else response.status_code
+        return response
+    return redirect(f"{_I}/{code}#bans")
+
+
 def _detail(request: Request, uow: UnitOfWork, code: str, **context: Any) -> Response:
     try:
-        view = service.show_institution(uow=uow, fixmedins_code=code)
+        overview = service.institution_overview(uow=uow, fixmedins_code=code)
         departments = service.list_departments(uow=uow, fixmedins_code=code)
-        doctors = service.institution_doctors(uow=uow, fixmedins_code=code)
     except BusinessError as exc:
         return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=404)
     return _page(
         request,
         uow,
         "institutions/detail.html",
-        inst=view,
+        inst=overview.institution,
+        ov=overview,
         departments=departments,
-        doctors=doctors,
+        doctors=overview.doctors,
         **context,
     )
 

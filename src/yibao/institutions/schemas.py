@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -163,3 +164,224 @@ class DoctorOut(ApiModel):
 class ImportOut(ApiModel):
     created: int
     codes: list[str]
+
+
+# ---- admission (定点准入) -------------------------------------------------------------------------------
+
+
+class ApplicationIn(ApiModel):
+    day: date | None = Field(default=None, description="受理日期，默认今天")
+    licence_no: str | None = Field(default=None, description="执业许可证/药品经营许可证编号")
+    licence_valid_until: date | None = Field(default=None, description="许可证有效期至（空为长期）")
+    opened_on: date | None = Field(default=None, description="开业日期（须满一年，001 第6篇 第二条）")
+    systems_connected_on: date | None = Field(default=None, description="医保信息系统联网验收日期（第十条）")
+    contact: str | None = Field(default=None, description="联系人")
+    note: str | None = Field(default=None, description="说明")
+
+
+class ApplicationPatch(ApiModel):
+    licence_no: str | None = None
+    licence_valid_until: date | None = None
+    opened_on: date | None = None
+    systems_connected_on: date | None = None
+    contact: str | None = None
+
+
+class DayIn(ApiModel):
+    day: date | None = Field(default=None, description="日期，默认今天")
+
+
+class AssessIn(ApiModel):
+    scores: dict[str, int] = Field(description="评估表各项得分 {项目代码: 分}", examples=[{"management": 12}])
+    assessors: list[str] = Field(description="评估人员（至少2人）", examples=[["王评审", "李评审"]])
+    day: date | None = None
+
+
+class NoticeIn(ApiModel):
+    begin: date = Field(description="公示开始日期")
+    end: date = Field(description="公示结束日期（含当日）")
+    where: str | None = Field(default=None, description="公示地点/网址")
+
+
+class ObjectionIn(ApiModel):
+    day: date = Field(description="收到异议日期（须在公示期内）")
+    content: str = Field(description="异议内容")
+    objector: str | None = Field(default=None, description="异议人（空为匿名）")
+
+
+class ObjectionAnswerIn(ApiModel):
+    outcome: str = Field(description="upheld 成立 / dismissed 不成立")
+    answer: str = Field(description="处理意见")
+    day: date
+
+
+class SignIn(ApiModel):
+    begin: date = Field(description="协议开始日期")
+    end: date | None = Field(default=None, description="协议结束日期，默认一年")
+    day: date | None = Field(default=None, description="签订日期，默认今天")
+    plaque_no: str | None = Field(default=None, description="标牌编号（空则按统筹区自动编号）")
+    terms_profile: str | None = Field(
+        default=None, description="协议指标模板 general/specialist/pharmacy（该年度尚无指标时）"
+    )
+
+
+class EndApplicationIn(ApiModel):
+    action: str = Field(description="reject 不予认定 / withdraw 撤回")
+    reason: str
+    day: date | None = None
+
+
+class DocumentOut(ApiModel):
+    id: int
+    kind: str
+    kind_name: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    note: str | None
+    uploaded_by: str
+
+
+class StepOut(ApiModel):
+    action: str
+    action_name: str
+    from_status: str | None
+    to_status: str
+    day: date
+    note: str | None
+    actor: str
+    at: datetime
+
+
+class ObjectionOut(ApiModel):
+    id: int
+    received_on: date
+    objector: str | None
+    content: str
+    status: str
+    answer: str | None
+    answered_on: date | None
+    answered_by: str | None
+
+
+class ApplicationOut(ApiModel):
+    application_no: str
+    fixmedins_code: str
+    name: str
+    admdvs: str
+    fixmedins_type: str
+    status: str
+    status_name: str
+    submitted_on: date
+    licence_no: str | None
+    licence_valid_until: date | None
+    opened_on: date | None
+    systems_connected_on: date | None
+    contact: str | None
+    note: str | None
+    checks: list[dict[str, Any]] = Field(description="资格审查：[{code, name, passed, reason}]")
+    checked_on: date | None
+    checklist: list[dict[str, Any]] = Field(description="评估表得分：[{code, label, weight, score}]")
+    score: int | None
+    pass_mark: int | None
+    assessors: str | None
+    assessed_on: date | None
+    notice_begin: date | None
+    notice_end: date | None
+    notice_where: str | None
+    closed_on: date | None
+    signed_on: date | None
+    agreement_no: str | None
+    reason: str | None
+    created_by: str
+    documents: list[DocumentOut]
+    steps: list[StepOut]
+    objections: list[ObjectionOut]
+
+
+class AgreementRecordOut(ApiModel):
+    agreement_no: str
+    kind: str
+    begin: date
+    end: date
+    terms_year: int = Field(
+        description="协议指标年度（考核模块 /api/v1/assessment/institutions/{code}/terms/{year}）"
+    )
+    application_no: str | None
+    signed_on: date
+    signed_by: str
+
+
+class CertificateOut(ApiModel):
+    certificate_no: str
+    plaque_no: str
+    application_no: str | None
+    issued_on: date
+    revoked_on: date | None
+
+
+class EventOut(ApiModel):
+    action: str
+    action_name: str
+    from_status: str | None
+    to_status: str
+    day: date
+    begin: date | None
+    end: date | None
+    until: date | None
+    reason: str | None
+    actor: str
+    at: datetime
+
+
+class HistoryOut(ApiModel):
+    agreements: list[AgreementRecordOut]
+    certificates: list[CertificateOut]
+    events: list[EventOut]
+
+
+class BanIn(ApiModel):
+    kind: str = Field(description="no_renew 限期不得重新定点 / permanent 永久退出（仅药店）")
+    begin: date
+    reason: str
+    years: int | None = Field(default=None, description="年限1–5（no_renew）")
+    decision_no: str | None = Field(
+        default=None, description="依据的稽核处理决定编号（须为已签发的解除协议决定）"
+    )
+
+
+class BanOut(ApiModel):
+    kind: str
+    kind_name: str
+    begin: date
+    end: date | None
+    source: str
+    source_ref: str
+    reason: str
+    in_force: bool
+
+
+class ChecklistItemIn(ApiModel):
+    code: str
+    label: str
+    weight: int
+
+
+class ChecklistIn(ApiModel):
+    admdvs: str
+    fixmedins_type: str
+    begin: date
+    end: date | None = None
+    items: list[ChecklistItemIn]
+    pass_mark: int
+
+
+class ChecklistOut(ApiModel):
+    admdvs: str
+    fixmedins_type: str
+    begin: date | None
+    end: date | None
+    items: list[dict[str, Any]]
+    pass_mark: int
+    source: str

@@ -1234,10 +1234,15 @@ def form_options(*, uow: UnitOfWork) -> dict[str, list[tuple[str, str]]]:
         "hosp_lv": sorted(dicts.options("hosp_lv"), key=lambda o: int(o[0]) if o[0].isdigit() else 0),
         "dept": dicts.options("dept"),
         "agreement_status": [(s.value, zh) for s, zh in rules.AGREEMENT_STATUS_ZH.items()],
-        "agreement_action": [(a.value, zh) for a, zh in rules.AGREEMENT_ACTION_ZH.items()],
+        "agreement_action": [
+            (a.value, zh)
+            for a, zh in rules.AGREEMENT_ACTION_ZH.items()
+            if a is not rules.AgreementAction.REAPPLY  # re-entry goes through an application
+        ],
         "doctor_kind": [(k.value, zh) for k, zh in rules.DOCTOR_KIND_ZH.items()],
         "doctor_status": [(s.value, zh) for s, zh in rules.DOCTOR_STATUS_ZH.items()],
         "doctor_action": [(a.value, zh) for a, zh in rules.DOCTOR_ACTION_ZH.items()],
+        **form_admission_options(),
     }
 
 
@@ -2468,3 +2473,110 @@ def list_applications(
         size=size,
     )
     return Page([_application_view(uow, r, full=False) for r in result.items], result.total, page, size)
+
+
+# ---- the institution on one screen ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstitutionOverview:
+    """Everything about an institution on one screen: its agreement and history, bans, applications,
+    this year's terms, assessments with chart data, supervision cases and decisions, doctors with
+    points. Sections of other areas are read through their services; a section the actor may not
+    read is None with the reason in `notes`."""
+
+    institution: InstitutionView
+    history: AgreementHistory
+    bans: list[BanView]
+    applications: list[ApplicationView]
+    year: int
+    terms: Any | None
+    assessments: list[Any] | None
+    chart: dict[str, Any]
+    inspections: list[Any] | None
+    decisions: list[Any] | None
+    doctors: list[DoctorView]
+    doctor_points: dict[str, int]
+    notes: dict[str, str]
+
+
+def _chart_data(assessments: list[Any]) -> dict[str, Any]:
+    """Chart series: the score of each period (oldest first) and, for the latest assessment, the points
+    earned against the full weight of every indicator (both in points, so they share one axis)."""
+    ordered = sorted(assessments, key=lambda a: (a.period_begin, a.period_end))
+    latest = max(assessments, key=lambda a: (a.period_end, a.period_begin), default=None)
+    return {
+        "periods": [a.period for a in ordered],
+        "scores": [round(a.score / 100, 2) for a in ordered],
+        "latest_period": latest.period if latest else None,
+        "labels": [str(i.get("zh", i.get("code", ""))) for i in (latest.items if latest else [])],
+        "weights": [int(i.get("weight", 0)) for i in (latest.items if latest else [])],
+        "points": [round(int(i.get("points", 0)) / 100, 2) for i in (latest.items if latest else [])],
+    }
+
+
+def institution_overview(
+    *, uow: UnitOfWork, fixmedins_code: str, day: date | None = None
+) -> InstitutionOverview:
+    """The one-screen view of an institution (机构综合页)."""
+    from yibao.assessment import service as assessment
+    from yibao.supervision import service as supervision
+
+    when = day or today()
+    view = show_institution(uow=uow, fixmedins_code=fixmedins_code, day=when)
+    code = view.fixmedins_code
+    notes: dict[str, str] = {}
+
+    def guarded(section: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except BusinessError as exc:
+            if exc.kind not in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND):
+                raise
+            notes[section] = exc.message
+            return None
+
+    assessments = guarded(
+        "assessments", lambda: assessment.list_assessments(uow=uow, fixmedins_code=code, size=100).items
+    )
+    terms = guarded("terms", lambda: assessment.show_terms(uow=uow, fixmedins_code=code, year=when.year))
+    inspections = guarded(
+        "supervision", lambda: supervision.list_inspections(uow=uow, fixmedins_code=code, size=100).items
+    )
+    decisions = guarded(
+        "supervision", lambda: supervision.list_decisions(uow=uow, fixmedins_code=code, size=100).items
+    )
+    doctors = institution_doctors(uow=uow, fixmedins_code=code)
+    applications = (
+        list_applications(uow=uow, fixmedins_code=code, size=100).items
+        if uow.actor.has(Perm.INSTITUTION_READ)
+        else []
+    )
+    return InstitutionOverview(
+        institution=view,
+        history=agreement_history(uow=uow, fixmedins_code=code),
+        bans=institution_bans(uow=uow, fixmedins_code=code, day=when),
+        applications=applications,
+        year=when.year,
+        terms=terms,
+        assessments=assessments,
+        chart=_chart_data(assessments or []),
+        inspections=inspections,
+        decisions=decisions,
+        doctors=doctors,
+        doctor_points={
+            d.dr_code: rules.points_in_year(d.points_year, d.points_deducted, when.year) for d in doctors
+        },
+        notes=notes,
+    )
+
+
+def form_admission_options() -> dict[str, list[tuple[str, str]]]:
+    """Choices of the admission forms: statuses, document kinds, ban kinds, objection outcomes."""
+    return {
+        "application_status": [(s.value, zh) for s, zh in rules.APPLICATION_STATUS_ZH.items()],
+        "document_kind": list(rules.DOCUMENT_KINDS.items()),
+        "ban_kind": [(k.value, zh) for k, zh in rules.BAN_KIND_ZH.items()],
+        "objection_outcome": [("dismissed", "异议不成立"), ("upheld", "异议成立")],
+        "terms_profile": [("general", "综合医院"), ("specialist", "专科医院"), ("pharmacy", "定点药店")],
+    }
