@@ -133,6 +133,27 @@ FAMILY_KEYS = {
 }  # fmt: skip
 
 
+def test_duplicate_charge_and_upcoding_labels_match_the_data(dataset: Path) -> None:
+    knobs = check_knobs(persons=1500, months=3, seed=7, admdvs="439901")
+    world = service.make_world(knobs)
+    pairs = ", ".join(
+        f"('{world.catalog.items[a].code}', '{world.catalog.items[b].code}')" for a, b in world.catalog.pairs
+    )
+    duplicates = duckdb.sql(f"""
+        with p(main, sub) as (values {pairs})
+        select s.bkkp_sn from '{dataset}/fee_list_d.parquet' s join p on s.med_list_codg = p.sub
+        join '{dataset}/fee_list_d.parquet' m on m.mdtrt_id = s.mdtrt_id and m.med_list_codg = p.main
+         and cast(m.fee_ocur_time as date) = cast(s.fee_ocur_time as date)
+    """).fetchall()
+    assert {r[0] for r in duplicates} == _labelled(dataset, "duplicate_charge", "bkkp_sn") != set()
+    mcc = ", ".join(f"'{c}'" for c in world.codes.mcc)
+    upcoded = duckdb.sql(f"""
+        select mdtrt_id from '{dataset}/setl_list_diag_d.parquet'
+        where maindiag_flag = '0' and diag_code in ({mcc})
+    """).fetchall()
+    assert {r[0] for r in upcoded} == _labelled(dataset, "upcoding", "mdtrt_id") != set()
+
+
 @pytest.mark.parametrize("family", sorted(FAMILY_KEYS))
 def test_labels_point_exactly_at_the_rows_carrying_the_abuse(dataset: Path, family: str) -> None:
     labelled = _labelled(dataset, family, FAMILY_KEYS[family])
