@@ -77,6 +77,10 @@ def lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _chart(div: str, option: dict[str, Any]) -> str:
+    option = {"animation": False, **option}  # a report is read (and printed) as it stands
+    if "xAxis" in option:
+        option["xAxis"] = {**option["xAxis"], "axisLabel": {"interval": 0, "rotate": 30}}
+        option["grid"] = {"bottom": 110}
     return (
         f'<div id="{div}" class="chart"></div><script>echarts.init(document.getElementById("{div}"))'
         f".setOption({json.dumps(option, ensure_ascii=False)});</script>"
