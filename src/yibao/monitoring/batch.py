@@ -202,8 +202,8 @@ WITH stays AS (
 ), months AS (SELECT MAX(month_no) AS n FROM stays),
 per AS (
   SELECT s.fixmedins_code, MIN(s.hosp_tier) AS hosp_tier, COUNT(*) AS stays,
-    SUM(CASE WHEN s.month_no * 2 <= m.n THEN s.medfee_fen ELSE 0 END) AS early_fen,
-    SUM(CASE WHEN s.month_no * 2 > m.n THEN s.medfee_fen ELSE 0 END) AS late_fen
+    CAST(SUM(CASE WHEN s.month_no * 2 <= m.n THEN s.medfee_fen ELSE 0 END) AS BIGINT) AS early_fen,
+    CAST(SUM(CASE WHEN s.month_no * 2 > m.n THEN s.medfee_fen ELSE 0 END) AS BIGINT) AS late_fen
   FROM stays s CROSS JOIN months m WHERE m.n >= 2
   GROUP BY s.fixmedins_code
 ), ratios AS (
@@ -222,6 +222,63 @@ SELECT s.fixmedins_code, s.hosp_tier, s.stays, s.early_fen, s.late_fen, s.late_f
   ROW_NUMBER() OVER (ORDER BY s.ratio_pm - s.peer_pm DESC, s.fixmedins_code) AS rank_no,
   COUNT(*) OVER () AS ranked
 FROM scored s"""
+
+
+INDICATORS_SQL = """
+WITH fee_mix AS (
+  SELECT mdtrt_id, SUM(amt_fen) AS fee_fen,
+    SUM(CASE WHEN list_type IN ('101', '102', '103', '104', '106') THEN amt_fen ELSE 0 END) AS drug_fen,
+    SUM(CASE WHEN chrgitm_type IN ('03', '04') THEN amt_fen ELSE 0 END) AS test_fen,
+    SUM(CASE WHEN list_type = '301' OR chrgitm_type = '08' THEN amt_fen ELSE 0 END) AS consumable_fen
+  FROM fee GROUP BY mdtrt_id
+), stays AS (
+  SELECT v.*, LAG(CAST(v.endtime AS DATE)) OVER (PARTITION BY v.psn_no ORDER BY v.begntime,
+   v.mdtrt_id) AS prev_end
+  FROM visit v WHERE v.inpatient
+), visits AS (
+  SELECT v.mdtrt_id, v.psn_no, v.fixmedins_code, COALESCE(v.dept, '') AS dept, COALESCE(v.dr_code,
+   '') AS dr_code,
+    v.hosp_tier, v.inpatient, v.medfee_fen, strftime(v.begntime, '%Y-%m') AS period,
+    CASE WHEN s.prev_end IS NOT NULL AND date_diff('day', s.prev_end, CAST(s.begntime AS DATE))
+   BETWEEN 0 AND 31
+      THEN 1 ELSE 0 END AS readmitted,
+    COALESCE(m.fee_fen, 0) AS fee_fen, COALESCE(m.drug_fen, 0) AS drug_fen, COALESCE(m.test_fen,
+   0) AS test_fen,
+    COALESCE(m.consumable_fen, 0) AS consumable_fen
+  FROM visit v LEFT JOIN stays s ON s.mdtrt_id = v.mdtrt_id LEFT JOIN fee_mix m ON m.mdtrt_id = v.mdtrt_id
+), keyed AS (
+  SELECT 'institution' AS level, fixmedins_code AS unit, * FROM visits
+  UNION ALL SELECT 'department', fixmedins_code || '/' || dept, * FROM visits
+  UNION ALL SELECT 'doctor', fixmedins_code || '/' || dr_code, * FROM visits
+), measured AS (
+  SELECT level, unit, MIN(fixmedins_code) AS fixmedins_code, MIN(hosp_tier) AS hosp_tier, period,
+    COUNT(*) AS visits, COUNT(DISTINCT psn_no) AS persons,
+    CAST(SUM(CASE WHEN inpatient THEN 1 ELSE 0 END) AS BIGINT) AS admissions,
+    CAST(SUM(medfee_fen) AS BIGINT) AS medfee_fen,
+    CAST(SUM(CASE WHEN inpatient THEN medfee_fen ELSE 0 END) AS BIGINT) AS stay_fen,
+    CAST(SUM(readmitted) AS BIGINT) AS readmissions, CAST(SUM(fee_fen) AS BIGINT) AS fee_fen,
+    CAST(SUM(drug_fen) AS BIGINT) AS drug_fen,
+    CAST(SUM(test_fen) AS BIGINT) AS test_fen, CAST(SUM(consumable_fen) AS BIGINT) AS consumable_fen
+  FROM keyed GROUP BY level, unit, period
+), rated AS (
+  SELECT m.*, m.medfee_fen // m.visits AS cost_per_visit_fen,
+    CASE WHEN m.admissions > 0 THEN m.stay_fen // m.admissions END AS cost_per_stay_fen,
+    CASE WHEN m.fee_fen > 0 THEN m.drug_fen * 1000 // m.fee_fen END AS drug_share_pm,
+    CASE WHEN m.fee_fen > 0 THEN m.test_fen * 1000 // m.fee_fen END AS test_share_pm,
+    CASE WHEN m.fee_fen > 0 THEN m.consumable_fen * 1000 // m.fee_fen END AS consumable_share_pm,
+    CASE WHEN m.admissions > 0 THEN m.readmissions * 1000 // m.admissions END AS readmission_31d_pm,
+    m.admissions * 1000 // m.persons AS admissions_per_person_pm
+  FROM measured m
+)
+SELECT r.*,
+  LAG(r.cost_per_visit_fen) OVER (PARTITION BY r.level, r.unit ORDER BY r.period) AS prev_cost_per_visit_fen,
+  LAG(r.visits) OVER (PARTITION BY r.level, r.unit ORDER BY r.period) AS prev_visits,
+  PERCENT_RANK() OVER (PARTITION BY r.level, r.period, r.hosp_tier ORDER BY r.cost_per_visit_fen)
+   AS peer_percentile,
+  quantile_cont(r.cost_per_visit_fen, 0.5) OVER (PARTITION BY r.level, r.period, r.hosp_tier) AS peer_p50_fen,
+  quantile_cont(r.cost_per_visit_fen, 0.9) OVER (PARTITION BY r.level, r.period, r.hosp_tier) AS peer_p90_fen
+FROM rated r
+ORDER BY r.level, r.unit, r.period"""
 
 
 def knowledge_tables(knowledge: Knowledge) -> dict[str, pa.Table]:
@@ -316,6 +373,7 @@ class BatchResult:
     quarantine: pa.Table
     scores: pa.Table
     seconds: dict[str, float] = field(default_factory=dict)
+    indicators: pa.Table | None = None
 
 
 def _statements(rules: Sequence[RuleDef]) -> tuple[list[tuple[str, str]], str]:
@@ -335,9 +393,10 @@ def _sorted(table: pa.Table) -> pa.Table:
 class DuckRunner:
     """The embedded engine: DuckDB, the SQL as written."""
 
-    def __init__(self, *, threads: int = 2, memory_limit: str = "3GB") -> None:
+    def __init__(self, *, threads: int = 2, memory_limit: str = "3GB", indicators: bool = True) -> None:
         self.threads = threads
         self.memory_limit = memory_limit
+        self.indicators = indicators
 
     def run(self, data: DataSet, rules: Sequence[RuleDef], knowledge: Knowledge) -> BatchResult:
         import duckdb
@@ -372,8 +431,11 @@ class DuckRunner:
         seconds["rules"] = time.perf_counter() - start
         quarantine = con.execute(QUARANTINE_SQL).to_arrow_table()
         scores = con.execute("SELECT * FROM outlier_scores ORDER BY rank_no").to_arrow_table()
+        start = time.perf_counter()
+        indicators = con.execute(INDICATORS_SQL).to_arrow_table() if self.indicators else None
+        seconds["indicators"] = time.perf_counter() - start
         con.close()
-        return BatchResult(_sorted(findings), quarantine, scores, seconds)
+        return BatchResult(_sorted(findings), quarantine, scores, seconds, indicators)
 
 
 def to_spark(sql: str) -> str:
@@ -522,6 +584,8 @@ def write_outputs(result: BatchResult, out: Path, summary: dict[str, Any], *, cs
     write_atomic(findings_for_file(result.findings), out / "findings.parquet", csv_too=csv_too)
     write_atomic(result.quarantine, out / "quarantine.parquet")
     write_atomic(result.scores, out / "outlier_scores.parquet")
+    if result.indicators is not None:
+        write_atomic(result.indicators, out / "indicators.parquet")
     tmp = out / ".run.json.tmp"
     tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, out / "run.json")

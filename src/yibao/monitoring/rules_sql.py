@@ -359,14 +359,26 @@ WHERE f.running > {most}"""
 
 
 def pharmacy_goods(rule: RuleDef) -> str:
-    """A pharmacy line that is not a catalog drug: unmapped, or named like daily goods (药店串换)."""
+    """A pharmacy line that is not the catalog drug it is billed as (药店串换): unmapped, named like daily
+    goods, or named otherwise than the code is named on (at least `min_named` of) its other lines."""
     goods = _any_word("f.item_name", rule.params["goods_words"])
+    least = int(rule.params["min_named"])
     return f"""
 SELECT {_LINE}, f.amt_fen AS vola_fen,
   '药店 ' || f.fixmedins_code || ' 明细 ' || COALESCE(f.hosp_code, '') || ' ' || COALESCE(f.item_name, '')
-    || CASE WHEN f.code = '' THEN '：未对照医保编码' ELSE '：非医保药品品名' END AS evidence
+    || CASE WHEN f.code = '' THEN '：未对照医保编码'
+       WHEN {goods} THEN '：非医保药品品名'
+       ELSE '：品名与编码通常品名（' || n.usual || '）不符' END AS evidence
 FROM fee f JOIN visit v ON v.mdtrt_id = f.mdtrt_id LEFT JOIN inst i ON i.fixmedins_code = f.fixmedins_code
-WHERE (i.fixmedins_type = '2' OR v.med_type = '41') AND (f.code = '' OR {goods})"""
+LEFT JOIN (
+  SELECT code, item_name AS usual, lines FROM (
+    SELECT code, item_name, COUNT(*) AS lines,
+      ROW_NUMBER() OVER (PARTITION BY code ORDER BY COUNT(*) DESC, item_name) AS rn
+    FROM fee WHERE code <> '' GROUP BY code, item_name
+  ) x WHERE rn = 1
+) n ON n.code = f.code
+WHERE (i.fixmedins_type = '2' OR v.med_type = '41')
+  AND (f.code = '' OR {goods} OR (n.lines >= {least} AND f.item_name <> n.usual))"""
 
 
 def unmapped_code(rule: RuleDef) -> str:
@@ -456,7 +468,8 @@ SELECT NULL AS bkkp_sn, NULL AS mdtrt_id, NULL AS setl_id, NULL AS psn_no, s.fix
     || CAST(CAST(s.peer_ratio AS DECIMAL(18, 3)) AS VARCHAR) || '，排名第 ' || CAST(s.rank_no AS
    VARCHAR) AS evidence
 FROM outlier_scores s
-WHERE s.rank_no * 100 <= {share} * s.ranked AND s.score > 0 AND s.ratio_pm >= {1000 + 10 * growth}"""
+WHERE (s.rank_no = 1 OR s.rank_no * 100 <= {share} * s.ranked)
+  AND s.score > 0 AND s.ratio_pm >= {1000 + 10 * growth}"""
 
 
 RULE_TYPES: dict[str, Callable[[RuleDef], str]] = {
