@@ -74,3 +74,16 @@ def test_silence_job_and_refusals(cli_env: Container) -> None:
     assert late.exit_code == 2 and "REVIEW_ITEM_STATE" in late.output
     bad = runner.invoke(app, ["review", "declare", HOSPITAL, "2024-13"])
     assert bad.exit_code == 2 and "REVIEW_PERIOD_FORMAT" in bad.output
+
+
+def test_region_parameters_from_the_command_line(cli_env: Container) -> None:
+    from tests.factories import add_region
+
+    add_region(cli_env)
+    assert "未设置参数" in _ok(["params", "439901"])
+    out = _ok(["params", "439901", "--begin", "2025-01-01", "--repeat-multipliers", "2,4"])
+    assert "2025-01-01" in out and "2,4" in out
+    bad = runner.invoke(
+        app, ["review", "params", "439901", "--begin", "2026-01-01", "--repeat-multipliers", "9"]
+    )
+    assert bad.exit_code == 2 and "REVIEW_PARAM" in bad.output

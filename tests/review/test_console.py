@@ -86,3 +86,37 @@ def test_declare_review_answer_appeal_through_the_pages(app_client: TestClient, 
     assert "Timeline" in english
     xlsx = c.get(f"/console/review/declarations/{DECL}/export.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_parameters_and_holidays_page(app_client: TestClient, container: Container) -> None:
+    from tests.factories import add_region
+
+    add_region(container)
+    _users(container)
+    c = _as(app_client, "rev-a")
+    page = c.get("/console/review/settings")
+    assert page.status_code == 200 and "2,3,4,5" in page.text  # the defaults are shown
+    saved = c.post(
+        "/console/review/settings/parameters",
+        data={
+            "admdvs": "439901",
+            "begin": "2025-01-01",
+            "repeat_multipliers": "3,5",
+            "answer_working_days": "7",
+        },
+    )
+    assert saved.status_code == 200 and "3,5" in saved.text
+    overlap = c.post("/console/review/settings/parameters", data={"admdvs": "439901", "begin": "2025-06-01"})
+    assert overlap.status_code == 409 and "REVIEW_PARAM_OVERLAP" in overlap.text
+    bad = c.post(
+        "/console/review/settings/parameters",
+        data={"admdvs": "439901", "begin": "2020-01-01", "end": "2020-12-31", "repeat_multipliers": "1"},
+    )
+    assert bad.status_code == 422 and "REVIEW_PARAM_RANGE" in bad.text
+    day = c.post(
+        "/console/review/settings/calendar",
+        data={"admdvs": "439901", "day": "2025-10-01", "kind": "holiday", "name": "国庆节"},
+    )
+    assert day.status_code == 200 and "国庆节" in day.text
+    wrong = c.post("/console/review/settings/calendar", data={"day": "not-a-day", "kind": "holiday"})
+    assert wrong.status_code == 422

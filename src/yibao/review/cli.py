@@ -294,3 +294,48 @@ def holiday(
     with refusals(), container.uow(_actor(None)) as uow:
         row = service.set_calendar_day(uow=uow, day=require_date(day, field="day"), kind=kind, name=name)
     console.print(f"[green]已登记[/green] {row.day} {row.kind} {row.name or ''}")
+
+
+@app.command("params")
+def params(
+    admdvs: str = typer.Argument(..., help="统筹区"),
+    begin: str = typer.Option(None, help="新参数的开始日期 yyyy-MM-dd（不填则只列出）"),
+    end: str = typer.Option(None, help="结束日期（含），不填为长期"),
+    declare_by_day: int = typer.Option(5, help="每月几日前申报"),
+    answer_working_days: int = typer.Option(5, help="机构回复期限（工作日）"),
+    repeat_multipliers: str = typer.Option("2,3,4,5", help="重复违规倍数（每个2–5，不递减）"),
+    repeat_window_months: int = typer.Option(12, help="重复违规回溯月数"),
+    absent_multiplier: int = typer.Option(10, help="查房不在床且无记录倍数"),
+    by: str = BY,
+) -> None:
+    """列出或设置统筹区审核参数（有效期不重叠）。List or set a region's review parameters."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        if begin:
+            service.set_parameters(
+                uow=uow,
+                admdvs=admdvs,
+                begin=require_date(begin, field="begin"),
+                end=parse_date(end, field="end", required=False),
+                declare_by_day=declare_by_day,
+                answer_working_days=answer_working_days,
+                repeat_multipliers=repeat_multipliers,
+                repeat_window_months=repeat_window_months,
+                absent_multiplier=absent_multiplier,
+            )
+    with refusals(), container.uow(_actor(by)) as uow:
+        rows = service.list_parameters(uow=uow, admdvs=admdvs)
+    table = Table("开始", "结束", "申报截止日", "回复工作日", "重复倍数", "回溯月数", "不在床倍数")
+    for r in rows:
+        table.add_row(
+            str(r.begin),
+            str(r.end or "长期"),
+            str(r.declare_by_day),
+            str(r.answer_working_days),
+            r.repeat_multipliers,
+            str(r.repeat_window_months),
+            str(r.absent_multiplier),
+        )
+    console.print(
+        table if rows else "未设置参数，使用默认值：5日申报、5个工作日回复、2,3,4,5倍、12个月、10倍"
+    )

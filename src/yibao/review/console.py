@@ -314,3 +314,85 @@ async def import_findings(
         labels=LABELS,
         imported=result,
     )
+
+
+@router.get("/settings")
+def settings_page(request: Request, uow: ConsoleUow, admdvs: str | None = None) -> Response:
+    region = admdvs or next(iter(sorted(uow.actor.regions)), "")
+    return _settings(request, uow, region)
+
+
+def _settings(
+    request: Request, uow: UnitOfWork, region: str, *, error: BusinessError | None = None, **extra: Any
+) -> Response:
+    try:
+        rows = service.list_parameters(uow=uow, admdvs=region) if region else []
+        days = service.list_calendar(uow=uow)
+    except BusinessError as exc:
+        return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=error_status(exc))
+    return render(
+        request,
+        "review/settings.html",
+        actor=uow.actor,
+        region=region,
+        rows=rows,
+        days=days,
+        defaults=rules.DEFAULT_PARAMETERS,
+        error=error,
+        status_code=error_status(error) if error else 200,
+        **extra,
+    )
+
+
+def _int(form: dict[str, str], name: str, default: int) -> int:
+    text = (form.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.lstrip("-").isdigit() or len(text) > 6:
+        raise invalid("FIELD_INT", name, f"字段 {name} 必须是整数")
+    return int(text)
+
+
+@router.post("/settings/parameters")
+def set_parameters(request: Request, uow: ConsoleUow, form: FormData) -> Response:
+    region = form.get("admdvs", "")
+    try:
+        begin = date.fromisoformat(form.get("begin") or "")
+    except ValueError:
+        exc = invalid("DATE_FORMAT", "begin", "字段 begin 日期格式应为 yyyy-MM-dd")
+        return _settings(request, uow, region, error=exc, form=form)
+    try:
+        end_text = form.get("end") or ""
+        end = date.fromisoformat(end_text) if end_text else None
+        d = rules.DEFAULT_PARAMETERS
+        service.set_parameters(
+            uow=uow,
+            admdvs=region,
+            begin=begin,
+            end=end,
+            declare_by_day=_int(form, "declare_by_day", d.declare_by_day),
+            answer_working_days=_int(form, "answer_working_days", d.answer_working_days),
+            repeat_multipliers=form.get("repeat_multipliers") or "2,3,4,5",
+            repeat_window_months=_int(form, "repeat_window_months", d.repeat_window_months),
+            absent_multiplier=_int(form, "absent_multiplier", d.absent_multiplier),
+        )
+    except ValueError:
+        exc = invalid("DATE_FORMAT", "end", "字段 end 日期格式应为 yyyy-MM-dd")
+        return _settings(request, uow, region, error=exc, form=form)
+    except BusinessError as exc:
+        return _settings(request, uow, region, error=exc, form=form)
+    return redirect(f"/console/review/settings?admdvs={quote(region)}")
+
+
+@router.post("/settings/calendar")
+def set_calendar(request: Request, uow: ConsoleUow, form: FormData) -> Response:
+    region = form.get("admdvs", "")
+    try:
+        try:
+            day = date.fromisoformat(form.get("day") or "")
+        except ValueError as err:
+            raise invalid("DATE_FORMAT", "day", "字段 day 日期格式应为 yyyy-MM-dd") from err
+        service.set_calendar_day(uow=uow, day=day, kind=form.get("kind", ""), name=form.get("name"))
+    except BusinessError as exc:
+        return _settings(request, uow, region, error=exc, form=form)
+    return redirect(f"/console/review/settings?admdvs={quote(region)}")
