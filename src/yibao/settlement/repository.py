@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, literal, null, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    Table,
+    bindparam,
+    column,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, lazyload
@@ -307,6 +323,17 @@ class BillLine:
     versions: tuple[ItemVersion, ...]
 
 
+class LineSplitRow(NamedTuple):
+    """How a settled line splits (明细分割), as stored on the line; None for refund lines."""
+
+    line_id: int
+    fulamt_ownpay: int | None
+    overlmt_selfpay: int | None
+    preselfpay: int | None
+    inscp: int | None
+    split_reason: str | None
+
+
 @dataclass(frozen=True)
 class BillLines:
     """The unsettled lines of a visit, with what the settlements already stored of it say."""
@@ -590,6 +617,111 @@ class BillRepository:
         return counters, balance
 
     # -- writes
+    def write_settlement(
+        self,
+        values: Mapping[str, Any],
+        funds: Sequence[tuple[str, int]],
+        splits: Sequence[LineSplitRow],
+        person_year_id: int,
+        delta: Mapping[str, int],
+        visit_id: int,
+        visit_changes: Mapping[str, Any],
+    ) -> int:
+        """Store a settlement: its row, fund rows, line splits, counter deltas and visit changes.
+
+        On PostgreSQL all of it is one statement (data-modifying CTEs: one round trip whatever the
+        number of lines); elsewhere one statement per table. Answers the new settlement's id.
+        """
+        counters = [(counter, change) for counter, change in delta.items() if change]
+        if self.conn.dialect.name == "postgresql":
+            return self._write_at_once(
+                values, funds, splits, person_year_id, counters, visit_id, visit_changes
+            )
+        settlement_id = self.insert_settlement(values)
+        self.insert_funds(settlement_id, funds)
+        self.settle_lines(settlement_id, splits)
+        self.add_to_counters(person_year_id, dict(counters))
+        if visit_changes:
+            self.conn.execute(update(_V).where(_V.c.id == visit_id).values(**visit_changes))
+        return settlement_id
+
+    def _write_at_once(
+        self,
+        values: Mapping[str, Any],
+        funds: Sequence[tuple[str, int]],
+        splits: Sequence[LineSplitRow],
+        person_year_id: int,
+        counters: Sequence[tuple[str, int]],
+        visit_id: int,
+        visit_changes: Mapping[str, Any],
+    ) -> int:
+        # Arrays unnested into rows keep the statement text the same whatever the number of lines,
+        # so SQLAlchemy compiles it once and psycopg prepares it once per connection.
+        new = insert(_S).values(**values).returning(_S.c.id).cte("new_settlement")
+        ctes: list[Any] = []
+        if funds:
+            rows = _unnest(
+                "fund_rows",
+                ("fund_pay_type", String(), [code for code, _ in funds]),
+                ("amount", BigInteger(), [amount for _, amount in funds]),
+            )
+            ctes.append(
+                insert(_SF)
+                .from_select(
+                    ["settlement_id", "fund_pay_type", "amount"],
+                    select(new.c.id, rows.c.fund_pay_type, rows.c.amount).select_from(new.join(rows, true())),
+                )
+                .cte("new_funds")
+            )
+        if splits:
+            lines = _unnest(
+                "line_rows",
+                *(
+                    (name, type_, [getattr(split, name) for split in splits])
+                    for name, type_ in (
+                        ("line_id", BigInteger()),
+                        ("fulamt_ownpay", BigInteger()),
+                        ("overlmt_selfpay", BigInteger()),
+                        ("preselfpay", BigInteger()),
+                        ("inscp", BigInteger()),
+                        ("split_reason", String()),
+                    )
+                ),
+            )
+            ctes.append(
+                update(_L)
+                .where(_L.c.id == lines.c.line_id)
+                .values(
+                    status="settled",
+                    settlement_id=select(new.c.id).scalar_subquery(),
+                    fulamt_ownpay=lines.c.fulamt_ownpay,
+                    overlmt_selfpay=lines.c.overlmt_selfpay,
+                    preselfpay=lines.c.preselfpay,
+                    inscp=lines.c.inscp,
+                    split_reason=lines.c.split_reason,
+                )
+                .cte("settled_lines")
+            )
+        if counters:
+            deltas = _unnest(
+                "counter_rows",
+                ("counter", String(), [counter for counter, _ in counters]),
+                ("amount", BigInteger(), [amount for _, amount in counters]),
+            )
+            upsert = pg_insert(_LC).from_select(
+                ["person_year_id", "counter", "amount"],
+                select(literal(person_year_id, BigInteger()), deltas.c.counter, deltas.c.amount),
+            )
+            ctes.append(
+                upsert.on_conflict_do_update(
+                    index_elements=[_LC.c.person_year_id, _LC.c.counter],
+                    set_={"amount": _LC.c.amount + upsert.excluded.amount},
+                ).cte("counters")
+            )
+        if visit_changes:
+            ctes.append(update(_V).where(_V.c.id == visit_id).values(**visit_changes).cte("visit"))
+        return int(self.conn.execute(select(new.c.id).add_cte(*ctes)).scalar_one())
+
     def insert_settlement(self, values: Mapping[str, Any]) -> int:
         return int(self.conn.execute(insert(_S).values(**values).returning(_S.c.id)).scalar_one())
 
@@ -598,8 +730,10 @@ class BillRepository:
         if rows:
             self.conn.execute(insert(_SF), rows)
 
-    def settle_lines(self, settlement_id: int, splits: list[dict[str, Any]]) -> None:
+    def settle_lines(self, settlement_id: int, splits: Sequence[LineSplitRow]) -> None:
         """Mark the lines settled with their splits (one executemany)."""
+        if not splits:
+            return
         self.conn.execute(
             update(_L)
             .where(_L.c.id == bindparam("line_id"))
@@ -612,7 +746,17 @@ class BillRepository:
                 inscp=bindparam("s_inscp"),
                 split_reason=bindparam("s_split_reason"),
             ),
-            splits,
+            [
+                {
+                    "line_id": split.line_id,
+                    "s_fulamt_ownpay": split.fulamt_ownpay,
+                    "s_overlmt_selfpay": split.overlmt_selfpay,
+                    "s_preselfpay": split.preselfpay,
+                    "s_inscp": split.inscp,
+                    "s_split_reason": split.split_reason,
+                }
+                for split in splits
+            ],
         )
 
     def add_to_counters(self, person_year_id: int, delta: Mapping[str, int]) -> None:
@@ -624,23 +768,26 @@ class BillRepository:
         ]
         if not rows:
             return
-        stmt = _dialect_insert(self.conn.dialect.name)(_LC).values(rows)
+        stmt = _dialect_insert(self.conn.dialect.name)(_LC)
         self.conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[_LC.c.person_year_id, _LC.c.counter],
                 set_={"amount": _LC.c.amount + stmt.excluded.amount},
-            )
+            ),
+            rows,
         )
-
-    def close_visit(self, visit_id: int, *, status: str | None, admission_counted: bool | None) -> None:
-        values: dict[str, Any] = {}
-        if status is not None:
-            values["status"] = status
-        if admission_counted is not None:
-            values["admission_counted"] = admission_counted
-        if values:
-            self.conn.execute(update(_V).where(_V.c.id == visit_id).values(**values))
 
 
 def _dialect_insert(dialect: str) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _unnest(name: str, *columns: tuple[str, Any, list[Any]]) -> Any:
+    """`unnest(:a::T[], :b::U[]) AS name(a, b)`: parallel arrays as rows (PostgreSQL)."""
+    return (
+        func.unnest(
+            *(bindparam(f"{name}_{col}", values, type_=ARRAY(type_)) for col, type_, values in columns)
+        )
+        .table_valued(*(column(col, type_) for col, type_, _values in columns))
+        .render_derived(name=name)
+    )

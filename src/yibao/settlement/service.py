@@ -49,6 +49,7 @@ from yibao.settlement.repository import (
     BillRepository,
     BillVisit,
     ItemVersion,
+    LineSplitRow,
     RelationFacts,
     SettlementRepository,
 )
@@ -662,37 +663,36 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
         "settled_by": uow.actor.username,
         **{name: getattr(b, name) for name in _AMOUNTS},
     }
-    try:
-        settlement_id = bills.insert_settlement(values)
-    except IntegrityError:  # the request id was used meanwhile
-        uow.rollback()
-        return _first_answer(uow, repo, request_id, mdtrt_id)
-    bills.insert_funds(settlement_id, b.fund_details)
     splits = {split.sn: split for split in b.lines}
     rows = []
     for line in bill.lines:
         split = splits.get(line.feedetl_sn) if line.refund_of is None else None
         rows.append(
-            {
-                "line_id": line.id,
-                "s_fulamt_ownpay": split.fulamt_ownpay if split else None,
-                "s_overlmt_selfpay": split.overlmt_selfpay if split else None,
-                "s_preselfpay": split.preselfpay if split else None,
-                "s_inscp": split.inscp if split else None,
-                "s_split_reason": split.reason[:255] if split else None,
-            }
+            LineSplitRow(line.id, None, None, None, None, None)
+            if split is None
+            else LineSplitRow(
+                line.id,
+                split.fulamt_ownpay,
+                split.overlmt_selfpay,
+                split.preselfpay,
+                split.inscp,
+                split.reason[:255],
+            )
         )
-    bills.settle_lines(settlement_id, rows)
-    bills.add_to_counters(person_year_id, b.ledger_delta)
+    visit_changes: dict[str, object] = {} if mid_stay else {"status": "settled"}
+    if b.ledger_delta.get("admissions"):
+        visit_changes["admission_counted"] = True
+    try:
+        settlement_id = bills.write_settlement(
+            values, b.fund_details, rows, person_year_id, b.ledger_delta, visit.id, visit_changes
+        )
+    except IntegrityError:  # the request id was used meanwhile
+        uow.rollback()
+        return _first_answer(uow, repo, request_id, mdtrt_id)
     if b.acct_pay:
         enrolment.debit_account(
             uow=uow, psn_no=visit.psn_no, amount=b.acct_pay, reference=values["setl_id"], commit=False
         )
-    bills.close_visit(
-        visit.id,
-        status=None if mid_stay else "settled",
-        admission_counted=True if b.ledger_delta.get("admissions") else None,
-    )
     uow.audit(
         action="settlement.settle",
         entity="settlement",
