@@ -28,6 +28,7 @@ SMOKE = {
     ],
     "drg_grouping.py": ["--cases", "3000", "--baseline", "50"],
     "dip_clearing.py": ["--cases", "20000", "--baseline", "500", "--institutions", "6"],
+    "monitoring.py": ["--lines", "5000", "--visits-checked", "200"],
 }
 
 
