@@ -617,3 +617,43 @@ def test_findings_of_a_monitoring_run_are_imported_through_the_monitoring_servic
             lambda: service.import_run_findings(uow=uow, run_no="NOPE", admdvs="439901", period=PERIOD),
             "RUN_NOT_FOUND",
         )
+
+
+def test_batch_deduct_at_the_suggestions_then_the_institution_accepts_all(container: Container) -> None:
+    month = settled_month(container, bills=2)
+    decl = declare(container)
+    s1, s2 = month.setl_ids
+    rows = [
+        _finding("B1", s1),
+        _finding("B2", s2, bkkp_sn="2", vola_amt="5.00", rule_family="over_price_cap"),
+    ]
+    with container.uow(reviewer()) as uow:
+        service.import_findings(uow=uow, admdvs="439901", period=PERIOD, rows=rows)
+    manual = flag(container, decl.decl_no, s1, "1")  # no suggestion: left pending by "deduct all"
+    with container.uow(reviewer()) as uow:
+        done = service.decide_batch(uow=uow, decl_no=decl.decl_no, action="deduct", today=DECIDE_DAY).done
+    assert len(done) == 2 and manual not in done
+    with container.uow(reviewer()) as uow:  # naming the manual item explicitly: refused, nothing moves
+        err = _refused(
+            lambda: service.decide_batch(
+                uow=uow, decl_no=decl.decl_no, action="deduct", item_ids=[manual], today=DECIDE_DAY
+            ),
+            "REVIEW_REASON",
+        )
+    assert f"条目 {manual}" in err.message
+    with container.uow(reviewer()) as uow:
+        _refused(
+            lambda: service.decide_batch(uow=uow, decl_no=decl.decl_no, action="deduct", item_ids=[done[0]]),
+            "REVIEW_BATCH_ITEMS",
+        )
+    with container.uow(operator()) as uow:
+        accepted = service.accept_all(uow=uow, decl_no=decl.decl_no, today=DECIDE_DAY).done
+    assert sorted(accepted) == sorted(done)
+    with container.uow(SYSTEM) as uow:
+        totals = service.confirmed_deductions(uow=uow, admdvs="439901", period=PERIOD, today=DECIDE_DAY)
+    assert sorted((t.reason_code, t.amount_fen) for t in totals) == [
+        ("DUPLICATE_CHARGE", 15_000),
+        ("OVER_PRICE_CAP", 500),
+    ]
+    with container.uow(operator(CLINIC)) as uow:
+        _refused(lambda: service.accept_all(uow=uow, decl_no=decl.decl_no), "DECLARATION_NOT_FOUND")

@@ -16,6 +16,8 @@ from yibao.review import service
 from yibao.review.schemas import (
     AnswerIn,
     AppealIn,
+    BatchDecisionIn,
+    BatchOut,
     CalendarDayIn,
     CalendarDayOut,
     CheckIn,
@@ -132,6 +134,18 @@ def add_item(decl_no: str, body: ItemIn, uow: UowDep) -> object:
 @router.post("/declarations/{decl_no}/complete", response_model=DeclarationOut)
 def complete(decl_no: str, uow: UowDep) -> object:
     return service.complete_review(uow=uow, decl_no=decl_no)
+
+
+@router.post("/declarations/{decl_no}/decide-batch", response_model=BatchOut)
+def decide_batch(decl_no: str, body: BatchDecisionIn, uow: UowDep) -> object:
+    """Deduct at the suggestions, or clear, many pending items at once (all or none)."""
+    return service.decide_batch(uow=uow, decl_no=decl_no, **body.model_dump())
+
+
+@router.post("/declarations/{decl_no}/accept-all", response_model=BatchOut)
+def accept_all(decl_no: str, uow: UowDep) -> object:
+    """The institution accepts every deduction awaiting its answer."""
+    return service.accept_all(uow=uow, decl_no=decl_no)
 
 
 @router.get("/items", response_model=PageOut[ItemOut])

@@ -207,6 +207,29 @@ def decide(
     )
 
 
+@app.command("decide-all")
+def decide_all(
+    decl_no: str = typer.Argument(..., help="申报单号"),
+    action: str = typer.Argument(..., help="deduct 按建议拒付 / clear 通过"),
+    note: str = typer.Option(None, help="审核意见"),
+    by: str = BY,
+) -> None:
+    """对申报单的全部待审核条目按建议拒付或通过。Decide every pending item of a declaration at once."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        result = service.decide_batch(uow=uow, decl_no=decl_no, action=action, note=note)
+    console.print(f"[green]已处理[/green] {len(result.done)} 条")
+
+
+@app.command("accept-all")
+def accept_all(decl_no: str = typer.Argument(..., help="申报单号"), by: str = BY) -> None:
+    """机构认可申报单中全部待回复的拒付。Accept every deduction awaiting the institution's answer."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        result = service.accept_all(uow=uow, decl_no=decl_no)
+    console.print(f"[green]已认可[/green] {len(result.done)} 条")
+
+
 @app.command("answer")
 def answer(
     item_id: int = typer.Argument(..., help="审核条目号"),

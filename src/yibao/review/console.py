@@ -171,6 +171,24 @@ def complete(request: Request, decl_no: str, uow: ConsoleUow) -> Response:
     return redirect(f"{_D}/{quote(decl_no)}")
 
 
+@router.post("/declarations/{decl_no}/decide-batch")
+def decide_batch(request: Request, decl_no: str, uow: ConsoleUow, form: FormData) -> Response:
+    try:
+        service.decide_batch(uow=uow, decl_no=decl_no, action=form.get("action", ""), note=form.get("note"))
+    except BusinessError as exc:
+        return _declaration_page(request, uow, decl_no, error=exc)
+    return redirect(f"{_D}/{quote(decl_no)}#items")
+
+
+@router.post("/declarations/{decl_no}/accept-all")
+def accept_all(request: Request, decl_no: str, uow: ConsoleUow) -> Response:
+    try:
+        service.accept_all(uow=uow, decl_no=decl_no)
+    except BusinessError as exc:
+        return _declaration_page(request, uow, decl_no, error=exc)
+    return redirect(f"{_D}/{quote(decl_no)}#items")
+
+
 def _item_decl(uow: UnitOfWork, item_id: int) -> str | None:
     try:
         item = service.get_item(uow=uow, item_id=item_id)

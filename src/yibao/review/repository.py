@@ -161,12 +161,9 @@ class ReviewRepository:
         stmt = select(ReviewItem).where(ReviewItem.id == item_id)
         return self.session.scalar(stmt.with_for_update() if lock else stmt)
 
-    def items_of(self, declaration_id: int) -> list[ReviewItem]:
-        return list(
-            self.session.scalars(
-                select(ReviewItem).where(ReviewItem.declaration_id == declaration_id).order_by(ReviewItem.id)
-            )
-        )
+    def items_of(self, declaration_id: int, *, lock: bool = False) -> list[ReviewItem]:
+        stmt = select(ReviewItem).where(ReviewItem.declaration_id == declaration_id).order_by(ReviewItem.id)
+        return list(self.session.scalars(stmt.with_for_update() if lock else stmt))
 
     def finding_ids(self, declaration_ids: Iterable[int]) -> set[tuple[int, str]]:
         ids = sorted(set(declaration_ids))

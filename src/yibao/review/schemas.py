@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field
 
@@ -253,3 +254,15 @@ class CalendarDayOut(ApiModel):
     day: date
     kind: str
     name: str | None
+
+
+class BatchDecisionIn(ApiModel):
+    action: str = Field(description="deduct 按建议拒付 / clear 通过")
+    item_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        default=None, max_length=10_000, description="条目号；不填则为全部待审核条目（拒付时为有建议的）"
+    )
+    note: str | None = Field(default=None, max_length=500)
+
+
+class BatchOut(ApiModel):
+    done: list[int]

@@ -1263,7 +1263,28 @@ def decide(
     if before is ItemStatus.DEDUCTED and rules.effective_status(before, item.answer_due, day) is not before:
         _apply_silence(uow, repo, [item], day)
         uow.commit()
-        before = ItemStatus(item.status)
+    _decide_one(
+        uow, repo, item, decl, act, reason_code=reason_code, amount_fen=amount_fen, note=note, day=day
+    )
+    _maybe_close(uow, repo, decl)
+    uow.commit()
+    return item
+
+
+def _decide_one(
+    uow: UnitOfWork,
+    repo: ReviewRepository,
+    item: ReviewItem,
+    decl: Declaration,
+    act: Action,
+    *,
+    reason_code: str | None,
+    amount_fen: int | None,
+    note: str | None,
+    day: date,
+) -> None:
+    """Apply one reviewer decision to a locked item (no commit)."""
+    before = ItemStatus(item.status)
     target = rules.next_status(before, act)
     now = utcnow()
     if act is Action.DEDUCT:
@@ -1333,9 +1354,100 @@ def decide(
         },
         note=note,
     )
+
+
+@dataclass
+class BatchResult:
+    """What a batch of decisions or answers did: the items moved."""
+
+    done: list[int] = field(default_factory=list)
+
+
+def decide_batch(
+    *,
+    uow: UnitOfWork,
+    decl_no: str,
+    action: str,
+    item_ids: Sequence[int] | None = None,
+    note: str | None = None,
+    today: date | None = None,
+) -> BatchResult:
+    """Deduct (at the suggested reason and amount) or clear many pending items of a declaration at once.
+
+    `item_ids` None means every pending item with a suggestion (deduct) or every pending item (clear).
+    One transaction: every item moves, or, if one is refused, none does and the refusal names it.
+    """
+    uow.actor.require(Perm.REVIEW_WRITE)
+    act = rules_action(action, allowed=frozenset({Action.DEDUCT, Action.CLEAR}))
+    note = optional_text(note, field="note", max_len=500, label="审核意见")
+    repo = ReviewRepository(uow.session)
+    decl = _visible_declaration(uow, repo, decl_no, lock=True)
+    uow.actor.require_region(decl.admdvs)
+    day = today or local_today()
+    items = [i for i in repo.items_of(decl.id, lock=True) if i.status == ItemStatus.PENDING.value]
+    if item_ids is not None:
+        wanted = set(item_ids)
+        items = [i for i in items if i.id in wanted]
+        missing = wanted - {i.id for i in items}
+        if missing:
+            raise conflict(
+                "REVIEW_BATCH_ITEMS",
+                f"字段 item_ids：条目 {'、'.join(str(m) for m in sorted(missing))} 不是本申报单的待审核条目",
+                "item_ids",
+            )
+    elif act is Action.DEDUCT:
+        items = [i for i in items if i.suggested_reason]
+    result = BatchResult()
+    for item in items:
+        try:
+            _decide_one(uow, repo, item, decl, act, reason_code=None, amount_fen=None, note=note, day=day)
+        except BusinessError as exc:
+            raise BusinessError(
+                code=exc.code, message=f"条目 {item.id}：{exc.message}", field="item_ids", kind=exc.kind
+            ) from exc
+        result.done.append(item.id)
     _maybe_close(uow, repo, decl)
     uow.commit()
-    return item
+    return result
+
+
+def accept_all(*, uow: UnitOfWork, decl_no: str, today: date | None = None) -> BatchResult:
+    """The institution accepts every deduction of a declaration still awaiting its answer (全部认可)."""
+    repo = ReviewRepository(uow.session)
+    decl = _visible_declaration(uow, repo, decl_no, lock=True)
+    _act_for_institution(uow.actor, decl.fixmedins_code)
+    day = today or local_today()
+    items = repo.items_of(decl.id, lock=True)
+    _apply_silence(uow, repo, items, day)
+    result = BatchResult()
+    for item in items:
+        if item.status != ItemStatus.DEDUCTED.value:
+            continue
+        item.status = ItemStatus.ACCEPTED.value
+        item.answered_by, item.answered_at = uow.actor.username, utcnow()
+        _event(
+            uow,
+            decl,
+            Action.ACCEPT.value,
+            item=item,
+            before=ItemStatus.DEDUCTED.value,
+            after=item.status,
+            amount_fen=item.total_fen,
+            note="全部认可",
+        )
+        uow.audit(
+            action="review.accept",
+            entity="review_item",
+            entity_id=item.id,
+            admdvs=decl.admdvs,
+            before={"status": ItemStatus.DEDUCTED.value},
+            after={"status": item.status},
+            note="全部认可",
+        )
+        result.done.append(item.id)
+    _maybe_close(uow, repo, decl)
+    uow.commit()
+    return result
 
 
 def rules_action(action: str, *, allowed: frozenset[Action]) -> Action:
