@@ -686,9 +686,11 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
         settlement_id = bills.write_settlement(
             values, b.fund_details, rows, person_year_id, b.ledger_delta, visit.id, visit_changes
         )
-    except IntegrityError:  # the request id was used meanwhile
+    except IntegrityError:
         uow.rollback()
-        return _first_answer(uow, repo, request_id, mdtrt_id)
+        if repo.settlement_by_request(request_id) is None:
+            raise
+        return _first_answer(uow, repo, request_id, mdtrt_id)  # the request id was used meanwhile
     if b.acct_pay:
         enrolment.debit_account(
             uow=uow, psn_no=visit.psn_no, amount=b.acct_pay, reference=values["setl_id"], commit=False
