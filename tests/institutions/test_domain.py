@@ -409,3 +409,93 @@ def test_points_count_per_year_and_six_points_reach_suspension() -> None:
     assert rules.points_in_year(2025, 4, 2026) == 0
     assert not rules.reaches_suspension(5)
     assert rules.reaches_suspension(6)
+
+
+# ---- admission and re-entry bans (001 第6篇) -------------------------------------------------------------
+
+
+def _facts(**kw: object) -> rules.EligibilityFacts:
+    base: dict[str, object] = {
+        "licence_no": "PDY1",
+        "licence_valid_until": date(2026, 3, 2),
+        "opened_on": date(2024, 2, 29),
+        "systems_connected_on": date(2026, 3, 2),
+        "documents": frozenset({"licence", "business"}),
+    }
+    base.update(kw)
+    return rules.EligibilityFacts(**base)  # type: ignore[arg-type]
+
+
+def test_001_art2_eligibility_on_the_boundary_days() -> None:
+    # A licence valid through the day of the check passes; opened on 29 Feb → a year on 28 Feb next year.
+    assert rules.one_year_open_on(date(2024, 2, 29)) == date(2025, 2, 28)
+    results = rules.check_eligibility(_facts(), date(2026, 3, 2))
+    assert all(r.passed for r in results)
+    late = rules.check_eligibility(_facts(licence_valid_until=date(2026, 3, 1)), date(2026, 3, 2))
+    assert [r.code for r in late if not r.passed] == ["LICENCE"]
+    future = rules.check_eligibility(_facts(systems_connected_on=date(2026, 3, 3)), date(2026, 3, 2))
+    assert [r.reason for r in future if not r.passed] == ["联网验收日期 2026-03-03 晚于审查日 2026-03-02"]
+
+
+def test_checklist_weights_must_sum_to_100_and_scores_stay_within_each_weight() -> None:
+    items = [rules.ChecklistItem("a", "甲", 60), rules.ChecklistItem("b", "乙", 40)]
+    checklist = rules.check_checklist(items, 75)
+    result = rules.score_checklist(checklist, {"a": 45, "b": 30})
+    assert (result.total, result.passed) == (75, True)
+    assert rules.score_checklist(checklist, {"a": 45, "b": 29}).passed is False
+    with pytest.raises(BusinessError) as weights:
+        rules.check_checklist(items[:1], 75)
+    assert weights.value.code == "CHECKLIST_WEIGHTS"
+    with pytest.raises(BusinessError) as dup:
+        rules.check_checklist([rules.ChecklistItem("a", "甲", 50), rules.ChecklistItem("a", "乙", 50)], 60)
+    assert dup.value.code == "CHECKLIST_ITEM"
+    assert sum(i.weight for c in rules.DEFAULT_CHECKLISTS.values() for i in c.items) == 200
+
+
+def test_001_art45_ban_periods_and_the_one_in_force() -> None:
+    three = rules.Ban(
+        rules.BanKind.NO_RENEW, date(2024, 12, 20), rules.ban_end(date(2024, 12, 20), 3), "a", "r", "x"
+    )
+    assert three.end == date(2027, 12, 19)
+    forever = rules.Ban(rules.BanKind.PERMANENT, date(2026, 1, 1), None, "m", "r", "y")
+    assert rules.ban_in_force([three], date(2027, 12, 19)) is three
+    assert rules.ban_in_force([three], date(2027, 12, 20)) is None
+    assert rules.ban_in_force([three, forever], date(2026, 6, 1)) is forever
+    assert rules.ban_in_force([three, forever], date(2024, 12, 19)) is None
+    error = rules.refuse_banned(three, "申请定点")
+    assert (error.code, error.kind) == (
+        "REENTRY_BAN_NO_RENEW",
+        ErrorKind.CONFLICT,
+    ) and "2027-12-19" in error.message
+
+
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)), st.integers(min_value=1, max_value=5)
+)
+def test_a_ban_of_n_years_holds_through_its_last_day_and_not_after(begin: date, years: int) -> None:
+    ban = rules.Ban(rules.BanKind.NO_RENEW, begin, rules.ban_end(begin, years), "m", "r", "x")
+    assert ban.end is not None
+    assert rules.ban_in_force([ban], ban.end) is ban
+    assert rules.ban_in_force([ban], ban.end + timedelta(days=1)) is None
+
+
+def test_notice_ends_only_after_its_last_day_with_every_objection_answered() -> None:
+    end = date(2026, 3, 16)
+    with pytest.raises(BusinessError) as early:
+        rules.notice_outcome(end, end, 0, 0)
+    assert early.value.code == "NOTICE_NOT_ENDED"
+    with pytest.raises(BusinessError) as open_:
+        rules.notice_outcome(end, date(2026, 3, 17), 1, 0)
+    assert open_.value.code == "OBJECTION_OPEN"
+    assert rules.notice_outcome(end, date(2026, 3, 17), 0, 0) is True
+    assert rules.notice_outcome(end, date(2026, 3, 17), 0, 1) is False
+
+
+def test_plaque_numbers_per_region_and_kind() -> None:
+    assert rules.plaque_number("439901", "1", 1) == "DY43990100001"
+    assert rules.plaque_number("439901", "2", 12) == "DD43990100012"
+    assert rules.certificate_number("439901", 2026, 3) == "ZG43990120260003"
+    assert rules.check_plaque_no(" dy-0001 ") == "DY-0001"
+    with pytest.raises(BusinessError) as bad:
+        rules.check_plaque_no("标牌1")
+    assert bad.value.code == "PLAQUE_FORMAT"
