@@ -3,12 +3,14 @@ forms and the one-screen institution page."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from tests.institutions.helpers import add_institution, supervisor
@@ -243,6 +245,12 @@ def test_console_application_form_errors_then_steps(app_client: TestClient, cont
     assert skipped.status_code == 409 and "APPLICATION_TRANSITION" in skipped.text
     page = client.get(url)
     assert 'id="document-form"' in page.text and 'id="check-form"' in page.text
+    export = client.get("/console/institutions/applications/export.xlsx")
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("申请编号", "机构编码", "机构名称", "受理日期", "状态")
+    assert rows[1][0] == "SQ2026-000001" and rows[1][4] == "资格审查未通过"
 
 
 def test_the_institution_page_shows_everything_on_one_screen(
@@ -290,3 +298,19 @@ def test_the_institution_page_shows_everything_on_one_screen(
     assert "/static/vendor/echarts.min.js" in text
     # 81% of 90% → 100 × 8100/9000 = 90.00 points on the chart.
     assert '"points": [90.0]' in text and '"periods": ["2026-01"]' in text
+
+
+def test_an_institution_operator_sees_its_own_page_with_the_sections_it_may_not_read_explained(
+    container: Container,
+) -> None:
+    from tests.factories import make_actor
+    from yibao.core.security import Role
+
+    add_institution(container, CODE, agreement_begin=date(2026, 1, 1))
+    operator = make_actor(Role.INSTITUTION, institution_code=CODE, username="his")
+    with container.uow(operator) as uow:
+        overview = service.institution_overview(uow=uow, fixmedins_code=CODE, day=date(2026, 2, 1))
+    assert overview.institution.fixmedins_code == CODE and overview.history.agreements
+    assert overview.assessments is None and overview.inspections is None
+    assert set(overview.notes) >= {"assessments", "supervision"}
+    assert overview.applications == [] and overview.chart["periods"] == []

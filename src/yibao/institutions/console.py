@@ -221,6 +221,25 @@ def application_list(
     )
 
 
+@router.get(f"{_A}/export.xlsx")
+def application_export(uow: ConsoleUow, status: str | None = None, code: str | None = None) -> Response:
+    rows = service.list_applications(
+        uow=uow, status=status, fixmedins_code=code, page=1, size=MAX_PAGE_SIZE
+    ).items
+    headers = ["申请编号", "机构编码", "机构名称", "受理日期", "状态", "审查日期", "评估得分", "合格分",
+               "公示开始", "公示结束", "签订日期", "协议编号", "原因"]  # fmt: skip
+    data = write_xlsx(
+        "定点申请",
+        headers,
+        [
+            [a.application_no, a.fixmedins_code, a.name, a.submitted_on, a.status_name, a.checked_on, a.score,
+             a.pass_mark, a.notice_begin, a.notice_end, a.signed_on, a.agreement_no, a.reason]
+            for a in rows
+        ],
+    )  # fmt: skip
+    return _xlsx(data, "applications.xlsx")
+
+
 @router.post(_A)
 def application_submit(request: Request, uow: ConsoleUow, form: FormData) -> Response:
     try:

@@ -2546,7 +2546,7 @@ def institution_overview(
     decisions = guarded(
         "supervision", lambda: supervision.list_decisions(uow=uow, fixmedins_code=code, size=100).items
     )
-    doctors = institution_doctors(uow=uow, fixmedins_code=code)
+    doctors = guarded("doctors", lambda: institution_doctors(uow=uow, fixmedins_code=code)) or []
     applications = (
         list_applications(uow=uow, fixmedins_code=code, size=100).items
         if uow.actor.has(Perm.INSTITUTION_READ)
