@@ -169,6 +169,8 @@ def test_cli_walks_the_admission(cli_env: Container, tmp_path: Path) -> None:
         assert (
             runner.invoke(app, ["institutions", "document", number, str(doc), "--kind", kind]).exit_code == 0
         )
+    updated = runner.invoke(app, ["institutions", "application-update", number, "--contact", "李主任"])
+    assert updated.exit_code == 0, updated.output
     checked = runner.invoke(app, ["institutions", "check", number, "--day", "2026-03-02"])
     assert "资格审查通过" in checked.output and "开业满一年" in checked.output
     args = ["institutions", "assess", number, "--assessor", "王", "--assessor", "李", "--day", "2026-03-05"]
@@ -241,6 +243,8 @@ def test_console_application_form_errors_then_steps(app_client: TestClient, cont
         and "资格审查未通过" in checked.text
         and "尚未完成医保信息系统联网验收" in checked.text
     )
+    fixed = client.post(f"{url}/step", data={"step": "facts", "systems_connected_on": "2026-02-20"})
+    assert fixed.status_code == 200 and "2026-02-20" in fixed.text
     skipped = client.post(f"{url}/step", data={"step": "close", "day": "2026-04-01"})
     assert skipped.status_code == 409 and "APPLICATION_TRANSITION" in skipped.text
     page = client.get(url)

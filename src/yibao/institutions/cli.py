@@ -195,6 +195,30 @@ def apply(
     _print_application(view)
 
 
+@app.command("application-update")
+def application_update(
+    number: str = typer.Argument(..., help="申请编号 Application number"),
+    licence_no: str = typer.Option(None, help="执业许可证编号 Licence number"),
+    licence_until: str = typer.Option(None, help="许可证有效期至 Licence valid until"),
+    opened_on: str = typer.Option(None, help="开业日期 Opened on"),
+    systems_on: str = typer.Option(None, help="联网验收日期 Systems connected on"),
+    contact: str = typer.Option(None, help="联系人 Contact"),
+) -> None:
+    """更正申请事实（资格审查通过前）。Correct the facts before the checks pass."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        view = service.update_application(
+            uow=uow,
+            application_no=number,
+            licence_no=licence_no,
+            licence_valid_until=parse_date(licence_until, field="licence_until", required=False),
+            opened_on=parse_date(opened_on, field="opened_on", required=False),
+            systems_connected_on=parse_date(systems_on, field="systems_on", required=False),
+            contact=contact,
+        )
+    _print_application(view)
+
+
 @app.command("document")
 def document(
     number: str = typer.Argument(..., help="申请编号 Application number"),

@@ -339,6 +339,20 @@ def application_step(request: Request, number: str, uow: ConsoleUow, form: FormD
         day = parse_date(form.get("day"), field="day", required=False)
         if step == "check":
             service.check_application(uow=uow, application_no=number, day=day)
+        elif step == "facts":
+            service.update_application(
+                uow=uow,
+                application_no=number,
+                licence_no=form.get("licence_no") or None,
+                licence_valid_until=parse_date(
+                    form.get("licence_valid_until"), field="licence_valid_until", required=False
+                ),
+                opened_on=parse_date(form.get("opened_on"), field="opened_on", required=False),
+                systems_connected_on=parse_date(
+                    form.get("systems_connected_on"), field="systems_connected_on", required=False
+                ),
+                contact=form.get("contact") or None,
+            )
         elif step == "assess":
             scores: dict[str, int] = {}
             for key, value in form.items():
