@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[3]
 POLICY_DIR = ROOT / "examples" / "policy"
 # Visits per person-year in the demo relative to the generator's common rates: 20,000 persons give about
 # 20,000 settled visits, what the settlement service settles inside the demo's five minutes on 2 cores.
-DEMO_VISIT_SCALE = 0.12
+DEMO_VISIT_SCALE = 0.1
 BATCH = 200
 ENROL_BATCH = 50  # persons per contribution transaction: small sessions flush faster
 
