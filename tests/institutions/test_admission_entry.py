@@ -93,6 +93,13 @@ def test_api_walks_the_admission_and_refuses_a_skipped_step(
     )
     assert signed.status_code == 200, signed.text
     assert signed.json()["agreement_no"] == "XY2026-000001"
+    app_client.post("/console/login", data={"username": "admin", "password": "admin-pass-123"})
+    printable = app_client.get(f"/console/institutions/{CODE}/certificate")
+    assert (
+        printable.status_code == 200
+        and "ZG43990120260001" in printable.text
+        and "DY43990100001" in printable.text
+    )
     history = app_client.get(f"/api/v1/institutions/{CODE}/history", headers=h).json()
     assert history["certificates"][0]["plaque_no"] == "DY43990100001"
     assert history["agreements"][0]["end"] == "2027-03-31"
@@ -302,6 +309,8 @@ def test_the_institution_page_shows_everything_on_one_screen(
     assert "/static/vendor/echarts.min.js" in text
     # 81% of 90% → 100 × 8100/9000 = 90.00 points on the chart.
     assert '"points": [90.0]' in text and '"periods": ["2026-01"]' in text
+    missing = client.get(f"/console/institutions/{CODE}/certificate")
+    assert missing.status_code == 404 and "CERTIFICATE_NOT_FOUND" in missing.text
 
 
 def test_an_institution_operator_sees_its_own_page_with_the_sections_it_may_not_read_explained(

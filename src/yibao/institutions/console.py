@@ -422,6 +422,28 @@ def application_step(request: Request, number: str, uow: ConsoleUow, form: FormD
     return redirect(f"{_A}/{number}")
 
 
+@router.get(f"{_I}/{{code}}/certificate")
+def institution_certificate(request: Request, code: str, uow: ConsoleUow) -> Response:
+    """The printable certificate (资格证书) of the institution's current designation."""
+    try:
+        view = service.show_institution(uow=uow, fixmedins_code=code)
+        history = service.agreement_history(uow=uow, fixmedins_code=code)
+    except BusinessError as exc:
+        return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=404)
+    cert = next((c for c in history.certificates if c.revoked_on is None), None)
+    if cert is None:
+        error = BusinessError(
+            code="CERTIFICATE_NOT_FOUND",
+            message=f"字段 fixmedins_code：机构 {code} 没有有效的定点资格证书",
+            field="fixmedins_code",
+        )
+        return render(request, "not_found.html", actor=uow.actor, error=error, status_code=404)
+    agreement = history.agreements[0] if history.agreements else None
+    return render(
+        request, "institutions/certificate.html", actor=uow.actor, inst=view, cert=cert, agreement=agreement
+    )
+
+
 @router.post(f"{_I}/{{code}}/bans")
 def institution_ban(request: Request, code: str, uow: ConsoleUow, form: FormData) -> Response:
     years = (form.get("years") or "").strip()
