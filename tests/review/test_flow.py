@@ -657,3 +657,32 @@ def test_batch_deduct_at_the_suggestions_then_the_institution_accepts_all(contai
     ]
     with container.uow(operator(CLINIC)) as uow:
         _refused(lambda: service.accept_all(uow=uow, decl_no=decl.decl_no), "DECLARATION_NOT_FOUND")
+
+
+def test_a_returned_declaration_frees_the_month_and_its_invoices(container: Container) -> None:
+    month = settled_month(container, bills=1)
+    claim = service.CashClaimInput(
+        psn_no="P1",
+        invoice_no="INV-R",
+        visit_date=date(2024, 3, 9),
+        medfee_sumamt=50_000,
+        fund_pay_sumamt=35_000,
+    )
+    first = declare(container, cash_claims=[claim])
+    with container.uow(reviewer()) as uow:
+        _refused(lambda: service.return_declaration(uow=uow, decl_no=first.decl_no, reason=""), "REQUIRED")
+    with container.uow(reviewer()) as uow:
+        returned = service.return_declaration(uow=uow, decl_no=first.decl_no, reason="漏报零星报销")
+    assert (returned.decl_no, returned.status) == (f"{first.decl_no}-R1", "returned")
+    second = declare(container, cash_claims=[claim])  # same month, same invoice: allowed again
+    assert second.decl_no == first.decl_no and second.status == "submitted"
+    item = flag(container, second.decl_no, month.setl_ids[0], "3")
+    with container.uow(reviewer()) as uow:  # under review: no longer returnable
+        _refused(
+            lambda: service.return_declaration(uow=uow, decl_no=second.decl_no, reason="x"),
+            "DECLARATION_STATE",
+        )
+    with container.uow(SYSTEM) as uow:
+        assert service.list_declarations(uow=uow, period=PERIOD).total == 2
+        old = service.get_declaration(uow=uow, decl_no=returned.decl_no)
+    assert [e.action for e in old.events] == ["declare", "return"] and item

@@ -55,6 +55,7 @@ class DeclarationStatus(StrEnum):
     REVIEWING = "reviewing"  # 审核中
     REVIEWED = "reviewed"  # 审核完成，等待机构回复/申诉
     CLOSED = "closed"  # 已结案：每一条均已终结
+    RETURNED = "returned"  # 已退回：机构可重新申报该月
 
 
 DECLARATION_STATUS_ZH = {
@@ -62,6 +63,7 @@ DECLARATION_STATUS_ZH = {
     DeclarationStatus.REVIEWING: "审核中",
     DeclarationStatus.REVIEWED: "审核完成",
     DeclarationStatus.CLOSED: "已结案",
+    DeclarationStatus.RETURNED: "已退回",
 }
 
 

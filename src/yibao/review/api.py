@@ -34,6 +34,7 @@ from yibao.review.schemas import (
     ParametersIn,
     ParametersOut,
     PlatformSettlementOut,
+    ReturnIn,
     RunImportIn,
 )
 from yibao.web.deps import RecordId, UowDep
@@ -129,6 +130,12 @@ def export(decl_no: str, uow: UowDep) -> Response:
 @router.post("/declarations/{decl_no}/items", response_model=ItemOut, status_code=201)
 def add_item(decl_no: str, body: ItemIn, uow: UowDep) -> object:
     return service.add_item(uow=uow, decl_no=decl_no, **body.model_dump())
+
+
+@router.post("/declarations/{decl_no}/return", response_model=DeclarationOut)
+def return_declaration(decl_no: str, body: ReturnIn, uow: UowDep) -> object:
+    """Return a declaration not yet under review; the institution declares the month again."""
+    return service.return_declaration(uow=uow, decl_no=decl_no, reason=body.reason)
 
 
 @router.post("/declarations/{decl_no}/complete", response_model=DeclarationOut)

@@ -257,6 +257,19 @@ def appeal(
     console.print(f"[green]已申诉[/green] 条目 {item.id}，等待复审")
 
 
+@app.command("return")
+def return_(
+    decl_no: str = typer.Argument(..., help="申报单号"),
+    reason: str = typer.Option(..., help="退回原因"),
+    by: str = BY,
+) -> None:
+    """退回未开始审核的申报单，机构可重新申报。Return a declaration so the month can be declared again."""
+    container = bootstrap()
+    with refusals(), container.uow(_actor(by)) as uow:
+        decl = service.return_declaration(uow=uow, decl_no=decl_no, reason=reason)
+    console.print(f"[green]已退回[/green] {decl_no}（保存为 {decl.decl_no}）")
+
+
 @app.command("complete")
 def complete(decl_no: str = typer.Argument(..., help="申报单号"), by: str = BY) -> None:
     """完成初审（不能有待审核条目）。Finish the first review of a declaration."""

@@ -162,6 +162,15 @@ def add_item(request: Request, decl_no: str, uow: ConsoleUow, form: FormData) ->
     return redirect(f"{_D}/{quote(decl_no)}#items")
 
 
+@router.post("/declarations/{decl_no}/return")
+def return_declaration(request: Request, decl_no: str, uow: ConsoleUow, form: FormData) -> Response:
+    try:
+        decl = service.return_declaration(uow=uow, decl_no=decl_no, reason=form.get("reason", ""))
+    except BusinessError as exc:
+        return _declaration_page(request, uow, decl_no, error=exc, form=form)
+    return redirect(f"{_D}/{quote(decl.decl_no)}")
+
+
 @router.post("/declarations/{decl_no}/complete")
 def complete(request: Request, decl_no: str, uow: ConsoleUow) -> Response:
     try:

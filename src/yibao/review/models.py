@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yibao.core.db import Base, IdMixin, IdType, Money, UtcDateTime
@@ -16,7 +16,14 @@ class Declaration(IdMixin, Base):
 
     __tablename__ = "review_declaration"
     __table_args__ = (
-        UniqueConstraint("fixmedins_code", "period"),
+        Index(
+            "uq_review_declaration_open_month",
+            "fixmedins_code",
+            "period",
+            unique=True,
+            sqlite_where=text("status <> 'returned'"),
+            postgresql_where=text("status <> 'returned'"),
+        ),
         Index("ix_review_declaration_admdvs_period", "admdvs", "period"),
     )
 
@@ -40,6 +47,9 @@ class Declaration(IdMixin, Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     note: Mapped[str | None] = mapped_column(String(500))
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # 退回重报
+    returned_by: Mapped[str | None] = mapped_column(String(64))
+    return_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class DeclaredSettlement(IdMixin, Base):
@@ -64,7 +74,7 @@ class CashClaim(IdMixin, Base):
     __tablename__ = "review_cash_claim"
     __table_args__ = (
         UniqueConstraint("declaration_id", "claim_no"),
-        UniqueConstraint("fixmedins_code", "invoice_no"),
+        Index("ix_review_cash_claim_invoice", "fixmedins_code", "invoice_no"),
     )
 
     declaration_id: Mapped[int] = mapped_column(IdType, ForeignKey("review_declaration.id"), index=True)

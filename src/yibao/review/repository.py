@@ -89,16 +89,36 @@ class ReviewRepository:
         return self.session.get(Declaration, declaration_id)
 
     def declaration_of(self, fixmedins_code: str, period: str) -> Declaration | None:
+        """The month's declaration in force (a returned one does not count)."""
         return self.session.scalar(
             select(Declaration).where(
-                Declaration.fixmedins_code == fixmedins_code, Declaration.period == period
+                Declaration.fixmedins_code == fixmedins_code,
+                Declaration.period == period,
+                Declaration.status != "returned",
             )
         )
 
+    def returned_count(self, fixmedins_code: str, period: str) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).where(
+                    Declaration.fixmedins_code == fixmedins_code,
+                    Declaration.period == period,
+                    Declaration.status == "returned",
+                )
+            )
+            or 0
+        )
+
     def declarations_in(self, admdvs: str, period: str) -> list[Declaration]:
+        """The month's declarations in force of a region."""
         return list(
             self.session.scalars(
-                select(Declaration).where(Declaration.admdvs == admdvs, Declaration.period == period)
+                select(Declaration).where(
+                    Declaration.admdvs == admdvs,
+                    Declaration.period == period,
+                    Declaration.status != "returned",
+                )
             )
         )
 
@@ -150,8 +170,12 @@ class ReviewRepository:
             return set()
         return set(
             self.session.scalars(
-                select(CashClaim.invoice_no).where(
-                    CashClaim.fixmedins_code == fixmedins_code, CashClaim.invoice_no.in_(wanted)
+                select(CashClaim.invoice_no)
+                .join(Declaration, Declaration.id == CashClaim.declaration_id)
+                .where(
+                    CashClaim.fixmedins_code == fixmedins_code,
+                    CashClaim.invoice_no.in_(wanted),
+                    Declaration.status != "returned",
                 )
             )
         )

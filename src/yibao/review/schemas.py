@@ -86,6 +86,9 @@ class DeclarationOut(ApiModel):
     reviewed_by: str | None
     closed_at: datetime | None
     note: str | None
+    returned_at: datetime | None
+    returned_by: str | None
+    return_reason: str | None
 
 
 class DeclaredSettlementOut(ApiModel):
@@ -266,3 +269,7 @@ class BatchDecisionIn(ApiModel):
 
 class BatchOut(ApiModel):
     done: list[int]
+
+
+class ReturnIn(ApiModel):
+    reason: str = Field(max_length=500, description="退回原因")

@@ -1511,6 +1511,42 @@ def answer(
     return item
 
 
+def return_declaration(*, uow: UnitOfWork, decl_no: str, reason: str) -> Declaration:
+    """Return a declaration not yet under review (退回重报): the institution may declare the month again.
+
+    The returned declaration keeps its detail list and timeline under the number `<decl_no>-R<n>`.
+    """
+    uow.actor.require(Perm.REVIEW_WRITE)
+    reason = require_text(reason, field="reason", max_len=500, label="退回原因")
+    repo = ReviewRepository(uow.session)
+    decl = _visible_declaration(uow, repo, decl_no, lock=True)
+    uow.actor.require_region(decl.admdvs)
+    if decl.status != DeclarationStatus.SUBMITTED.value:
+        state = rules.DECLARATION_STATUS_ZH[DeclarationStatus(decl.status)]
+        raise conflict(
+            "DECLARATION_STATE",
+            f"字段 decl_no：申报单 {decl_no} 状态为“{state}”，只有未开始审核的可以退回",
+            "decl_no",
+        )
+    n = repo.returned_count(decl.fixmedins_code, decl.period) + 1
+    before = decl.status
+    decl.decl_no = f"{decl.decl_no}-R{n}"
+    decl.status = DeclarationStatus.RETURNED.value
+    decl.returned_at, decl.returned_by, decl.return_reason = utcnow(), uow.actor.username, reason
+    _event(uow, decl, "return", before=before, after=decl.status, note=reason)
+    uow.audit(
+        action="review.return",
+        entity="declaration",
+        entity_id=decl_no,
+        admdvs=decl.admdvs,
+        before={"status": before},
+        after={"status": decl.status, "decl_no": decl.decl_no},
+        note=reason,
+    )
+    uow.commit()
+    return decl
+
+
 def complete_review(*, uow: UnitOfWork, decl_no: str) -> Declaration:
     """Finish the first review of a declaration (审核完成): no item may still be pending."""
     uow.actor.require(Perm.REVIEW_WRITE)
