@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -624,23 +624,27 @@ class BillRepository:
         splits: Sequence[LineSplitRow],
         person_year_id: int,
         delta: Mapping[str, int],
+        existing: Collection[str],
         visit_id: int,
         visit_changes: Mapping[str, Any],
     ) -> int:
         """Store a settlement: its row, fund rows, line splits, counter deltas and visit changes.
 
+        `existing` names the counters the locked person-year already has (read after the lock), so
+        these are updated and the others inserted, without an upsert.
+
         On PostgreSQL all of it is one statement (data-modifying CTEs: one round trip whatever the
         number of lines); elsewhere one statement per table. Answers the new settlement's id.
         """
-        counters = [(counter, change) for counter, change in delta.items() if change]
+        changes = [(counter, change) for counter, change in delta.items() if change]
         if self.conn.dialect.name == "postgresql":
             return self._write_at_once(
-                values, funds, splits, person_year_id, counters, visit_id, visit_changes
+                values, funds, splits, person_year_id, changes, existing, visit_id, visit_changes
             )
         settlement_id = self.insert_settlement(values)
         self.insert_funds(settlement_id, funds)
         self.settle_lines(settlement_id, splits)
-        self.add_to_counters(person_year_id, dict(counters))
+        self.add_to_counters(person_year_id, dict(changes), existing)
         if visit_changes:
             self.conn.execute(update(_V).where(_V.c.id == visit_id).values(**visit_changes))
         return settlement_id
@@ -651,7 +655,8 @@ class BillRepository:
         funds: Sequence[tuple[str, int]],
         splits: Sequence[LineSplitRow],
         person_year_id: int,
-        counters: Sequence[tuple[str, int]],
+        changes: Sequence[tuple[str, int]],
+        existing: Collection[str],
         visit_id: int,
         visit_changes: Mapping[str, Any],
     ) -> int:
@@ -702,21 +707,35 @@ class BillRepository:
                 )
                 .cte("settled_lines")
             )
-        if counters:
+        # No upsert (SQLAlchemy cannot cache ON CONFLICT DO UPDATE): under the person-year lock the
+        # existing counters are known, so they are updated and the others inserted.
+        known = [(c, a) for c, a in changes if c in existing]
+        if known:
             deltas = _unnest(
-                "counter_rows",
-                ("counter", String(), [counter for counter, _ in counters]),
-                ("amount", BigInteger(), [amount for _, amount in counters]),
-            )
-            upsert = pg_insert(_LC).from_select(
-                ["person_year_id", "counter", "amount"],
-                select(literal(person_year_id, BigInteger()), deltas.c.counter, deltas.c.amount),
+                "counter_deltas",
+                ("counter", String(), [c for c, _ in known]),
+                ("amount", BigInteger(), [a for _, a in known]),
             )
             ctes.append(
-                upsert.on_conflict_do_update(
-                    index_elements=[_LC.c.person_year_id, _LC.c.counter],
-                    set_={"amount": _LC.c.amount + upsert.excluded.amount},
-                ).cte("counters")
+                update(_LC)
+                .where(_LC.c.person_year_id == person_year_id, _LC.c.counter == deltas.c.counter)
+                .values(amount=_LC.c.amount + deltas.c.amount)
+                .cte("counters_changed")
+            )
+        fresh = [(c, a) for c, a in changes if c not in existing]
+        if fresh:
+            first = _unnest(
+                "counter_firsts",
+                ("counter", String(), [c for c, _ in fresh]),
+                ("amount", BigInteger(), [a for _, a in fresh]),
+            )
+            ctes.append(
+                insert(_LC)
+                .from_select(
+                    ["person_year_id", "counter", "amount"],
+                    select(literal(person_year_id, BigInteger()), first.c.counter, first.c.amount),
+                )
+                .cte("counters_added")
             )
         if visit_changes:
             ctes.append(update(_V).where(_V.c.id == visit_id).values(**visit_changes).cte("visit"))
@@ -759,23 +778,27 @@ class BillRepository:
             ],
         )
 
-    def add_to_counters(self, person_year_id: int, delta: Mapping[str, int]) -> None:
-        """Add `delta` to the (locked) counters, creating missing ones (one upsert)."""
-        rows = [
-            {"person_year_id": person_year_id, "counter": counter, "amount": change}
-            for counter, change in delta.items()
-            if change
+    def add_to_counters(
+        self, person_year_id: int, delta: Mapping[str, int], existing: Collection[str]
+    ) -> None:
+        """Add `delta` to the (locked) counters: update the `existing` ones, insert the others."""
+        known = [
+            {"py": person_year_id, "name": c, "change": a} for c, a in delta.items() if a and c in existing
         ]
-        if not rows:
-            return
-        stmt = _dialect_insert(self.conn.dialect.name)(_LC)
-        self.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[_LC.c.person_year_id, _LC.c.counter],
-                set_={"amount": _LC.c.amount + stmt.excluded.amount},
-            ),
-            rows,
-        )
+        fresh = [
+            {"person_year_id": person_year_id, "counter": c, "amount": a}
+            for c, a in delta.items()
+            if a and c not in existing
+        ]
+        if known:
+            self.conn.execute(
+                update(_LC)
+                .where(_LC.c.person_year_id == bindparam("py"), _LC.c.counter == bindparam("name"))
+                .values(amount=_LC.c.amount + bindparam("change")),
+                known,
+            )
+        if fresh:
+            self.conn.execute(insert(_LC), fresh)
 
 
 def _dialect_insert(dialect: str) -> Any:

@@ -684,7 +684,14 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
         visit_changes["admission_counted"] = True
     try:
         settlement_id = bills.write_settlement(
-            values, b.fund_details, rows, person_year_id, b.ledger_delta, visit.id, visit_changes
+            values,
+            b.fund_details,
+            rows,
+            person_year_id,
+            b.ledger_delta,
+            counters.keys(),
+            visit.id,
+            visit_changes,
         )
     except IntegrityError:
         uow.rollback()
