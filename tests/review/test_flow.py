@@ -511,6 +511,13 @@ def test_bad_findings_files_are_refused_as_a_whole(container: Container) -> None
             "FINDINGS_REFUSED",
         )
     assert [(e.row, e.field) for e in err.rows] == [(3, "vola_amt")]  # type: ignore[attr-defined]
+    nul = [{**_finding("N1", month.setl_ids[0]), "evidence": "a\x00b"}]
+    with container.uow(reviewer()) as uow:
+        err = _refused(
+            lambda: service.import_findings(uow=uow, admdvs="439901", period=PERIOD, rows=nul),
+            "FINDINGS_REFUSED",
+        )
+    assert err.rows[0].code == "FIELD_NUL"  # type: ignore[attr-defined]
     with container.uow(SYSTEM) as uow:
         assert service.review_queue(uow=uow).total == 0
 

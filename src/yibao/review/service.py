@@ -907,6 +907,11 @@ def _parse_findings(rows: Sequence[Mapping[str, str]]) -> list[_Finding]:
     for number, row in enumerate(rows, start=2):
         r = {k: str(row.get(k) or "").strip() for k in FINDING_COLUMNS}
         bad = len(errors)
+        for col, value in r.items():
+            if "\x00" in value:
+                errors.append(
+                    RowError(number, col, "FIELD_NUL", f"第{number}行 字段 {col} 含有不能保存的字符（NUL）")
+                )
         for col in REQUIRED_FINDING_COLUMNS:
             if not r[col]:
                 errors.append(RowError(number, col, "REQUIRED", f"第{number}行 字段 {col} 不能为空"))
