@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import platform
 import random
@@ -121,6 +122,8 @@ class Client(threading.Thread):
         items: list[world_bench.Item],
         lines: int,
         deadline: float,
+        day: str,
+        slot: tuple[int, int],
     ) -> None:
         super().__init__(daemon=True)
         self.his = SimulatedHis(
@@ -129,6 +132,10 @@ class Client(threading.Thread):
             secret=credential[1],
             fixmedins_code=fixmedins_code,
         )
+        # msgid = institution + second + 4-digit sequence: clients of one institution take turns in
+        # the sequence (client i of k uses i, i + k, …) so that their msgids never collide.
+        self.his._seq = itertools.count(slot[0] + 1, slot[1])
+        self.day = day
         self.persons = persons
         self.items = items
         self.lines = lines
@@ -153,11 +160,12 @@ class Client(threading.Thread):
         except Exception:
             self.failed_flows += 1
             return
-        day = datetime.now(LOCAL_TZ).date().isoformat()
+        attempt = 0
         while time.monotonic() < self.deadline:
-            psn_no = self.persons[self.flows % len(self.persons)]
+            psn_no = self.persons[attempt % len(self.persons)]
+            attempt += 1
             try:
-                outpatient(self.his, psn_no=psn_no, day=day, lines=self._bill(), reverse=False)
+                outpatient(self.his, psn_no=psn_no, day=self.day, lines=self._bill(), reverse=False)
                 self.flows += 1
             except Exception:
                 self.failed_flows += 1
@@ -165,16 +173,17 @@ class Client(threading.Thread):
 
 
 def _record_settlements(client: Client) -> None:
-    """Keep the setlinfo of every successful 2207 of this client (for the reconciliation at the end)."""
-    original = client.his.ok
+    """Keep the setlinfo of every 2207 answered infcode 0 (for the reconciliation at the end)."""
+    original = client.his.call
 
-    def ok(infno: str, data: dict[str, Any]) -> dict[str, Any]:
-        output = original(infno, data)
-        if infno == "2207":
-            client.answers.append(dict(output["setlinfo"]))
-        return output
+    def call(infno: str, data: dict[str, Any]) -> dict[str, Any]:
+        answer = original(infno, data)
+        if infno == "2207" and answer.get("infcode") == 0:
+            output = answer.get("output") or {}
+            client.answers.append(dict(output.get("setlinfo") or {"setl_id": None}))
+        return answer
 
-    client.his.ok = ok  # type: ignore[method-assign]
+    client.his.call = call  # type: ignore[method-assign]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -227,6 +236,7 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--lines", type=int, default=20)
     parser.add_argument("--persons", type=int, default=0, help="default: 4 per client, at least 20")
     parser.add_argument("--items", type=int, default=60)
+    parser.add_argument("--day", default="2024-06-03", help="visit day (the sample policies are of 2024)")
     parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -279,6 +289,8 @@ def main() -> None:  # noqa: PLR0915
                     items=items,
                     lines=args.lines,
                     deadline=deadline,
+                    day=args.day,
+                    slot=(n // len(codes), -(-args.clients // len(codes))),
                 )
                 _record_settlements(client)
                 clients.append(client)
