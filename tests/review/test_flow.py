@@ -536,6 +536,12 @@ def test_excel_export_lists_items_and_reconciles(container: Container) -> None:
     assert table[0][:3] == ["条目号", "范围", "结算ID"]
     assert table[1][12] == "123.45" and table[1][16] == "机构认可"
     assert any(row and row[0] == "确认扣款合计(元)" and row[1] == "123.45" for row in table)
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    timeline = [list(r) for r in book["时间线"].iter_rows(values_only=True)]
+    assert timeline[0][:3] == ["时间", "经办人", "动作"]
+    assert [r[2] for r in timeline[1:]] == ["declare", "start_review", "flag", "deduct", "accept"]
 
 
 def test_injury_settlements_marked_at_settlement_are_queued_for_review(container: Container) -> None:

@@ -16,9 +16,8 @@ from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
-from yibao.core.clock import LOCAL_TZ
+from yibao.core.clock import LOCAL_TZ, local_text
 from yibao.core.db import utcnow
-from yibao.core.excel import write_xlsx
 from yibao.core.imports import ImportRefusedError, RowError, decode_csv
 from yibao.core.paging import Page, check_paging
 from yibao.core.security import Actor, Perm, Role
@@ -1746,4 +1745,46 @@ def export_declaration(*, uow: UnitOfWork, decl_no: str, today: date | None = No
             fen_to_yuan(view.open_fen),
         ]
     )
-    return write_xlsx(f"审核结果{d.period}", EXPORT_HEADERS, rows)
+    timeline = [
+        [
+            local_text(e.at),
+            e.actor,
+            e.action,
+            e.item_id or "",
+            e.from_status or "",
+            e.to_status or "",
+            fen_to_yuan(e.amount_fen) if e.amount_fen is not None else "",
+            e.note or "",
+        ]
+        for e in view.events
+    ]
+    return write_xlsx_sheets(
+        [
+            (f"审核结果{d.period}", EXPORT_HEADERS, rows),
+            (
+                "时间线",
+                ("时间", "经办人", "动作", "条目号", "原状态", "新状态", "金额(元)", "说明"),
+                timeline,
+            ),
+        ]
+    )
+
+
+def write_xlsx_sheets(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]) -> bytes:
+    """A workbook of several sheets, each with a bold frozen header row."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = book.add_format({"bold": True, "bg_color": "#EAF0F8"})
+    for name, headers, data in sheets:
+        ws = book.add_worksheet(name[:31])
+        for col, header in enumerate(headers):
+            ws.write(0, col, header, bold)
+            ws.set_column(col, col, max(10, len(str(header)) * 2))
+        for r, row in enumerate(data, start=1):
+            for col, value in enumerate(row):
+                ws.write(r, col, "" if value is None else value)
+        ws.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()
