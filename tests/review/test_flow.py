@@ -189,7 +189,8 @@ def test_reviewer_deducts_a_line_and_the_institution_is_told_the_deadline(contai
     decl = declare(container)
     item = flag(container, decl.decl_no, month.setl_ids[0], "3")
     with container.uow(operator()) as uow:  # pending items are the agency's business
-        assert service.get_declaration(uow=uow, decl_no=decl.decl_no).items == []
+        hidden = service.get_declaration(uow=uow, decl_no=decl.decl_no)
+    assert hidden.items == [] and all(e.item_id is None for e in hidden.events)
     decide(container, item, "deduct", reason="NOT_COVERED", amount=12_000, note="丙类药品不予支付")
     row = _item(container, item)
     assert (row.status, row.declared_fen, row.refused_fen, row.multiplier, row.penalty_fen) == (

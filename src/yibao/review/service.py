@@ -772,14 +772,17 @@ def get_declaration(*, uow: UnitOfWork, decl_no: str, today: date | None = None)
         _apply_silence(uow, repo, items, day)
         uow.commit()
         items = repo.items_of(decl.id)
-    if _is_institution_operator(uow.actor):
+    events = repo.events_of(decl.id)
+    if _is_institution_operator(uow.actor):  # items still pending are the agency's business
         items = [i for i in items if i.status != ItemStatus.PENDING.value]
+        shown = {i.id for i in items}
+        events = [e for e in events if e.item_id is None or e.item_id in shown]
     view = DeclarationView(
         declaration=decl,
         settlements=repo.declared_settlements(decl.id),
         cash_claims=repo.cash_claims(decl.id),
         items=items,
-        events=repo.events_of(decl.id),
+        events=events,
     )
     for i in items:
         status = ItemStatus(i.status)
