@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -82,30 +83,29 @@ def _bad(*checks: tuple[str, str]) -> str:
 STAGING: tuple[tuple[str, str], ...] = (
     (
         "fee_all",
-        f"""SELECT {_text("bkkp_sn")} AS bkkp_sn, {_text("mdtrt_id")} AS mdtrt_id,
-   {_text("setl_id")} AS setl_id,
+        f"""SELECT t.*, {_bad(
+      ("t.bkkp_sn IS NULL", "bkkp_sn 为空"),
+      ("t.mdtrt_id IS NULL", "mdtrt_id 为空"),
+      ("t.fee_time IS NULL", "fee_ocur_time 不是时间 yyyy-MM-dd HH:mm:ss"),
+      ("t.cnt IS NULL", "cnt 不是数量"),
+      ("t.pric_fen IS NULL", "pric 不是金额"),
+      ("t.amt_fen IS NULL", "det_item_fee_sumamt 不是金额"),
+      ("t.raw_cap IS NOT NULL AND t.cap_fen IS NULL", "pric_uplmt_amt 不是金额"),
+  )} AS bad_reason
+FROM (
+  SELECT {_text("bkkp_sn")} AS bkkp_sn, {_text("mdtrt_id")} AS mdtrt_id, {_text("setl_id")} AS setl_id,
   {_text("psn_no")} AS psn_no, {_text("fixmedins_code")} AS fixmedins_code,
-  TRY_CAST(fee_ocur_time AS TIMESTAMP) AS fee_time, CAST(TRY_CAST(fee_ocur_time AS TIMESTAMP) AS
-   DATE) AS fee_day,
+  TRY_CAST(fee_ocur_time AS TIMESTAMP) AS fee_time,
   UPPER(COALESCE({_text("med_list_codg")}, '')) AS code, {_text("medins_list_codg")} AS hosp_code,
   COALESCE({_text("hilist_name")}, '') AS item_name, {_text("list_type")} AS list_type,
   {_text("med_chrgitm_type")} AS chrgitm_type, TRY_CAST(cnt AS DECIMAL(18, 4)) AS cnt,
   CAST(TRY_CAST(pric AS DECIMAL(18, 4)) * 100 AS DECIMAL(20, 2)) AS pric_fen,
-  {_fen("det_item_fee_sumamt")} AS amt_fen,
+  {_fen("det_item_fee_sumamt")} AS amt_fen, pric_uplmt_amt AS raw_cap,
   CAST(TRY_CAST(pric_uplmt_amt AS DECIMAL(18, 4)) * 100 AS DECIMAL(20, 2)) AS cap_fen,
   {_text("bilg_dept_codg")} AS dept, {_text("bilg_dr_code")} AS dr_code,
-  COALESCE({_int("prd_days")}, 0) AS prd_days, COALESCE({_text("dscg_tkdrug_flag")}, '0') AS tkdrug,
-  {_bad(
-      ("bkkp_sn IS NULL", "bkkp_sn 为空"),
-      ("mdtrt_id IS NULL", "mdtrt_id 为空"),
-      ("TRY_CAST(fee_ocur_time AS TIMESTAMP) IS NULL", "fee_ocur_time 不是时间 yyyy-MM-dd HH:mm:ss"),
-      ("TRY_CAST(cnt AS DECIMAL(18, 4)) IS NULL", "cnt 不是数量"),
-      ("TRY_CAST(pric AS DECIMAL(18, 4)) IS NULL", "pric 不是金额"),
-      (f"{_fen('det_item_fee_sumamt')} IS NULL", "det_item_fee_sumamt 不是金额"),
-      ("pric_uplmt_amt IS NOT NULL AND TRY_CAST(pric_uplmt_amt AS DECIMAL(18, 4)) IS NULL",
-       "pric_uplmt_amt 不是金额"),
-  )} AS bad_reason
-FROM raw_fee_list_d""",
+  COALESCE({_int("prd_days")}, 0) AS prd_days, COALESCE({_text("dscg_tkdrug_flag")}, '0') AS tkdrug
+  FROM raw_fee_list_d
+) t""",
     ),
     (
         "visit_all",
@@ -148,7 +148,8 @@ FROM raw_setl_list_diag_d""",
     ),
     (
         "fee",
-        """SELECT * FROM fee_all WHERE bad_reason IS NULL AND cnt > 0""",
+        """SELECT f.*, CAST(f.fee_time AS DATE) AS fee_day FROM fee_all f
+WHERE f.bad_reason IS NULL AND f.cnt > 0""",
     ),
     (
         "setl_sum",
@@ -407,6 +408,8 @@ class DuckRunner:
         con.execute(f"SET threads = {int(self.threads)}")
         con.execute(f"SET memory_limit = '{self.memory_limit}'")
         con.execute("SET preserve_insertion_order = false")
+        spill = Path(tempfile.gettempdir()) / "yibao-duckdb-spill"
+        con.execute(f"SET temp_directory = '{spill}'")  # beyond memory_limit, spill instead of failing
         for table in list(REQUIRED) + list(OPTIONAL):
             if table in data.files:
                 path, fmt = data.files[table]
@@ -422,12 +425,14 @@ class DuckRunner:
         for name, arrow in knowledge_tables(knowledge).items():
             con.register(f"{name}_arrow", arrow)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
-        steps, findings_sql = _statements(rules)
+        steps, _findings_sql = _statements(rules)
         for name, sql in steps:
             con.execute(f"CREATE TABLE {name} AS {sql}")
         seconds["stage"] = time.perf_counter() - start
         start = time.perf_counter()
-        findings = con.execute(findings_sql).to_arrow_table() if findings_sql else empty_findings()
+        # One query per rule: DuckDB 1.5 can stall on one UNION ALL of every rule over a million lines.
+        parts = [con.execute(finding_sql(rule)).to_arrow_table() for rule in rules]
+        findings = pa.concat_tables([_typed(p) for p in parts]) if parts else empty_findings()
         seconds["rules"] = time.perf_counter() - start
         quarantine = con.execute(QUARANTINE_SQL).to_arrow_table()
         scores = con.execute("SELECT * FROM outlier_scores ORDER BY rank_no").to_arrow_table()
