@@ -102,15 +102,6 @@ class SettlementRepository:
             )
         )
 
-    def deductible_paid(self, visit_id: int) -> int:
-        """The deductible already paid by the settlements in force of a visit (mid-stay settlements)."""
-        total = self.session.scalar(
-            select(func.coalesce(func.sum(Settlement.act_pay_dedc), 0)).where(
-                Settlement.visit_id == visit_id, Settlement.status == "settled"
-            )
-        )
-        return int(total or 0)
-
     def funds(self, settlement_id: int) -> list[SettlementFund]:
         return list(
             self.session.scalars(select(SettlementFund).where(SettlementFund.settlement_id == settlement_id))
@@ -212,12 +203,6 @@ class SettlementRepository:
                 )
             )
         )
-
-    def catalog_versions(self, codes: Iterable[str]) -> list[CatalogItem]:
-        wanted = sorted(set(codes))
-        if not wanted:
-            return []
-        return list(self.session.scalars(select(CatalogItem).where(CatalogItem.code.in_(wanted))))
 
     def chronic_registrations(self, psn_no: str, day: date) -> list[ChronicRegistration]:
         return list(
