@@ -21,6 +21,8 @@ def test_valid_id_gives_sex_and_birth_date() -> None:
         ("110105194912310021", "ID_CHECKSUM"),
         ("1101051949123100", "ID_LENGTH"),
         ("110105194902300028", "ID_BIRTH_DATE"),
+        ("990105194912310021", "ID_PLACE"),
+        ("11010519491231002Y", "ID_FORMAT"),
     ],
 )
 def test_bad_ids_are_refused_with_a_stable_code(number: str, code: str) -> None:
@@ -28,6 +30,23 @@ def test_bad_ids_are_refused_with_a_stable_code(number: str, code: str) -> None:
         parse_resident_id(number, field="certno")
     assert info.value.code in {code, "ID_FORMAT"}
     assert info.value.field == "certno"
+
+
+def test_an_id_from_a_county_code_outside_the_library_tables_is_accepted() -> None:
+    # 439901 is a county code no published table lists; the ID is otherwise well formed.
+    base = "43990119800101001"
+    check = next(c for c in "0123456789X" if _checks(base + c))
+    rid = parse_resident_id(base + check)
+    assert rid.birth_date == date(1980, 1, 1)
+    assert rid.gender == "1"
+
+
+def _checks(number: str) -> bool:
+    try:
+        parse_resident_id(number)
+    except BusinessError:
+        return False
+    return True
 
 
 def test_uscc_checksum() -> None:

@@ -23,27 +23,69 @@ class ResidentId:
     gender: str  # gend code: "1" male, "2" female
 
 
+# First two digits of a resident ID: the province-level division of the birthplace (GB/T 2260).
+PROVINCE_CODES = frozenset(
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    }
+)
+
+
 def parse_resident_id(value: str, *, field: str = "certno") -> ResidentId:
-    """Check an 18-digit resident ID (format, birth date, checksum) and derive sex and birth date."""
+    """Check an 18-digit resident ID (format, province, birth date, checksum); derive sex and birth date.
+
+    The birthplace is checked to the province only: county codes change over the years and IDs issued
+    under retired or newly created county codes stay valid for life, so a county list would refuse
+    real people.
+    """
     number = (value or "").strip().upper()
     if len(number) != 18:
         raise invalid("ID_LENGTH", field, f"字段 {field} 身份证号必须为18位，实际 {len(number)} 位")
-    if not number[:17].isdigit():
-        raise invalid("ID_FORMAT", field, f"字段 {field} 身份证号前17位必须为数字")
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise invalid("ID_FORMAT", field, f"字段 {field} 身份证号前17位必须为数字，末位为数字或 X")
+    if number[:2] not in PROVINCE_CODES:
+        raise invalid(
+            "ID_PLACE", field, f"字段 {field} 身份证号前两位 {number[:2]} 不是有效的省级行政区划代码"
+        )
     try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
         raise invalid("ID_BIRTH_DATE", field, f"字段 {field} 身份证号中的出生日期无效") from exc
-    try:
-        ric.validate(number)
-    except ValidationError as exc:
-        name = type(exc).__name__
-        if name == "InvalidChecksum":
-            raise invalid("ID_CHECKSUM", field, f"字段 {field} 身份证号校验位错误") from exc
-        if name == "InvalidComponent":
-            raise invalid("ID_BIRTH_DATE", field, f"字段 {field} 身份证号中的出生日期无效") from exc
-        raise invalid("ID_FORMAT", field, f"字段 {field} 身份证号格式错误") from exc
-    birth = ric.get_birth_date(number)
+    if ric.calc_check_digit(number) != number[17]:
+        raise invalid("ID_CHECKSUM", field, f"字段 {field} 身份证号校验位错误")
     gender = MALE if int(number[16]) % 2 == 1 else FEMALE
     return ResidentId(number=number, birth_date=birth, gender=gender)
 
