@@ -16,3 +16,13 @@ def test_migrations_match_the_models(container: Container) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_the_migrations_have_one_head() -> None:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    from yibao.schema import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://"))).get_heads()
+    assert len(heads) == 1, f"several migration heads {heads}: add a merge revision"
