@@ -345,3 +345,12 @@ def test_a_stay_across_the_new_year_settles_with_the_policy_and_ledger_of_the_di
             service.ledger(uow=uow, psn_no=world.resident, insutype="390", year=2025)["cap:pool"] == 240_000
         )
         assert service.ledger(uow=uow, psn_no=world.resident, insutype="390", year=2024) == {}
+
+
+def test_diagnoses_are_stored_as_the_icd_list_spells_them_whatever_case_the_his_sends(
+    container: Container, world: World
+) -> None:
+    # ICD-10 医保版 2.0 writes 高血压 as I10.x00x002 (lower-case x); a HIS sending I10.X00X002 means the same.
+    mdtrt_id = open_visit(container, world.worker, diagnoses=["i10.X00X002", "j18.900"])
+    with container.uow(SYSTEM) as uow:
+        assert service.get_visit(uow=uow, mdtrt_id=mdtrt_id).visit.diagnoses == "I10.x00x002|J18.900"

@@ -57,14 +57,29 @@ class IcdCodes:
     system: str
     codes: dict[str, tuple[str, bool]] = field(default_factory=dict)
     generation: int = -1
+    _by_upper: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
         return SYSTEMS.get(self.system, self.system)
 
+    def stored(self, code: str | None) -> str | None:
+        """The code as the list spells it (``i10.X00`` → ``I10.x00``), or None when it is not listed.
+
+        HIS systems change the case of codes; the 医保版 lists mix cases (``I10.x00``), so a code is
+        matched exactly first and then without regard to case.
+        """
+        value = normalize_code(code or "")
+        if value in self.codes:
+            return value
+        if self._by_upper is None:
+            self._by_upper = {known.upper(): known for known in self.codes}
+        return self._by_upper.get(value.upper())
+
     def get(self, code: str | None) -> tuple[str, bool] | None:
         """(name, gray) of a code, or None when the code is not in the list."""
-        return self.codes.get(normalize_code(code or ""))
+        stored = self.stored(code)
+        return self.codes[stored] if stored is not None else None
 
     def name(self, code: str | None) -> str | None:
         """The name of a code, or None."""
@@ -81,11 +96,12 @@ class IcdCodes:
         value = normalize_code(code or "")
         if not value:
             raise invalid("ICD_REQUIRED", field, f"字段 {field} 不能为空，须填写{self.title}代码")
-        if value not in self.codes:
+        stored = self.stored(value)
+        if stored is None:
             raise invalid(
                 "ICD_UNKNOWN", field, f"字段 {field} 的值 {value!r} 不是{self.title}代码表中的有效代码"
             )
-        return value
+        return stored
 
     def require_settleable(self, code: str | None, *, field: str) -> str:
         """Refuse an empty, unknown or gray code (灰码 不可结算); answer the code as stored."""

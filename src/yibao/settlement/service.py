@@ -185,10 +185,8 @@ def register_visit(
         raise not_found("PERSON_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 不存在", "psn_no")
     relation = _basic_relation(repo.relations(person.psn_no), day, insutype)
     institution = _institution_on(uow, repo, fixmedins_code, day)
-    codes = [c.strip().upper() for c in diagnoses if c and c.strip()]
     book = icd10(uow.session)
-    for code in codes:
-        book.require_settleable(code, field="diagnoses")
+    codes = [book.require_settleable(c, field="diagnoses") for c in diagnoses if c and c.strip()]
     if med_type.startswith("2") and not codes:
         raise invalid("DIAGNOSIS_REQUIRED", "diagnoses", "字段 diagnoses 住院登记必须有入院诊断")
     visit = Visit(
@@ -1112,10 +1110,10 @@ def change_visit(
             )
         visit.begntime = begntime
     if diagnoses is not None:
-        codes = list(dict.fromkeys(c.strip().upper() for c in diagnoses if c and c.strip()))
         book = icd10(uow.session)
-        for code in codes:
-            book.require_settleable(code, field="diagnoses")
+        codes = list(
+            dict.fromkeys(book.require_settleable(c, field="diagnoses") for c in diagnoses if c and c.strip())
+        )
         if visit.med_type.startswith("2") and not codes:
             raise invalid("DIAGNOSIS_REQUIRED", "diagnoses", "字段 diagnoses 住院就诊必须有诊断")
         visit.diagnoses = "|".join(codes)

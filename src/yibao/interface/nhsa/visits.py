@@ -22,17 +22,16 @@ def _diagnosis_codes(call: Call, rows: list[Fields], main: str | None) -> list[s
         dicts = dictionaries(uow.session)
         keyed = []
         for row in rows:
-            code = row.text("diag_code", max_len=30)
-            book.require_settleable(code, field=f"{row.path}.diag_code")
+            code = book.require_settleable(row.text("diag_code", max_len=30), field=f"{row.path}.diag_code")
             row.code("diag_type", dicts, required=False)
             if row.raw("vali_flag") is not None and row.opt_text("vali_flag") == "0":
                 continue
             srt = row.number("diag_srt_no", required=False) or 0
-            keyed.append((0 if row.opt_text("maindiag_flag") == "1" else 1, srt, code.upper()))
+            keyed.append((0 if row.opt_text("maindiag_flag") == "1" else 1, srt, code))
         codes = [code for *_k, code in sorted(keyed)]
         if main:
-            book.require_settleable(main, field="input.mdtrtinfo.dscg_maindiag_code")
-            codes = [main.upper()] + [c for c in codes if c != main.upper()]
+            main = book.require_settleable(main, field="input.mdtrtinfo.dscg_maindiag_code")
+            codes = [main] + [c for c in codes if c != main]
     return codes
 
 
@@ -169,10 +168,9 @@ def _merged_diagnoses(call: Call, stored: str, rows: list[Fields], main: str) ->
     with call.uow() as uow:
         book = icd10(uow.session)
         dicts = dictionaries(uow.session)
-        book.require_settleable(main, field="input.adminfo.dscg_maindiag_code")
+        main = book.require_settleable(main, field="input.adminfo.dscg_maindiag_code")
         for row in rows:
-            code = row.text("diag_code", max_len=30)
-            book.require_settleable(code, field=f"{row.path}.diag_code")
+            code = book.require_settleable(row.text("diag_code", max_len=30), field=f"{row.path}.diag_code")
             row.code("diag_type", dicts)
             row.code("maindiag_flag", dicts, required=False)
             srt = row.number("diag_srt_no")
@@ -181,9 +179,9 @@ def _merged_diagnoses(call: Call, stored: str, rows: list[Fields], main: str) ->
                 raise invalid(
                     "FIELD_NUMBER", f"{row.path}.diag_srt_no", f"字段 {row.path}.diag_srt_no 应为正整数"
                 )
-            by_srt[int(srt)] = code.upper()
+            by_srt[int(srt)] = code
     codes = [by_srt[k] for k in sorted(by_srt)]
-    return [main.upper()] + [c for c in codes if c != main.upper()]
+    return [main] + [c for c in codes if c != main]
 
 
 def change_admission(call: Call) -> Result:
