@@ -12,12 +12,15 @@ from fastapi.testclient import TestClient
 
 from tests.interface.helpers import fee_row, his_world, pharmacy_his
 from tests.interface.scenario import inpatient, outpatient, pharmacy, register, settle_data
+from tests.monitoring.test_nhsa_rules import _data as rule_check_data
+from tests.monitoring.test_service import ICD, KNOWLEDGE
 from yibao.bootstrap import Container
 from yibao.core.clock import LOCAL_TZ
 from yibao.core.security import SYSTEM
 from yibao.interface.nhsa import spec
 from yibao.interface.nhsa.files import zip_rows
 from yibao.interface.nhsa.registry import HANDLERS, PARTIAL
+from yibao.monitoring import service as monitoring
 from yibao.reference.lookup import dictionaries
 from yibao.settlement import service as settlement
 
@@ -30,6 +33,11 @@ NOT_HELD = {("1312", "hilist_use_type")}  # 医保目录使用类别: not held b
 
 def _rows(output: dict[str, Any], node: str | None) -> list[dict[str, Any]]:
     value: Any = output.get(node) if node else None
+    if (
+        value is None and node
+    ):  # a table nested in the rows of another (3101 result → judge_result_detail_dtos)
+        nested = [r.get(node) for rows in output.values() if isinstance(rows, list) for r in rows]
+        value = [item for inner in nested if isinstance(inner, list) for item in inner] or None
     if node is None and isinstance(output.get("data"), list):
         value = output["data"]  # the paged queries 1312/1317/1318/1319: rows under "data"
     if value is None:
@@ -43,6 +51,8 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, Decimal | int) and not isinstance(value, bool)
     if kind in ("整数型", "整型", "整数类型"):
         return isinstance(value, int | Decimal) and not isinstance(value, bool) and value == int(value)
+    if kind.endswith("集合"):  # a nested list of rows (违规明细集合), checked as its own table
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
     if kind == "日期型":
         return isinstance(value, str) and bool(DATE.match(value))
     if kind == "日期时间型":
@@ -95,6 +105,11 @@ def test_every_required_output_field_is_present_typed_and_coded(
     samples["9101"] = his.ok("9101", upload)
     stmt["file_qury_no"] = samples["9101"]["file_qury_no"]
     samples["3201"] = his.ok("3201", {"data": stmt})
+    with container.uow(SYSTEM) as uow:
+        monitoring.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    samples["3101"] = his.ok("3101", rule_check_data("2"))  # a male-only drug for a woman: one violation
+    samples["3102"] = his.ok("3102", rule_check_data("2", trig_scen="2"))
+    assert samples["3101"]["result"] and samples["3102"]["result"], "no rule answer to check"
     samples["3202"] = his.ok("3202", {"data": stmt})
     transactions = spec.load(container.settings.reference_dir)
     with container.uow() as uow:
