@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -33,12 +35,23 @@ class EnrolmentRepository:
     def region_exists(self, admdvs: str) -> bool:
         return self.session.scalar(select(Region.id).where(Region.admdvs == admdvs)) is not None
 
+    def regions_existing(self, codes: set[str]) -> set[str]:
+        """Which of these region codes exist (one query)."""
+        if not codes:
+            return set()
+        return set(self.session.scalars(select(Region.admdvs).where(Region.admdvs.in_(codes))))
+
     # units ----------------------------------------------------------------------------------
     def unit_by_uscc(self, uscc: str) -> Unit | None:
         return self.session.scalar(select(Unit).where(Unit.uscc == uscc))
 
     def unit_by_id(self, unit_id: int) -> Unit | None:
         return self.session.get(Unit, unit_id)
+
+    def units_by_usccs(self, codes: set[str]) -> dict[str, Unit]:
+        if not codes:
+            return {}
+        return {u.uscc: u for u in self.session.scalars(select(Unit).where(Unit.uscc.in_(codes)))}
 
     def units_by_ids(self, ids: set[int]) -> dict[int, Unit]:
         if not ids:
@@ -66,6 +79,12 @@ class EnrolmentRepository:
 
     def person_by_certno(self, certno: str) -> Person | None:
         return self.session.scalar(select(Person).where(Person.certno == certno))
+
+    def persons_by_psn_nos(self, psn_nos: set[str]) -> dict[str, Person]:
+        if not psn_nos:
+            return {}
+        rows = self.session.scalars(select(Person).where(Person.psn_no.in_(psn_nos)))
+        return {p.psn_no: p for p in rows}
 
     def persons_by_certnos(self, certnos: set[str]) -> dict[str, Person]:
         if not certnos:
@@ -112,6 +131,24 @@ class EnrolmentRepository:
         except IntegrityError:
             return self.next_psn_seq(admdvs)
 
+    def take_psn_seqs(self, admdvs: str, count: int) -> int:
+        """Take `count` consecutive person-number sequences of a region at once; the first of them."""
+        last = self.session.scalar(
+            update(PersonSequence)
+            .where(PersonSequence.admdvs == admdvs)
+            .values(last=PersonSequence.last + count)
+            .returning(PersonSequence.last)
+            .execution_options(synchronize_session=False)
+        )
+        if last is not None:
+            return int(last) - count + 1
+        try:
+            with self.session.begin_nested():  # the first persons of a region: another writer may race us
+                self.session.add(PersonSequence(admdvs=admdvs, last=count))
+            return 1
+        except IntegrityError:
+            return self.take_psn_seqs(admdvs, count)
+
     def lock_person(self, person_id: int) -> None:
         """Hold the person's row until commit so two enrolments of one person run one after the other
         (PostgreSQL row lock; SQLite already serialises writers)."""
@@ -125,11 +162,27 @@ class EnrolmentRepository:
     def relation_by_id(self, relation_id: int) -> Relation | None:
         return self.session.get(Relation, relation_id)
 
+    def relations_by_ids(self, ids: set[int]) -> dict[int, Relation]:
+        if not ids:
+            return {}
+        return {r.id: r for r in self.session.scalars(select(Relation).where(Relation.id.in_(ids)))}
+
     # contributions --------------------------------------------------------------------------
     def contribution(self, relation_id: int, period: str) -> Contribution | None:
         return self.session.scalar(
             select(Contribution).where(Contribution.relation_id == relation_id, Contribution.period == period)
         )
+
+    def contribution_periods(self, relation_ids: set[int]) -> set[tuple[int, str]]:
+        """(relation_id, period) of every contribution already registered on these relations."""
+        if not relation_ids:
+            return set()
+        rows = self.session.execute(
+            select(Contribution.relation_id, Contribution.period).where(
+                Contribution.relation_id.in_(relation_ids)
+            )
+        )
+        return {(int(r), str(p)) for r, p in rows}
 
     def contribution_by_id(self, contribution_id: int) -> Contribution | None:
         return self.session.get(Contribution, contribution_id)
@@ -159,6 +212,29 @@ class EnrolmentRepository:
     # accounts -------------------------------------------------------------------------------
     def account_of(self, psn_no: str) -> Account | None:
         return self.session.scalar(select(Account).where(Account.psn_no == psn_no))
+
+    def accounts_of(self, psn_nos: set[str]) -> dict[str, Account]:
+        """The accounts of these persons, locked until commit (PostgreSQL) so balances read stay exact."""
+        if not psn_nos:
+            return {}
+        rows = self.session.scalars(select(Account).where(Account.psn_no.in_(psn_nos)).with_for_update())
+        return {a.psn_no: a for a in rows}
+
+    def credit_many(self, credits: dict[int, int], accounts: Iterable[Account]) -> None:
+        """Add to many balances (account id → amount) in one executemany UPDATE; loaded accounts follow."""
+        if not credits:
+            return
+        table = Account.__table__
+        assert isinstance(table, Table)
+        self.session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("account_id"))
+            .values(balance=table.c.balance + bindparam("amount")),
+            [{"account_id": k, "amount": v} for k, v in credits.items()],
+        )
+        for account in accounts:
+            if account.id in credits:
+                set_committed_value(account, "balance", account.balance + credits[account.id])
 
     def credit(self, account: Account, amount: int) -> int:
         """Add to a balance in one statement; the new balance."""
@@ -238,3 +314,31 @@ class EnrolmentRepository:
 
     def add(self, row: object) -> None:
         self.session.add(row)
+
+    # bulk writes (one executemany per table) -------------------------------------------------
+    def insert_many(self, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+        """Insert rows with Core in one executemany."""
+        if rows:
+            self.session.connection().execute(insert(model.__table__), list(rows))
+
+    def insert_many_ids(
+        self, model: type[Any], rows: Sequence[dict[str, Any]], key: Sequence[str]
+    ) -> list[int]:
+        """Insert rows in batched multi-row statements; their new ids in input order.
+
+        The ids come back with the natural `key` columns of each row (unique within `rows`) and are matched
+        on them, since a multi-row INSERT … RETURNING does not promise the order of its rows.
+        """
+        if not rows:
+            return []
+        table = model.__table__
+        columns = [table.c[k] for k in key]
+        result = self.session.connection().execute(insert(table).returning(table.c.id, *columns), list(rows))
+        ids = {tuple(row[1:]): int(row[0]) for row in result}
+        return [ids[tuple(r[k] for k in key)] for r in rows]
+
+    def insert_audit(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Append audit rows (already in the audit table's shape) in one executemany."""
+        from yibao.audit.models import AuditEntry  # the audit table is part of every transaction
+
+        self.insert_many(AuditEntry, rows)

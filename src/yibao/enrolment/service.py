@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import TypeVar
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
 from yibao.core.db import utcnow
-from yibao.core.imports import RowError, table_rows
+from yibao.core.imports import ImportRefusedError, RowError, table_rows
 from yibao.core.paging import MAX_PAGE_SIZE, Page
 from yibao.core.security import Actor, Perm
-from yibao.core.uow import UnitOfWork
+from yibao.core.uow import UnitOfWork, _jsonable
 from yibao.core.validation import optional_text, parse_date, require_admdvs, require_text
 from yibao.domain import enrolment as rules
 from yibao.domain.enrolment import (
@@ -24,11 +26,11 @@ from yibao.domain.enrolment import (
     RelationStatus,
     WaitingPolicy,
 )
-from yibao.domain.errors import BusinessError, FieldError, collect, conflict, invalid, not_found
+from yibao.domain.errors import BusinessError, ErrorKind, FieldError, collect, conflict, invalid, not_found
 from yibao.domain.identity import ResidentId, check_uscc, mask_id, parse_resident_id
 from yibao.domain.money import fen_to_yuan, yuan_to_fen
 from yibao.domain.periods import check_order
-from yibao.domain.policy import subsidise
+from yibao.domain.policy import Policy, subsidise
 from yibao.enrolment.models import (
     Account,
     AccountEntry,
@@ -40,7 +42,7 @@ from yibao.enrolment.models import (
 )
 from yibao.enrolment.repository import EnrolmentRepository
 from yibao.policy.lookup import policy_in_force
-from yibao.reference.lookup import dictionaries
+from yibao.reference.lookup import Dictionaries, dictionaries
 
 DEFAULT_WAITING = WaitingPolicy()
 DEFAULT_ACCOUNT = AccountPolicy()
@@ -363,9 +365,10 @@ def _check_relation_fields(
     idet_type: str | None,
     disa_lv: str | None,
     waiting_end: date | str | None,
+    dicts: Dictionaries | None = None,
 ) -> RelationInput | None:
     """Check the relation fields one by one, collecting every broken rule (None when any is broken)."""
-    dicts = dictionaries(uow.session)
+    dicts = dicts or dictionaries(uow.session)
     before = len(fields.errors)
     scheme = fields.check(lambda: dicts.require("insutype", insutype, field="insutype"))
     category = fields.check(lambda: dicts.require("psn_type", psn_type, field="psn_type"))
@@ -379,6 +382,50 @@ def _check_relation_fields(
         return None
     assert scheme is not None and category is not None and first is not None and group is not None
     return RelationInput(scheme, category, first, last, group[0], group[1], waiting)
+
+
+class _EnrolLookups:
+    """The stored records an enrolment is checked against: read one at a time, or prefetched for a batch
+    (one IN query per table) so that a file of many rows costs a fixed number of queries."""
+
+    def __init__(
+        self,
+        repo: EnrolmentRepository,
+        *,
+        regions: set[str] | None = None,
+        units: dict[str, Unit] | None = None,
+        persons: dict[str, Person] | None = None,
+    ) -> None:
+        self.repo = repo
+        self.regions = regions
+        self.units = units
+        self.persons = persons
+
+    @classmethod
+    def prefetch(
+        cls, repo: EnrolmentRepository, *, regions: set[str], usccs: set[str], certnos: set[str]
+    ) -> _EnrolLookups:
+        return cls(
+            repo,
+            regions=repo.regions_existing(regions),
+            units=repo.units_by_usccs(usccs),
+            persons=repo.persons_by_certnos(certnos),
+        )
+
+    def region_exists(self, admdvs: str) -> bool:
+        if self.regions is None:
+            return self.repo.region_exists(admdvs)
+        return admdvs in self.regions
+
+    def unit(self, uscc: str) -> Unit | None:
+        if self.units is None:
+            return self.repo.unit_by_uscc(uscc)
+        return self.units.get(uscc)
+
+    def person(self, certno: str) -> Person | None:
+        if self.persons is None:
+            return self.repo.person_by_certno(certno)
+        return self.persons.get(certno)
 
 
 def _check_enrol(
@@ -396,6 +443,8 @@ def _check_enrol(
     idet_type: str | None = None,
     disa_lv: str | None = None,
     waiting_end: date | str | None = None,
+    lookups: _EnrolLookups | None = None,
+    dicts: Dictionaries | None = None,
 ) -> EnrolInput:
     """Every rule of an enrolment, format first (all broken fields together), then stored conflicts."""
     fields = _Fields()
@@ -415,9 +464,10 @@ def _check_enrol(
         idet_type=idet_type,
         disa_lv=disa_lv,
         waiting_end=waiting_end,
+        dicts=dicts,
     )
-    repo = EnrolmentRepository(uow.session)
-    if region is not None and not repo.region_exists(region):
+    stored = lookups or _EnrolLookups(EnrolmentRepository(uow.session))
+    if region is not None and not stored.region_exists(region):
         fields.add("admdvs", "REGION_NOT_FOUND", f"字段 admdvs：统筹区 {region} 不存在")
     if resident is not None and relation is not None and relation.begin < resident.birth_date:
         fields.add(
@@ -425,7 +475,7 @@ def _check_enrol(
         )
     unit: Unit | None = None
     if unit_code is not None:
-        unit = repo.unit_by_uscc(unit_code)
+        unit = stored.unit(unit_code)
         if unit is None or unit.admdvs != region:
             fields.add(
                 "unit_uscc", "UNIT_NOT_FOUND", f"字段 unit_uscc：统筹区 {region} 内没有参保单位 {unit_code}"
@@ -440,7 +490,7 @@ def _check_enrol(
     fields.raise_if_any()
     assert resident is not None and person_name is not None and region is not None and relation is not None
     uow.actor.require_region(region)
-    existing = repo.person_by_certno(resident.number)
+    existing = stored.person(resident.number)
     if existing is not None:
         raise conflict(
             "PERSON_EXISTS",
@@ -769,37 +819,14 @@ def record_contribution(
     uow.actor.require(Perm.ENROL_WRITE)
     relation = _visible_relation(uow, psn_no, relation_id)
     uow.actor.require_region(relation.admdvs)
-    errors: list[FieldError] = []
-    parsed: rules.ContributionPeriod | None = None
-    try:
-        parsed = rules.parse_period(period, employee=_is_monthly(relation.insutype))
-    except BusinessError as exc:
-        errors.extend(exc.errors)
-    try:
-        rules.check_amounts(
-            unit_fen=unit_fen,
-            individual_fen=individual_fen,
-            subsidy_fen=subsidy_fen,
-            base_wage_fen=base_wage_fen,
-        )
-    except BusinessError as exc:
-        errors.extend(exc.errors)
-    if (
-        relation.insutype == rules.EMPLOYEE_BASIC
-        and base_wage_fen is None
-        and not rules.is_retired(relation.psn_type)
-    ):
-        errors.append(FieldError("base_wage_fen", "REQUIRED", "字段 base_wage_fen 职工缴费必须填写缴费基数"))
-    if errors:
-        raise collect(errors)
-    assert parsed is not None
-    if parsed.last_day < relation.begin or (relation.end is not None and parsed.first_day > relation.end):
-        raise invalid(
-            "PERIOD_OUTSIDE",
-            "period",
-            f"字段 period 缴费期间 {parsed.text} 不在参保关系期间"
-            f"（{relation.begin}—{relation.end or '长期'}）内",
-        )
+    parsed = _check_contribution(
+        relation,
+        period=period,
+        unit_fen=unit_fen,
+        individual_fen=individual_fen,
+        subsidy_fen=subsidy_fen,
+        base_wage_fen=base_wage_fen,
+    )
     repo = EnrolmentRepository(uow.session)
     if repo.contribution(relation.id, parsed.text) is not None:
         raise conflict("CONTRIBUTION_EXISTS", f"字段 period：缴费期间 {parsed.text} 已登记", "period")
@@ -835,6 +862,348 @@ def record_contribution(
         _apply_payment(uow, row, relation, paid_on, waiting_policy, account_policy)
     uow.commit()
     return row
+
+
+@dataclass(frozen=True)
+class ContributionInput:
+    """One row of a contribution batch: what `record_contribution` takes for one period."""
+
+    psn_no: str
+    relation_id: int
+    period: str
+    unit_fen: int = 0
+    individual_fen: int = 0
+    subsidy_fen: int = 0
+    base_wage_fen: int | None = None
+    paid_on: date | None = None
+    row: int | None = None  # the row number reported on refusal (a file's line); else its place from 1
+
+
+@dataclass(frozen=True)
+class ContributionBatch:
+    """What an accepted contribution batch stored."""
+
+    ids: list[int]  # the new contribution ids, in the order of the rows
+    paid: int  # rows paid at once
+    credited_fen: int  # credited to personal accounts in all
+
+
+_CONTRIBUTION_SNAPSHOT = (
+    "relation_id",
+    "psn_no",
+    "insutype",
+    "period",
+    "unit_fen",
+    "individual_fen",
+    "subsidy_fen",
+    "base_wage_fen",
+    "due_date",
+    "paid_on",
+    "late",
+    "account_credit_fen",
+)
+
+
+@dataclass
+class _PlannedContribution:
+    """One checked row of a batch: the values to insert and what its payment does."""
+
+    values: dict[str, Any]
+    created: dict[str, object]
+    paid: dict[str, object] | None = None
+    pay_action: str = ""
+    waiting: tuple[Relation, dict[str, object], dict[str, object], str, str] | None = None
+    credit: tuple[Account, int, int] | None = None  # account, amount, balance after
+
+
+def record_contributions(
+    *,
+    uow: UnitOfWork,
+    rows: Sequence[ContributionInput],
+    source: str = "batch",
+    waiting_policy: WaitingPolicy = DEFAULT_WAITING,
+    account_policy: AccountPolicy = DEFAULT_ACCOUNT,
+) -> ContributionBatch:
+    """Register (and pay) many periods at once (a county's yearly contribution file), all or nothing.
+
+    The same checks and the same stored rows, ledger lines, balances and audit rows as
+    `record_contribution` called row by row in this order (a row sees the periods, waiting periods and
+    balances of the rows before it), plus one `contribution.import` audit row naming the count. One read
+    per table for the persons, relations, periods and accounts in scope and one write per table, whatever
+    the number of rows. A bad row refuses the whole batch: `ImportRefusedError` lists every bad row with
+    its number and nothing is stored.
+    """
+    uow.actor.require(Perm.ENROL_WRITE)
+    if not rows:
+        raise invalid("CONTRIBUTION_BATCH_EMPTY", "rows", "字段 rows 缴费批次中没有数据行")
+    repo = EnrolmentRepository(uow.session)
+    persons = repo.persons_by_psn_nos({(r.psn_no or "").strip() for r in rows})
+    relations = repo.relations_by_ids({r.relation_id for r in rows})
+    periods = repo.contribution_periods(set(relations))
+    accounts = repo.accounts_of({r.psn_no for r in relations.values() if r.insutype == rules.EMPLOYEE_BASIC})
+    balances = {a.id: a.balance for a in accounts.values()}
+    waiting: dict[int, date | None] = {}
+    policies: dict[tuple[str, str, date], Policy | None] = {}
+    planned: list[_PlannedContribution] = []
+    errors: list[RowError] = []
+    for position, item in enumerate(rows, start=1):
+        try:
+            plan = _plan_contribution(
+                uow,
+                item,
+                persons=persons,
+                relations=relations,
+                periods=periods,
+                accounts=accounts,
+                balances=balances,
+                waiting=waiting,
+                policies=policies,
+                waiting_policy=waiting_policy,
+                account_policy=account_policy,
+            )
+        except BusinessError as exc:
+            errors.extend(_row_errors(item.row or position, exc))
+            continue
+        planned.append(plan)
+    if errors:
+        raise _refused_contributions(errors, len(rows))
+    uow.flush()  # rows already pending go first, so the audit keeps the order of the work
+    now = utcnow()
+    ids = repo.insert_many_ids(Contribution, [p.values for p in planned], ("relation_id", "period"))
+    credits: dict[int, int] = {}
+    entries: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
+    for plan, contribution_id in zip(planned, ids, strict=True):
+        admdvs = plan.values["admdvs"]
+        audit.append(
+            _audit_row(
+                uow,
+                now,
+                action="contribution.create",
+                entity="contribution",
+                entity_id=contribution_id,
+                admdvs=admdvs,
+                after=plan.created,
+            )
+        )
+        if plan.waiting is not None:
+            relation, before, after, action, note = plan.waiting
+            relation.waiting_end = after["waiting_end"]  # type: ignore[assignment]
+            audit.append(
+                _audit_row(
+                    uow,
+                    now,
+                    action=action,
+                    entity="relation",
+                    entity_id=relation.id,
+                    admdvs=relation.admdvs,
+                    before=before,
+                    after=after,
+                    note=note,
+                )
+            )
+        if plan.credit is not None:
+            account, amount, balance = plan.credit
+            credits[account.id] = credits.get(account.id, 0) + amount
+            entries.append(
+                {
+                    "account_id": account.id,
+                    "psn_no": account.psn_no,
+                    "entry_type": EntryType.CREDIT_CONTRIBUTION.value,
+                    "amount": amount,
+                    "balance_after": balance,
+                    "reference": f"contribution:{contribution_id}",
+                    "reverses_id": None,
+                    "at": now,
+                }
+            )
+        if plan.paid is not None:
+            audit.append(
+                _audit_row(
+                    uow,
+                    now,
+                    action=plan.pay_action,
+                    entity="contribution",
+                    entity_id=contribution_id,
+                    admdvs=admdvs,
+                    before=plan.created,
+                    after=plan.paid,
+                )
+            )
+    repo.insert_many(AccountEntry, entries)
+    repo.credit_many(credits, accounts.values())
+    repo.insert_audit(audit)
+    paid = sum(1 for p in planned if p.paid is not None)
+    credited = sum(credits.values())
+    uow.audit(
+        action="contribution.import",
+        entity="contribution_batch",
+        entity_id=(source or "batch")[:64],
+        after={"rows": len(rows), "paid": paid, "credited_fen": credited},
+    )
+    uow.commit()
+    return ContributionBatch(ids=ids, paid=paid, credited_fen=credited)
+
+
+def _refused_contributions(errors: list[RowError], total: int) -> ImportRefusedError:
+    bad = sorted({e.row for e in errors})
+    shown = "、".join(str(r) for r in bad[:20]) + ("……" if len(bad) > 20 else "")
+    return ImportRefusedError(
+        code="CONTRIBUTION_ROWS",
+        message=f"缴费批次共 {total} 行，其中 {len(bad)} 行有错误（第 {shown} 行），未登记任何缴费",
+        field=None,
+        kind=ErrorKind.INVALID,
+        errors=[FieldError(f"rows.{e.row}.{e.field}", e.code, f"第{e.row}行 {e.message}") for e in errors],
+        rows=errors,
+    )
+
+
+def _plan_contribution(
+    uow: UnitOfWork,
+    item: ContributionInput,
+    *,
+    persons: dict[str, Person],
+    relations: dict[int, Relation],
+    periods: set[tuple[int, str]],
+    accounts: dict[str, Account],
+    balances: dict[int, int],
+    waiting: dict[int, date | None],
+    policies: dict[tuple[str, str, date], Policy | None],
+    waiting_policy: WaitingPolicy,
+    account_policy: AccountPolicy,
+) -> _PlannedContribution:
+    """Check one row as `record_contribution` does, against the batch's reads and the rows before it;
+    on success the batch state (periods, waiting periods, balances) moves on as the row would move it."""
+    psn_no = (item.psn_no or "").strip()
+    person = persons.get(psn_no)
+    if person is None or not uow.actor.sees_region(person.admdvs):
+        raise not_found("PERSON_NOT_FOUND", f"字段 psn_no：参保人 {item.psn_no} 不存在", "psn_no")
+    relation = relations.get(item.relation_id)
+    if relation is None or relation.person_id != person.id or not uow.actor.sees_region(relation.admdvs):
+        raise not_found(
+            "RELATION_NOT_FOUND", f"字段 relation_id：参保关系 {item.relation_id} 不存在", "relation_id"
+        )
+    uow.actor.require_region(relation.admdvs)
+    parsed = _check_contribution(
+        relation,
+        period=item.period,
+        unit_fen=item.unit_fen,
+        individual_fen=item.individual_fen,
+        subsidy_fen=item.subsidy_fen,
+        base_wage_fen=item.base_wage_fen,
+    )
+    if (relation.id, parsed.text) in periods:
+        raise conflict("CONTRIBUTION_EXISTS", f"字段 period：缴费期间 {parsed.text} 已登记", "period")
+    individual_fen, subsidy_fen = item.individual_fen, item.subsidy_fen
+    if relation.idet_type is not None:
+        key = (relation.admdvs, relation.insutype, parsed.first_day)
+        if key not in policies:
+            policies[key] = policy_in_force(uow.session, *key)
+        policy = policies[key]
+        ratio = policy.contribution_subsidies.get(relation.idet_type) if policy is not None else None
+        if ratio:
+            individual_fen, subsidy_fen = subsidise(individual_fen, subsidy_fen, ratio)
+    values: dict[str, Any] = {
+        "relation_id": relation.id,
+        "psn_no": relation.psn_no,
+        "admdvs": relation.admdvs,
+        "insutype": relation.insutype,
+        "period": parsed.text,
+        "months": parsed.months,
+        "unit_fen": item.unit_fen,
+        "individual_fen": individual_fen,
+        "subsidy_fen": subsidy_fen,
+        "base_wage_fen": item.base_wage_fen,
+        "due_date": parsed.due_date,
+        "paid_on": None,
+        "late": False,
+        "account_credit_fen": 0,
+    }
+    plan = _PlannedContribution(values=values, created={k: values[k] for k in _CONTRIBUTION_SNAPSHOT})
+    if item.paid_on is not None:
+        current = waiting.get(relation.id, relation.waiting_end)
+        outcome = rules.back_payment_outcome(
+            due_date=parsed.due_date, paid_on=item.paid_on, current_waiting_end=current, policy=waiting_policy
+        )
+        values["paid_on"] = item.paid_on
+        values["late"] = outcome.late
+        if outcome.late and outcome.waiting_end != current:
+            before = {**relation.snapshot(), "waiting_end": current}
+            plan.waiting = (
+                relation,
+                before,
+                {**before, "waiting_end": outcome.waiting_end},
+                "relation.waiting_lifted" if outcome.lifts_waiting else "relation.waiting_started",
+                f"缴费期间 {parsed.text} 于 {item.paid_on} 补缴",
+            )
+        if relation.insutype == rules.EMPLOYEE_BASIC:
+            credit = rules.account_credit(
+                individual=individual_fen,
+                unit=item.unit_fen,
+                months=parsed.months,
+                retired=rules.is_retired(relation.psn_type),
+                policy=account_policy,
+            )
+            if credit > 0:
+                account = accounts.get(relation.psn_no)
+                if account is None:
+                    raise _no_account(relation.psn_no)
+                plan.credit = (account, credit, balances[account.id] + credit)
+            values["account_credit_fen"] = credit
+        plan.paid = {k: values[k] for k in _CONTRIBUTION_SNAPSHOT}
+        plan.pay_action = "contribution.back_pay" if outcome.late else "contribution.pay"
+    # the row is good: the batch moves on as the row moves it
+    periods.add((relation.id, parsed.text))
+    if plan.waiting is not None:
+        waiting[relation.id] = plan.waiting[2]["waiting_end"]  # type: ignore[assignment]
+    if plan.credit is not None:
+        balances[plan.credit[0].id] = plan.credit[2]
+    return plan
+
+
+def _check_contribution(
+    relation: Relation,
+    *,
+    period: str,
+    unit_fen: int,
+    individual_fen: int,
+    subsidy_fen: int,
+    base_wage_fen: int | None,
+) -> rules.ContributionPeriod:
+    """The period and amounts of a contribution on `relation` (every broken field together), and the
+    period inside the relation."""
+    errors: list[FieldError] = []
+    parsed: rules.ContributionPeriod | None = None
+    try:
+        parsed = rules.parse_period(period, employee=_is_monthly(relation.insutype))
+    except BusinessError as exc:
+        errors.extend(exc.errors)
+    try:
+        rules.check_amounts(
+            unit_fen=unit_fen,
+            individual_fen=individual_fen,
+            subsidy_fen=subsidy_fen,
+            base_wage_fen=base_wage_fen,
+        )
+    except BusinessError as exc:
+        errors.extend(exc.errors)
+    if (
+        relation.insutype == rules.EMPLOYEE_BASIC
+        and base_wage_fen is None
+        and not rules.is_retired(relation.psn_type)
+    ):
+        errors.append(FieldError("base_wage_fen", "REQUIRED", "字段 base_wage_fen 职工缴费必须填写缴费基数"))
+    if errors:
+        raise collect(errors)
+    assert parsed is not None
+    if parsed.last_day < relation.begin or (relation.end is not None and parsed.first_day > relation.end):
+        raise invalid(
+            "PERIOD_OUTSIDE",
+            "period",
+            f"字段 period 缴费期间 {parsed.text} 不在参保关系期间"
+            f"（{relation.begin}—{relation.end or '长期'}）内",
+        )
+    return parsed
 
 
 def _contribution_subsidy(
@@ -993,10 +1362,14 @@ class AccountView:
 def _account(repo: EnrolmentRepository, psn_no: str) -> Account:
     account = repo.account_of(psn_no)
     if account is None:
-        raise not_found(
-            "ACCOUNT_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 没有个人账户（仅职工医保参保人有）", "psn_no"
-        )
+        raise _no_account(psn_no)
     return account
+
+
+def _no_account(psn_no: str) -> BusinessError:
+    return not_found(
+        "ACCOUNT_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 没有个人账户（仅职工医保参保人有）", "psn_no"
+    )
 
 
 def _post(uow: UnitOfWork, psn_no: str, entry_type: EntryType, amount: int, reference: str) -> AccountEntry:
@@ -1332,11 +1705,18 @@ def import_persons(
         raise invalid("IMPORT_COLUMNS", "file", f"字段 file 缺少必需的列：{'、'.join(missing)}")
     checked: list[EnrolInput] = []
     seen: dict[str, int] = {}
-    steps = len(rows) * 2
-    for index, (number, raw) in enumerate(rows, start=1):
+    steps = len(rows) + 1
+    canonical = [(number, _canonical(raw)) for number, raw in rows]
+    lookups = _EnrolLookups.prefetch(
+        EnrolmentRepository(uow.session),
+        regions={(v.get("admdvs") or "").strip() for _, v in canonical},
+        usccs={(v.get("unit_uscc") or "").strip().upper() for _, v in canonical} - {""},
+        certnos={(v.get("certno") or "").strip().upper() for _, v in canonical},
+    )
+    dicts = dictionaries(uow.session)
+    for index, (number, values) in enumerate(canonical, start=1):
         if progress is not None:
             progress(index, steps)
-        values = _canonical(raw)
         try:
             item = _check_enrol(
                 uow,
@@ -1351,10 +1731,11 @@ def import_persons(
                 unit_uscc=values.get("unit_uscc"),
                 idet_type=values.get("idet_type"),
                 disa_lv=values.get("disa_lv"),
+                lookups=lookups,
+                dicts=dicts,
             )
         except BusinessError as exc:
-            for e in exc.errors or [FieldError(exc.field or "", exc.code, exc.message)]:
-                report.errors.append(RowError(number, e.field, e.code, e.message))
+            report.errors.extend(_row_errors(number, exc))
             continue
         first = seen.get(item.resident.number)
         if first is not None:
@@ -1365,15 +1746,18 @@ def import_persons(
             )
             continue
         seen[item.resident.number] = number
+        try:
+            _check_first_relation(item)
+        except BusinessError as exc:
+            report.errors.extend(_row_errors(number, exc))
+            continue
         checked.append(item)
     if report.errors:
         uow.rollback()
         return report
-    for index, item in enumerate(checked, start=len(rows) + 1):
-        person, _ = _create_enrolment(uow, item)
-        report.created.append(person.psn_no)
-        if progress is not None:
-            progress(index, steps)
+    report.created = _create_enrolments(uow, checked)
+    if progress is not None:
+        progress(steps, steps)
     uow.audit(
         action="person.import",
         entity="person_import",
@@ -1382,6 +1766,151 @@ def import_persons(
     )
     uow.commit()
     return report
+
+
+def _row_errors(number: int, exc: BusinessError) -> list[RowError]:
+    return [RowError(number, e.field, e.code, e.message) for e in exc.errors] or [
+        RowError(number, exc.field or "", exc.code, exc.message)
+    ]
+
+
+def _check_first_relation(item: EnrolInput) -> None:
+    """The relation rules `_open_relation` applies, for a person who has no relation yet."""
+    clash = rules.find_basic_overlap(insutype=item.insutype, begin=item.begin, end=item.end, existing=[])
+    if clash is not None:
+        raise rules.duplicate_error(clash)
+    rules.check_supplementary(insutype=item.insutype, begin=item.begin, end=item.end, existing=[])
+
+
+def _audit_row(
+    uow: UnitOfWork,
+    at: datetime,
+    *,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    admdvs: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The audit row `uow.audit` would append, as values for a bulk insert."""
+    return {
+        "at": at,
+        "user_id": uow.actor.user_id,
+        "username": uow.actor.username,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "admdvs": admdvs,
+        "before": json.dumps(_jsonable(before), ensure_ascii=False, sort_keys=True) if before else None,
+        "after": json.dumps(_jsonable(after), ensure_ascii=False, sort_keys=True) if after else None,
+        "note": note,
+    }
+
+
+def _create_enrolments(uow: UnitOfWork, items: Sequence[EnrolInput]) -> list[str]:
+    """Store checked enrolments of new persons as `_create_enrolment` does one by one (same person
+    numbers, relations, accounts and audit rows), with one statement per table for the whole batch."""
+    if not items:
+        return []
+    repo = EnrolmentRepository(uow.session)
+    uow.flush()  # rows already pending go first, so the audit keeps the order of the work
+    counts = Counter(i.admdvs for i in items)
+    first_seq = {admdvs: repo.take_psn_seqs(admdvs, n) for admdvs, n in counts.items()}
+    now = utcnow()
+    persons: list[dict[str, Any]] = []
+    for item in items:
+        seq = first_seq[item.admdvs]
+        first_seq[item.admdvs] = seq + 1
+        persons.append(
+            {
+                "psn_no": rules.psn_no_for(item.admdvs, seq),
+                "certno": item.resident.number,
+                "name": item.name,
+                "gend": item.resident.gender,
+                "birth_date": item.resident.birth_date,
+                "phone": item.phone,
+                "admdvs": item.admdvs,
+                "unit_id": item.unit.id if item.unit else None,
+                "created_at": now,
+            }
+        )
+    try:
+        person_ids = repo.insert_many_ids(Person, persons, ("psn_no",))
+    except IntegrityError as exc:  # an ID number enrolled at the same moment by someone else
+        raise conflict("PERSON_EXISTS", "字段 certno：该身份证号已登记为参保人", "certno") from exc
+    relations = [
+        {
+            "person_id": person_id,
+            "psn_no": person["psn_no"],
+            "insutype": item.insutype,
+            "psn_type": item.psn_type,
+            "admdvs": item.admdvs,
+            "unit_id": person["unit_id"],
+            "idet_type": item.idet_type,
+            "disa_lv": item.disa_lv,
+            "begin": item.begin,
+            "end": item.end,
+            "waiting_end": item.waiting_end,
+            "status": RelationStatus.ACTIVE.value,
+        }
+        for item, person, person_id in zip(items, persons, person_ids, strict=True)
+    ]
+    relation_ids = repo.insert_many_ids(Relation, relations, ("person_id",))
+    repo.insert_many(
+        Account,
+        [
+            {"person_id": r["person_id"], "psn_no": r["psn_no"], "admdvs": r["admdvs"], "balance": 0}
+            for r in relations
+            if r["insutype"] == rules.EMPLOYEE_BASIC
+        ],
+    )
+    audit: list[dict[str, Any]] = []
+    for person, relation, relation_id in zip(persons, relations, relation_ids, strict=True):
+        snapshot = {k: person[k] for k in _PERSON_AUDIT_KEYS}
+        snapshot["certno"] = mask_id(person["certno"])  # the audit trail never holds a full ID number
+        audit.append(
+            _audit_row(
+                uow,
+                now,
+                action="person.create",
+                entity="person",
+                entity_id=person["psn_no"],
+                admdvs=person["admdvs"],
+                after=snapshot,
+            )
+        )
+        relation_snapshot = {"id": relation_id, **{k: relation[k] for k in _RELATION_AUDIT_KEYS}}
+        audit.append(
+            _audit_row(
+                uow,
+                now,
+                action="relation.create",
+                entity="relation",
+                entity_id=relation_id,
+                admdvs=relation["admdvs"],
+                after=relation_snapshot,
+            )
+        )
+    repo.insert_audit(audit)
+    return [p["psn_no"] for p in persons]
+
+
+_PERSON_AUDIT_KEYS = ("psn_no", "certno", "name", "gend", "birth_date", "phone", "admdvs", "unit_id")
+_RELATION_AUDIT_KEYS = (
+    "psn_no",
+    "insutype",
+    "psn_type",
+    "admdvs",
+    "unit_id",
+    "idet_type",
+    "disa_lv",
+    "begin",
+    "end",
+    "waiting_end",
+    "status",
+)
 
 
 EXPORT_HEADERS = ["个人编号", "身份证号", "姓名", "性别", "出生日期", "联系电话", "统筹区", "参保单位"]
