@@ -241,11 +241,13 @@ def _close(uow: UnitOfWork, dataset: RefDataset, end: date) -> None:
 def _insert(
     uow: UnitOfWork, model: type[Any], rows: list[dict[str, Any]], *, kind: str, progress: Progress | None
 ) -> None:
-    """Bulk insert in chunks, reporting progress after each."""
+    """Bulk insert in chunks (Core executemany on the table: no ORM work per row), reporting progress."""
     if progress:
         progress(kind, 0, len(rows))
+    statement = insert(model.__table__)
+    connection = uow.session.connection()
     for start in range(0, len(rows), CHUNK):
-        uow.session.execute(insert(model), rows[start : start + CHUNK])
+        connection.execute(statement, rows[start : start + CHUNK])
         if progress:
             progress(kind, min(start + CHUNK, len(rows)), len(rows))
 
