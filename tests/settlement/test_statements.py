@@ -6,12 +6,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from tests.settlement.helpers import build_world, fee, open_visit, request_id
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
+from yibao.monitoring import lookup as rule_tables
+from yibao.policy import lookup as policy_tables
 from yibao.settlement import service
+
+
+@pytest.fixture(autouse=True)
+def no_recheck_while_counting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-memory tables recheck the database at most once a second for other processes' changes;
+    a slow machine must not turn that into a statement counted here."""
+    monkeypatch.setattr(policy_tables, "RECHECK_SECONDS", 3600.0)
+    monkeypatch.setattr(rule_tables, "RECHECK_SECONDS", 3600.0)
+
 
 PRE_SETTLEMENT_MAX = 4  # visit+person+institution+account+relations, lines+catalog, ledger (+BEGIN on SQLite)
 PRE_SETTLEMENT_POSTGRES = 3  # no transaction: no BEGIN

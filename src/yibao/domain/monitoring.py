@@ -92,9 +92,14 @@ class RuleDef:
     basis: str = ""  # the source: framework code, knowledge batch or seed clause
 
     def with_params(self, overrides: Mapping[str, Any]) -> RuleDef:
-        """The rule with some parameters replaced (region settings, what-if)."""
-        merged = dict(self.params) | dict(overrides)
-        return replace(self, params=MappingProxyType(merged))
+        """The rule with some parameters replaced (region settings, what-if); the reserved parameter
+        `blocking` makes an in-visit warning stop the settlement (拦截) or not."""
+        merged = dict(self.params) | {k: v for k, v in overrides.items() if k != BLOCKING}
+        blocking = bool(overrides.get(BLOCKING, self.blocking))
+        return replace(self, params=MappingProxyType(merged), blocking=blocking)
+
+
+BLOCKING = "blocking"  # the reserved rule parameter a region sets to make a rule block settlement
 
 
 _IN = frozenset({"pre", "in", "post"})
@@ -636,6 +641,15 @@ def check_params(rule: RuleDef, params: Mapping[str, Any]) -> dict[str, Any]:
     """Refuse unknown parameter names and values of another type than the default's."""
     clean: dict[str, Any] = {}
     for name, value in params.items():
+        if name == BLOCKING:
+            if not isinstance(value, bool):
+                raise invalid(
+                    "RULE_PARAM_TYPE",
+                    f"params.{name}",
+                    f"规则 {rule.rule_id} 参数 blocking 应为 true 或 false",
+                )
+            clean[name] = value
+            continue
         if name not in rule.params:
             known = "、".join(sorted(rule.params)) or "无"
             raise invalid(

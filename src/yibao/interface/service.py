@@ -296,7 +296,9 @@ def _serve(
         return twin  # a concurrent repeat of this msgid was served first: its answer is the answer
     if result.file is not None:
         return result.file[1]  # a download is read-only: not logged, a repeat fetches it again
-    text = dumps(answer(infcode=0, now=now, admdvs=credential.admdvs, output=result.output))
+    text = dumps(
+        answer(infcode=0, now=now, admdvs=credential.admdvs, output=result.output, warn_msg=result.warn_msg)
+    )
     return _remember(new_uow, envelope, credential, result, text, now)
 
 

@@ -1,13 +1,20 @@
 """The in-visit hot path's tables: the knowledge index and the region settings, held in memory per
-database and rebuilt when a setting or the active knowledge version changes (one small query per check)."""
+database engine and rebuilt when a setting or the active knowledge version changes.
+
+No query on the hot path: a change made in this process (`monitoring.service`) calls `invalidate()`;
+a change made by another process is seen within `RECHECK_SECONDS` (one small query at most that often).
+"""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from yibao.domain.monitoring import Knowledge, KnowledgeIndex, RuleSetting, index_knowledge
@@ -27,7 +34,9 @@ class Loaded:
     settings: tuple[RuleSetting, ...]
 
 
-_cache: dict[str, Loaded] = {}
+RECHECK_SECONDS = 1.0  # how stale a change made by another process may be seen
+_cache: weakref.WeakKeyDictionary[Engine, tuple[Loaded, int, float]] = weakref.WeakKeyDictionary()
+_local = 0  # bumped by every `invalidate()`
 
 
 def knowledge_from_rows(rows: object) -> Knowledge:
@@ -78,11 +87,15 @@ def settings_of(session: Session) -> tuple[RuleSetting, ...]:
 def loaded(session: Session) -> Loaded:
     """The in-memory tables of this database, rebuilt after a change."""
     bind = session.get_bind()
-    key = str(bind.engine.url if hasattr(bind, "engine") else bind)
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    local, now = _local, time.monotonic()
+    entry = _cache.get(engine)
+    if entry is not None and entry[1] == local and now - entry[2] < RECHECK_SECONDS:
+        return entry[0]
     generation = _generation(session)
-    cached = _cache.get(key)
-    if cached is not None and cached.generation == generation:
-        return cached
+    if entry is not None and entry[1] == local and entry[0].generation == generation:
+        _cache[engine] = (entry[0], local, now)
+        return entry[0]
     with _lock:
         active = session.scalar(select(KnowledgeVersion).where(KnowledgeVersion.active.is_(True)))
         knowledge = Knowledge()
@@ -100,5 +113,13 @@ def loaded(session: Session) -> Loaded:
             version=active.version if active is not None else None,
             settings=settings_of(session),
         )
-        _cache[key] = fresh
+        _cache[engine] = (fresh, local, now)
         return fresh
+
+
+def invalidate() -> None:
+    """Forget every cached table (called after a setting or a knowledge version is committed)."""
+    global _local  # noqa: PLW0603 - the one generation counter of this process
+    with _lock:
+        _local += 1
+        _cache.clear()

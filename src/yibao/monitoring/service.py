@@ -19,7 +19,7 @@ from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
 from yibao.domain import monitoring as dm
 from yibao.domain.errors import choice, conflict, invalid, not_found
-from yibao.monitoring import batch
+from yibao.monitoring import batch, lookup
 from yibao.monitoring.knowledge import load_knowledge as read_knowledge_files
 from yibao.monitoring.lookup import loaded
 from yibao.monitoring.models import (
@@ -32,6 +32,8 @@ from yibao.monitoring.models import (
     RunRow,
 )
 from yibao.monitoring.repository import MonitoringRepository
+
+VisitFinding = dm.VisitFinding  # one in-visit rule hit, as pre-settlement shows it
 
 ENGINES = ("duckdb", "spark")
 
@@ -169,6 +171,7 @@ def set_rule(
         note=note,
     )
     uow.commit()
+    lookup.invalidate()
     return row
 
 
@@ -224,6 +227,7 @@ def load_knowledge(*, uow: UnitOfWork, folder: Path, icd_dir: Path | None = None
         after={"counts": knowledge.counts(), "files": [name for name, _ in knowledge.sources]},
     )
     uow.commit()
+    lookup.invalidate()
     return version
 
 
@@ -270,6 +274,13 @@ def check_visit(
     rules = dm.rules_in_force(dm.LIBRARY, state.settings, admdvs=admdvs, day=day)
     found = dm.check_visit(visit, rules, state.index, scenario)
     return VisitCheck(found, any(f.blocking for f in found), state.version)
+
+
+def blocking_rules_in_force(*, uow: UnitOfWork, admdvs: str, day: date) -> bool:
+    """Whether the region runs, on `day`, an in-visit rule configured to block settlement (拦截)."""
+    state = loaded(uow.session)
+    rules = dm.rules_in_force(dm.LIBRARY, state.settings, admdvs=admdvs, day=day)
+    return any(r.blocking and "in" in r.scenarios for r in rules)
 
 
 def check_settlement_visit(

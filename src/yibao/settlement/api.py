@@ -17,6 +17,7 @@ from yibao.settlement.schemas import (
     FeeCancelIn,
     FeesIn,
     ReverseIn,
+    RuleWarningOut,
     SettleIn,
     SettlementOut,
     VisitDetailOut,
@@ -100,7 +101,23 @@ def cancel_fees(mdtrt_id: str, body: FeeCancelIn, uow: UowDep) -> dict[str, int]
 
 @router.post("/visits/{mdtrt_id}/pre-settlement", response_model=BreakdownOut)
 def pre_settle(mdtrt_id: str, uow: UowDep) -> BreakdownOut:
-    return _breakdown(service.pre_settle(uow=uow, mdtrt_id=mdtrt_id))
+    quote = service.quote(uow=uow, mdtrt_id=mdtrt_id)
+    out = _breakdown(quote.breakdown)
+    out.warnings = [
+        RuleWarningOut(
+            rule_id=f.rule_id,
+            rule_name=f.rule_name,
+            family=f.family,
+            sev_deg=f.national_sev_deg,
+            sn=f.sn,
+            vola_amt=f.vola_fen,
+            evidence=f.evidence,
+            blocking=f.blocking,
+        )
+        for f in quote.findings
+    ]
+    out.blocked = quote.blocked
+    return out
 
 
 @router.post("/visits/{mdtrt_id}/settlement", response_model=SettlementOut)

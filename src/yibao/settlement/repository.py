@@ -266,6 +266,8 @@ class BillVisit:
     diagnoses: str
     injury_cause: str | None
     disease_code: str | None
+    dr_code: str | None
+    dept_code: str | None
     status: str
     admission_counted: bool
     person_found: bool
@@ -306,6 +308,8 @@ class BillLine:
     amount: int
     refund_of: str | None
     versions: tuple[ItemVersion, ...]
+    medins_list_codg: str = ""
+    medins_list_name: str = ""
 
 
 class LineSplitRow(NamedTuple):
@@ -350,6 +354,8 @@ _VISIT_COLUMNS = (
     _V.c.diagnoses,
     _V.c.injury_cause,
     _V.c.disease_code,
+    _V.c.dr_code,
+    _V.c.dept_code,
     _V.c.status,
     _V.c.admission_counted,
     _P.c.id.label("person_id"),
@@ -377,6 +383,8 @@ _LINE_COLUMNS = (
     _L.c.pric,
     _L.c.amount,
     _L.c.refund_of,
+    _L.c.medins_list_codg,
+    _L.c.medins_list_name,
     _C.c.code,
     _C.c.admdvs,
     _C.c.begin,
@@ -487,6 +495,8 @@ class BillRepository:
             diagnoses=first.diagnoses,
             injury_cause=first.injury_cause,
             disease_code=first.disease_code,
+            dr_code=first.dr_code,
+            dept_code=first.dept_code,
             status=first.status,
             admission_counted=bool(first.admission_counted),
             person_found=first.person_id is not None,
@@ -545,6 +555,8 @@ class BillRepository:
             amount=row.amount,
             refund_of=row.refund_of,
             versions=versions.get(code, ()) if code is not None else (),
+            medins_list_codg=row.medins_list_codg or "",
+            medins_list_name=row.medins_list_name or "",
         )
 
     def earlier(self, request_id: str) -> int | None:

@@ -137,6 +137,19 @@ class Amounts(ApiModel):
     balc: int
 
 
+class RuleWarningOut(BaseModel):
+    """An in-visit rule hit (智能监控 事中提醒) on the bill being pre-settled."""
+
+    rule_id: str
+    rule_name: str
+    family: str
+    sev_deg: str = Field(description="严重程度（国家字典 sev_deg：1 明确违规，2 高度可疑，3 轻度可疑）")
+    sn: str | None = Field(description="费用明细流水号；就诊级规则为空")
+    vola_amt: int = Field(description="涉及金额（分）")
+    evidence: str
+    blocking: bool = Field(description="是否拦截结算")
+
+
 class BreakdownOut(Amounts):
     """A pre-settlement: what settling now would produce (nothing written)."""
 
@@ -144,6 +157,8 @@ class BreakdownOut(Amounts):
     setldetail: list[FundOut]
     lines: list[LineSplitOut]
     trace: list[TraceOut]
+    warnings: list[RuleWarningOut] = Field(default_factory=list, description="智能监控事中提醒")
+    blocked: bool = Field(False, description="有拦截规则命中：结算将被拒绝")
 
 
 class SettlementRowOut(Amounts):

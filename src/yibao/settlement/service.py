@@ -33,6 +33,8 @@ from yibao.enrolment import service as enrolment
 from yibao.enrolment.models import Relation
 from yibao.institutions import service as institutions
 from yibao.institutions.models import Institution
+from yibao.monitoring import service as monitoring
+from yibao.monitoring.service import VisitFinding
 from yibao.policy.lookup import policy_in_force
 from yibao.reference.lookup import diagnoses as icd10
 from yibao.reference.lookup import dictionaries
@@ -558,6 +560,67 @@ def pre_settle(*, uow: UnitOfWork, mdtrt_id: str) -> engine.Breakdown:
     return breakdown
 
 
+@dataclass(frozen=True)
+class Quote:
+    """A pre-settlement with the in-visit rules (事中监控): the breakdown and what the rules found."""
+
+    breakdown: engine.Breakdown
+    findings: tuple[VisitFinding, ...]
+    blocked: bool  # a rule that says so fired: settlement will be refused until the bill changes
+
+
+def quote(*, uow: UnitOfWork, mdtrt_id: str) -> Quote:
+    """Pre-settle a visit and run the region's in-visit rules on the same bill; writes nothing.
+
+    Warnings never stop the pre-settlement; `blocked` tells the hospital that `settle` will refuse.
+    """
+    uow.actor.require(Perm.SETTLE)
+    bills = BillRepository(uow.session, read_only=True)
+    visit = _visible_bill(uow, bills.visit(mdtrt_id, lock=False), mdtrt_id)
+    if visit.status in ("settled", "cancelled"):
+        raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销", "mdtrt_id")
+    bill = bills.lines(visit.id)
+    policy = _policy_for(uow, visit, bill)
+    counters = bills.counters(visit.psn_no, visit.insutype, settlement_day(visit).year)
+    breakdown = _calculate(uow, visit, bill, policy, counters, visit.account_balance)
+    check = _rule_check(uow, visit, bill)
+    uow.rollback()
+    return Quote(breakdown, tuple(check.findings), check.blocked)
+
+
+def _rule_check(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> monitoring.VisitCheck:
+    """The in-visit rules (智能监控 事中) on the lines being settled, with each item's price cap."""
+    facts = _catalog_facts(bill.lines, visit)
+    caps = {}
+    for line in bill.lines:
+        item = facts[line.id][0]
+        if item is not None:
+            caps[line.feedetl_sn] = item.price_cap
+    return monitoring.check_settlement_visit(
+        uow=uow,
+        visit=visit,
+        lines=bill.lines,
+        gend=visit.gend,
+        birth_date=visit.birth_date,
+        hosp_lv=visit.hosp_lv,
+        caps=caps,
+    )
+
+
+def _refuse_blocked(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> None:
+    """Refuse a settlement that a blocking in-visit rule stops (only rules configured to block)."""
+    if not monitoring.blocking_rules_in_force(uow=uow, admdvs=visit.insu_admdvs, day=settlement_day(visit)):
+        return
+    check = _rule_check(uow, visit, bill)
+    if check.blocked:
+        first = next(f for f in check.findings if f.blocking)
+        raise conflict(
+            "RULE_BLOCKED",
+            f"智能监控规则 {first.rule_id}（{first.rule_name}）拦截本次结算：{first.evidence}",
+            "mdtrt_id",
+        )
+
+
 def _preview(uow: UnitOfWork, bills: BillRepository, visit: BillVisit) -> engine.Breakdown:
     """The bill of a visit's unsettled lines as it would settle now (reads only, no lock)."""
     bill = bills.lines(visit.id)
@@ -631,6 +694,7 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
         if bill.earlier_id is not None:
             return _first_answer(uow, repo, request_id, mdtrt_id)
         policy = _policy_for(uow, visit, bill)
+        _refuse_blocked(uow, visit, bill)
     except BusinessError:
         if bills.earlier(request_id) is not None:  # a concurrent twin settled while we waited for the lock
             return _first_answer(uow, repo, request_id, mdtrt_id)

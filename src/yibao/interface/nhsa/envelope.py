@@ -138,3 +138,4 @@ class Result:
     mdtrt_id: str | None = None
     setl_id: str | None = None
     file: tuple[str, bytes] | None = None  # 9102: (filename, ZIP) answered as the body itself
+    warn_msg: str | None = None  # in-visit rule warnings (智能监控 事中提醒) of a pre-settlement

@@ -61,7 +61,8 @@ def pre_settle(call: Call) -> Result:
     visit, medfee, total = _visit_and_total(call, data)
     _check_total(medfee, total)
     with call.uow() as uow:
-        breakdown = settlement.pre_settle(uow=uow, mdtrt_id=visit.mdtrt_id)
+        quote = settlement.quote(uow=uow, mdtrt_id=visit.mdtrt_id)
+    breakdown = quote.breakdown
     with call.uow() as uow:
         repo = InterfaceRepository(uow.session)
         person = repo.person(visit.psn_no)
@@ -83,7 +84,22 @@ def pre_settle(call: Call) -> Result:
         }
         info |= setlinfo(breakdown, insutype=visit.insutype)
         detail = setldetail(uow, breakdown.fund_details, breakdown.inscp_scp_amt)
-    return Result({"setlinfo": info, "setldetail": detail}, psn_no=visit.psn_no, mdtrt_id=visit.mdtrt_id)
+    return Result(
+        {"setlinfo": info, "setldetail": detail},
+        psn_no=visit.psn_no,
+        mdtrt_id=visit.mdtrt_id,
+        warn_msg=_warnings(quote),
+    )
+
+
+def _warnings(quote: settlement.Quote) -> str | None:
+    """The in-visit rule hits as the common output's warn_msg: one `[rule_id] name: evidence` per hit."""
+    if not quote.findings:
+        return None
+    lines = [f"[{f.rule_id}] {f.rule_name}：{f.evidence}" for f in quote.findings]
+    if quote.blocked:
+        lines.insert(0, "有拦截规则命中，结算将被拒绝")
+    return "；".join(lines)[:1000]
 
 
 def settle(call: Call) -> Result:
