@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
 
-from tests.factories import add_region, login
+from tests.factories import add_region
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
 from yibao.payment import service
-from yibao.web.app import create_app
 
 P = "/api/v1/payment"
 
@@ -102,38 +96,4 @@ def test_routes_need_a_signed_in_user(app_client: TestClient) -> None:
     assert app_client.get(f"{P}/clearings").status_code == 401
 
 
-# -- fuzzing of the payment routes (the same rules as tests/web/test_api_fuzz.py) --------------
-
-
-@pytest.fixture
-def api_app(container: Container) -> Any:
-    add_region(container)
-    return create_app(container)
-
-
-@pytest.fixture
-def api_schema(api_app: Any) -> Any:
-    return schemathesis.openapi.from_asgi("/openapi.json", api_app).include(path_regex="^/api/v1/payment")
-
-
-@pytest.fixture
-def auth_headers(api_app: Any, container: Container) -> dict[str, str]:
-    from yibao.staff import service as staff
-
-    with container.uow() as uow:
-        staff.ensure_admin(uow=uow, username="admin", password="admin-pass-123")
-    with TestClient(api_app) as client:
-        return login(client, "admin", "admin-pass-123")
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-@schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_payment_routes_never_answer_500(case: Any, auth_headers: dict[str, str]) -> None:
-    response = case.call(headers=auth_headers)
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
-    if response.status_code >= 400:
-        body = response.json()
-        assert body["error"]["code"], body
+# The payment routes are fuzzed with every other route by tests/web/test_api_fuzz.py.
