@@ -45,6 +45,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `database_free` never touch the database: they run in the SQLite pass only, so the
+    PostgreSQL pass does not repeat them (they are deselected there, not skipped)."""
+    if config.getoption("--db") != "postgres":
+        return
+    kept = [item for item in items if item.get_closest_marker("database_free") is None]
+    dropped = [item for item in items if item.get_closest_marker("database_free") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def _settings(url: str) -> Settings:
     return Settings(env="test", database_url=url, secret_key="test-secret-key-0123456789abcdef-xyz")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.database_free  # runs in the SQLite pass only (conftest)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 SMOKE = {

@@ -18,6 +18,8 @@ from tests.monitoring.test_rules import CASES, knowledge
 from yibao.domain.monitoring import LIBRARY
 from yibao.monitoring.batch import DuckRunner, SparkRunner, open_data_set, spark_session, to_spark
 
+pytestmark = pytest.mark.database_free  # runs in the SQLite pass only (conftest)
+
 _IDS = ("mdtrt_id", "setl_id", "psn_no", "bkkp_sn", "fixmedins_code", "round_id")
 
 
