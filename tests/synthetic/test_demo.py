@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import openpyxl
 import pytest
 from sqlalchemy import create_engine, text
 
-from yibao.synthetic import service
+from yibao.domain.errors import conflict
+from yibao.synthetic import report, service
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,64 @@ def test_summary_reconciles_with_the_database(demo: service.DemoResult) -> None:
     assert s["persons"] == persons == 200
     for scheme in s["schemes"].values():
         assert scheme["inscp_ratio"] == pytest.approx(scheme["hifp_pay"] / scheme["inscp_scp_amt"])
+
+
+def test_ratios_are_split_into_inpatient_and_outpatient(demo: service.DemoResult) -> None:
+    """The inpatient ratio (med_type 2xxx, 52) is what REQUIREMENTS section 3 targets; the parts add up to
+    the scheme and each part's ratio is its own pooled payment over its own policy-range cost."""
+    engine = create_engine(demo.db_url)
+    with engine.connect() as db:
+        stays = dict(
+            db.execute(
+                text(
+                    "select s.insutype, sum(s.hifp_pay) from setl_settlement s"
+                    " join setl_visit v on v.id = s.visit_id"
+                    " where v.med_type like '2%' or v.med_type = '52' group by s.insutype"
+                )
+            ).all()
+        )
+    assert stays, "the tiny region has inpatient stays"
+    for insutype, scheme in demo.summary["schemes"].items():
+        parts = scheme["settings"]
+        assert set(parts) <= {"inpatient", "outpatient"}
+        for key in ("count", "medfee_sumamt", "inscp_scp_amt", "hifp_pay", "fund_pay_sumamt"):
+            assert sum(p[key] for p in parts.values()) == scheme[key]
+        for part in parts.values():
+            assert part["inscp_ratio"] == pytest.approx(part["hifp_pay"] / part["inscp_scp_amt"])
+        assert parts.get("inpatient", {}).get("hifp_pay", 0) == (stays.get(insutype) or 0)
+    text_lines = "\n".join(report.lines(demo.summary))
+    assert "其中住院" in text_lines and "其中门诊" in text_lines and "目标约" in text_lines
+    book = openpyxl.load_workbook(demo.report_xlsx)
+    settings = [row[1] for row in book["住院门诊"].iter_rows(min_row=2, values_only=True)]
+    assert "住院" in settings and "门诊" in settings and "合计" in settings
+    assert "住院 / 门诊" in Path(demo.report_html or "").read_text(encoding="utf-8")
+
+
+def test_a_refused_visit_leaves_nothing_and_its_batch_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch runs without savepoints; when the service refuses a visit (here after it was settled), the
+    batch is redone with a savepoint per visit: the refused visit leaves no row, the others are kept."""
+    settle_visit = service._settle_visit
+
+    def refuse_one(uow: Any, world: Any, visit: Any, psn_of: Any, request_id: str) -> None:
+        settle_visit(uow, world, visit, psn_of, request_id)
+        if request_id == "demo-3":
+            raise conflict("TEST_REFUSED", "测试：拒绝第4笔")
+
+    monkeypatch.setattr(service, "_settle_visit", refuse_one)
+    knobs = service.check(persons=60, months=1, seed=5, admdvs="439901", visit_scale=1.0, rates=None)
+    result = service.run_demo(knobs=knobs, db_url=f"sqlite:///{tmp_path}/demo.db", out=tmp_path / "out")
+    assert result.refused == {"TEST_REFUSED": 1} and result.refusals == {"TEST_REFUSED": "测试：拒绝第4笔"}
+    assert result.counts["settled"] == result.counts["visits"] - 1 > 3
+    engine = create_engine(result.db_url)
+    with engine.connect() as db:
+        visits = db.execute(text("select count(*) from setl_visit")).scalar()
+        settled = db.execute(text("select count(*) from setl_settlement")).scalar()
+        repeated = db.execute(
+            text("select count(*) from setl_settlement where request_id = 'demo-3'")
+        ).scalar()
+    assert visits == settled == result.counts["settled"] and repeated == 0
 
 
 def test_reports_are_written_html_with_inlined_charts_and_a_workbook(demo: service.DemoResult) -> None:

@@ -22,6 +22,9 @@ FUNDS = {
     "390200": "城乡居民大病医疗保险基金",
     "610100": "医疗救助基金",
 }
+SETTINGS = {"inpatient": "住院", "outpatient": "门诊"}
+# Policy-range inpatient ratio a bureau head compares with (REQUIREMENTS.md section 3; 000, 004).
+INPATIENT_TARGETS = {"310": "约80%", "390": "约70%—75%"}
 ECHARTS = Path(__file__).resolve().parents[1] / "console" / "static" / "vendor" / "echarts.min.js"
 
 
@@ -30,15 +33,32 @@ def yuan(fen: int) -> str:
     return f"{Decimal(fen) / 100:,.2f}"
 
 
+def _ratios(t: dict[str, int]) -> dict[str, float]:
+    """政策范围内报销比例 (pooled fund / policy-range cost) and 实际报销比例 (fund payments / total cost)."""
+    return {
+        "inscp_ratio": t["hifp_pay"] / t["inscp_scp_amt"] if t["inscp_scp_amt"] else 0.0,
+        "fund_ratio": t["fund_pay_sumamt"] / t["medfee_sumamt"] if t["medfee_sumamt"] else 0.0,
+    }
+
+
 def summarise(session: Session, *, admdvs: str) -> dict[str, Any]:
-    """Every figure of the summary, read from the database (fen and counts)."""
+    """Every figure of the summary, read from the database (fen and counts).
+
+    Each scheme carries its ratios over all visits and split into inpatient and outpatient (`settings`):
+    the all-visit figure is dominated by outpatient deductibles and caps, the inpatient one is what the
+    policy targets (about 80% for employees, 70–75% for residents).
+    """
     repo = SyntheticRepository(session)
     totals = repo.settlement_totals(admdvs)
+    by_setting = repo.settlement_totals_by_setting(admdvs)
     schemes = {}
     for insutype, t in sorted(totals.items()):
-        ratio = t["hifp_pay"] / t["inscp_scp_amt"] if t["inscp_scp_amt"] else 0.0
-        fund_ratio = t["fund_pay_sumamt"] / t["medfee_sumamt"] if t["medfee_sumamt"] else 0.0
-        schemes[insutype] = {**t, "inscp_ratio": ratio, "fund_ratio": fund_ratio}
+        settings = {
+            setting: {**by_setting[(insutype, setting)], **_ratios(by_setting[(insutype, setting)])}
+            for setting in SETTINGS
+            if (insutype, setting) in by_setting
+        }
+        schemes[insutype] = {**t, **_ratios(t), "settings": settings}
     contributions = repo.contributions(admdvs)
     return {
         "admdvs": admdvs,
@@ -73,7 +93,44 @@ def lines(summary: dict[str, Any]) -> list[str]:
             f"（统筹支付 {yuan(s['hifp_pay'])} / 政策范围内费用 {yuan(s['inscp_scp_amt'])}），"
             f"实际报销比例 {s['fund_ratio']:.1%}"
         )
+        for setting, label in SETTINGS.items():
+            part = s.get("settings", {}).get(setting)
+            if part is None:
+                continue
+            target = (
+                f"（目标{INPATIENT_TARGETS[insutype]}）"
+                if setting == "inpatient" and insutype in INPATIENT_TARGETS
+                else ""
+            )
+            out.append(
+                f"    其中{label} {part['count']:,} 笔：政策范围内报销比例 {part['inscp_ratio']:.1%}{target}"
+                f"（统筹支付 {yuan(part['hifp_pay'])} / 政策范围内费用 {yuan(part['inscp_scp_amt'])}），"
+                f"实际报销比例 {part['fund_ratio']:.1%}"
+            )
     return out
+
+
+def setting_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per scheme and setting (住院 / 门诊 / 合计) for the report's table and workbook."""
+    rows = []
+    for insutype, s in summary["schemes"].items():
+        parts = [(SETTINGS[k], v) for k, v in s.get("settings", {}).items()] + [("合计", s)]
+        for label, part in parts:
+            rows.append(
+                {
+                    "scheme": SCHEMES.get(insutype, insutype),
+                    "setting": label,
+                    "count": part["count"],
+                    "medfee": part["medfee_sumamt"],
+                    "inscp": part["inscp_scp_amt"],
+                    "hifp": part["hifp_pay"],
+                    "fund": part["fund_pay_sumamt"],
+                    "inscp_ratio": part["inscp_ratio"],
+                    "fund_ratio": part["fund_ratio"],
+                    "target": INPATIENT_TARGETS.get(insutype, "") if label == "住院" else "",
+                }
+            )
+    return rows
 
 
 def _chart(div: str, option: dict[str, Any]) -> str:
@@ -106,12 +163,23 @@ def write_reports(summary: dict[str, Any], out: Path) -> tuple[Path, Path]:
         for k, v in labels.items()
     )
     body = "".join(f"<li>{html.escape(line)}</li>" for line in lines(summary))
+    rows_settings = "".join(
+        f"<tr><td>{html.escape(r['scheme'])}</td><td>{r['setting']}</td><td>{r['count']:,}</td>"
+        f"<td>{yuan(r['medfee'])}</td><td>{yuan(r['inscp'])}</td><td>{yuan(r['hifp'])}</td>"
+        f"<td>{r['inscp_ratio']:.1%}</td><td>{r['fund_ratio']:.1%}</td><td>{html.escape(r['target'])}</td></tr>"
+        for r in setting_rows(summary)
+    )
     monitoring = "监测模块尚未接入（显示的是注入的违规标注）" if findings is None else "监测发现按类别统计"
     page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>示范统筹区运行报告</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}.chart{{width:760px;height:360px}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style>
 <script>{script}</script></head><body>
 <h1>示范统筹区（{html.escape(summary["admdvs"])}）运行报告</h1><ul>{body}</ul>
+<h2>报销比例（住院 / 门诊）Reimbursement ratio by scheme, inpatient and outpatient</h2>
+<table><tr><th>险种</th><th>类别</th><th>结算笔数</th><th>医疗总费用(元)</th><th>政策范围内费用(元)</th>
+<th>统筹支付(元)</th><th>政策范围内报销比例</th><th>实际报销比例</th><th>住院目标</th></tr>{
+        rows_settings
+    }</table>
 <h2>基金支出构成 Expenditure by fund</h2>{
         _chart("funds", {"tooltip": {}, "series": [{"type": "pie", "data": funds}]})
     }
@@ -171,6 +239,22 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
         ):
             sheet.write_number(r, c, s[key] / 100, money)
         sheet.write_number(r, 8, round(s["inscp_ratio"], 4))
+    sheet = book.add_worksheet("住院门诊")
+    sheet.write_row(
+        0,
+        0,
+        [
+            *("险种", "类别", "结算笔数", "医疗总费用", "政策范围内费用", "统筹支付", "基金支付"),
+            *("政策范围内报销比例", "实际报销比例", "住院目标"),
+        ],
+    )
+    for r, row in enumerate(setting_rows(summary), start=1):
+        sheet.write_row(r, 0, [row["scheme"], row["setting"], row["count"]])
+        for c, key in enumerate(("medfee", "inscp", "hifp", "fund"), 3):
+            sheet.write_number(r, c, row[key] / 100, money)
+        sheet.write_number(r, 7, round(row["inscp_ratio"], 4))
+        sheet.write_number(r, 8, round(row["fund_ratio"], 4))
+        sheet.write(r, 9, row["target"])
     sheet = book.add_worksheet("基金")
     sheet.write_row(0, 0, ["基金", "编码", "支出(元)"])
     for r, (code, amount) in enumerate(sorted(summary["funds"].items()), start=1):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from yibao.enrolment.models import Contribution, Person, Relation
 from yibao.institutions.models import Institution
-from yibao.settlement.models import Settlement, SettlementFund
+from yibao.settlement.models import Settlement, SettlementFund, Visit
 
 BASIC = ("310", "390")
 
@@ -91,6 +91,33 @@ class SyntheticRepository:
                 **{c: int(v or 0) for c, v in zip(columns, row[2:], strict=True)},
             }
         return out
+
+    def settlement_totals_by_setting(self, admdvs: str) -> dict[tuple[str, str], dict[str, int]]:
+        """Count, medical cost, policy-range cost, pooled-fund and fund payments of the settled
+        settlements by (insutype, setting): 住院 inpatient (med_type 2xxx and 生育住院 52) or 门诊
+        outpatient (every other medical type: 普通门诊, 门诊慢特病, 药店购药 …)."""
+        setting = case(
+            (or_(Visit.med_type.like("2%"), Visit.med_type == "52"), "inpatient"), else_="outpatient"
+        ).label("setting")
+        columns = ("medfee_sumamt", "inscp_scp_amt", "hifp_pay", "fund_pay_sumamt")
+        rows = self.session.execute(
+            select(
+                Settlement.insutype,
+                setting,
+                func.count(Settlement.id),
+                *(func.sum(getattr(Settlement, c)) for c in columns),
+            )
+            .join(Visit, Visit.id == Settlement.visit_id)
+            .where(Settlement.insu_admdvs == admdvs, Settlement.kind == "settlement")
+            .group_by(Settlement.insutype, setting)
+        )
+        return {
+            (row[0], row[1]): {
+                "count": int(row[2]),
+                **{c: int(v or 0) for c, v in zip(columns, row[3:], strict=True)},
+            }
+            for row in rows
+        }
 
     def funds(self, admdvs: str) -> dict[str, int]:
         """Fund payments (基金支付) by fund_pay_type."""
