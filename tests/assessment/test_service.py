@@ -229,7 +229,7 @@ def test_assessment_without_terms_or_values_is_refused(container: Container) -> 
 
 
 def test_002_six_points_suspend_the_doctor_and_prescriptions_are_refused(container: Container) -> None:
-    world_with_drugs(container)
+    world = world_with_drugs(container)
     with container.uow(assessor()) as uow:
         first = service.deduct_points(uow=uow, dr_code=DOCTOR, violation="swap_items", day=date(2024, 3, 1))
     assert (first.points, first.year_total, first.outcome, first.fixmedins_code) == (3, 3, "none", HOSPITAL)
@@ -245,6 +245,11 @@ def test_002_six_points_suspend_the_doctor_and_prescriptions_are_refused(contain
         doctor = institutions.show_doctor(uow=uow, dr_code=DOCTOR)
     assert (allowed, code) == (False, "DOCTOR_SUSPENDED")
     assert doctor.suspended_until == date(2024, 9, 9)  # six months (typical table)
+    # Settlement refuses the suspended doctor's visits from the suspension on; earlier days pass.
+    open_visit(container, world.worker, med_type="11", day="2024-03-02", dr_code=DOCTOR)
+    with pytest.raises(BusinessError) as refused:
+        open_visit(container, world.worker, med_type="11", day="2024-03-11", dr_code=DOCTOR)
+    assert (refused.value.code, refused.value.field) == ("DOCTOR_NOT_QUALIFIED", "dr_code")
     with container.uow(assessor()) as uow:
         points = service.doctor_points(uow=uow, dr_code=DOCTOR, year=2024)
     assert points.points == 6 and [e.outcome for e in points.entries] == ["none", "suspend"]

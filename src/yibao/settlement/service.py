@@ -189,6 +189,8 @@ def register_visit(
     institution = _institution_on(uow, repo, fixmedins_code, day)
     book = icd10(uow.session)
     codes = [book.require_settleable(c, field="diagnoses") for c in diagnoses if c and c.strip()]
+    dr_code = optional_text(dr_code, field="dr_code", max_len=32, label="医师编码")
+    _refuse_unqualified_doctor(uow, dr_code, day)
     if med_type.startswith("2") and not codes:
         raise invalid("DIAGNOSIS_REQUIRED", "diagnoses", "字段 diagnoses 住院登记必须有入院诊断")
     visit = Visit(
@@ -205,7 +207,7 @@ def register_visit(
         injury_cause=optional_text(injury_cause, field="injury_cause", max_len=32, label="受伤原因"),
         disease_code=optional_text(disease_code, field="disease_code", max_len=32, label="慢特病病种"),
         dept_code=optional_text(dept_code, field="dept_code", max_len=32, label="科室"),
-        dr_code=optional_text(dr_code, field="dr_code", max_len=32, label="医师编码"),
+        dr_code=dr_code,
         status="open",
         admission_counted=False,
         created_at=utcnow(),
@@ -607,6 +609,26 @@ def _rule_check(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> monitorin
     )
 
 
+def _refuse_unqualified_doctor(uow: UnitOfWork, dr_code: str | None, day: date) -> None:
+    """Refuse a visit of a registered insurance doctor (医保医师) who may not prescribe on insurance on
+    `day`: suspended (6 points, 暂停) or cancelled. A code outside the registry passes: the registry
+    is the agency's, HIS doctor codes are not all in it, and batch monitoring reports them."""
+    if not dr_code:
+        return
+    try:
+        allowed, _code, reason = institutions.doctor_qualification(uow=uow, dr_code=dr_code, day=day)
+    except BusinessError as exc:
+        if exc.code == "DOCTOR_NOT_FOUND":
+            return
+        raise
+    if not allowed:
+        raise conflict(
+            "DOCTOR_NOT_QUALIFIED",
+            f"字段 dr_code：医保医师 {dr_code} 在 {day} 不能开具医保处方（{reason}）",
+            "dr_code",
+        )
+
+
 def _refuse_blocked(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> None:
     """Refuse a settlement that a blocking in-visit rule stops (only rules configured to block)."""
     if not monitoring.blocking_rules_in_force(uow=uow, admdvs=visit.insu_admdvs, day=settlement_day(visit)):
@@ -694,6 +716,7 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
         if bill.earlier_id is not None:
             return _first_answer(uow, repo, request_id, mdtrt_id)
         policy = _policy_for(uow, visit, bill)
+        _refuse_unqualified_doctor(uow, visit.dr_code, settlement_day(visit))
         _refuse_blocked(uow, visit, bill)
     except BusinessError:
         if bills.earlier(request_id) is not None:  # a concurrent twin settled while we waited for the lock
