@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SMOKE = {
     "generator.py": ["--persons", "300", "--months", "1", "--baseline-persons", "300"],
     "reference_lookup.py": ["--checks", "2000"],
+    "enrolment_bulk.py": ["--persons", "100", "--baseline-persons", "20"],
     "settlement.py": ["--db", "sqlite", "--bills", "20", "--items", "30", "--persons", "6"],
     "interface_load.py": [
         "--db",
