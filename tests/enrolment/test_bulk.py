@@ -184,8 +184,13 @@ def _persons_file(unit: str, rows: list[tuple[str, str, str, str, str, str, bool
     return buffer.getvalue().encode("utf-8")
 
 
-def test_import_persons_stores_what_enrolling_row_by_row_stores(region: Container) -> None:
-    """Same person numbers, relations, accounts (职工 only), person and relation audit; plus import row."""
+@pytest.mark.parametrize("chunk", [5000, 2])
+def test_import_persons_stores_what_enrolling_row_by_row_stores(
+    region: Container, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same person numbers, relations, accounts (职工 only), person and relation audit; plus import row.
+    Written in chunks of `chunk` rows (a file larger than a chunk is written in several statements)."""
+    monkeypatch.setattr(service, "WRITE_CHUNK", chunk)
     unit = add_unit(region)
     enrol(region, seq=99)  # the region's sequence has already moved on
 
@@ -299,11 +304,13 @@ def _rows(insured: dict[str, tuple[str, int]]) -> list[ContributionInput]:
     return rows
 
 
+@pytest.mark.parametrize("chunk", [5000, 3])
 def test_record_contributions_stores_what_recording_row_by_row_stores(
-    region: Container, insured: dict[str, tuple[str, int]]
+    region: Container, insured: dict[str, tuple[str, int]], chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Same contributions (subsidies of 特困/低保 applied), same late flags and waiting periods, same
     ledger lines with running balances, same balances and audit rows; plus one batch row naming the count."""
+    monkeypatch.setattr(service, "WRITE_CHUNK", chunk)
     rows = _rows(insured)
 
     def row_by_row(uow: UnitOfWork) -> None:

@@ -904,16 +904,23 @@ _CONTRIBUTION_SNAPSHOT = (
 )
 
 
-@dataclass
+WRITE_CHUNK = 5000
+"""Rows written per statement by the bulk paths (memory stays bounded for files of any size)."""
+
+
+@dataclass(slots=True)
 class _PlannedContribution:
-    """One checked row of a batch: the values to insert and what its payment does."""
+    """One checked row of a batch: the values to insert (as paid, when paid) and what its payment does."""
 
     values: dict[str, Any]
-    created: dict[str, object]
-    paid: dict[str, object] | None = None
-    pay_action: str = ""
+    pay_action: str | None = None  # contribution.pay / contribution.back_pay when paid at once
     waiting: tuple[Relation, dict[str, object], dict[str, object], str, str] | None = None
     credit: tuple[Account, int, int] | None = None  # account, amount, balance after
+
+    def snapshots(self) -> tuple[dict[str, object], dict[str, object]]:
+        """The contribution's audit snapshots as registered (unpaid) and as stored."""
+        stored = {k: self.values[k] for k in _CONTRIBUTION_SNAPSHOT}
+        return {**stored, "paid_on": None, "late": False, "account_credit_fen": 0}, stored
 
 
 def record_contributions(
@@ -969,12 +976,40 @@ def record_contributions(
         raise _refused_contributions(errors, len(rows))
     uow.flush()  # rows already pending go first, so the audit keeps the order of the work
     now = utcnow()
-    ids = repo.insert_many_ids(Contribution, [p.values for p in planned], ("relation_id", "period"))
+    ids: list[int] = []
     credits: dict[int, int] = {}
+    for start in range(0, len(planned), WRITE_CHUNK):
+        chunk = planned[start : start + WRITE_CHUNK]
+        chunk_ids = repo.insert_many_ids(Contribution, [p.values for p in chunk], ("relation_id", "period"))
+        ids += chunk_ids
+        _write_contribution_chunk(uow, repo, now, chunk, chunk_ids, credits)
+    repo.credit_many(credits, accounts.values())
+    paid = sum(1 for p in planned if p.pay_action is not None)
+    credited = sum(credits.values())
+    uow.audit(
+        action="contribution.import",
+        entity="contribution_batch",
+        entity_id=(source or "batch")[:64],
+        after={"rows": len(rows), "paid": paid, "credited_fen": credited},
+    )
+    uow.commit()
+    return ContributionBatch(ids=ids, paid=paid, credited_fen=credited)
+
+
+def _write_contribution_chunk(
+    uow: UnitOfWork,
+    repo: EnrolmentRepository,
+    now: datetime,
+    chunk: list[_PlannedContribution],
+    ids: list[int],
+    credits: dict[int, int],
+) -> None:
+    """The ledger lines and audit rows of stored contributions, in the order `record_contribution` writes."""
     entries: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
-    for plan, contribution_id in zip(planned, ids, strict=True):
+    for plan, contribution_id in zip(chunk, ids, strict=True):
         admdvs = plan.values["admdvs"]
+        created, stored = plan.snapshots()
         audit.append(
             _audit_row(
                 uow,
@@ -983,7 +1018,7 @@ def record_contributions(
                 entity="contribution",
                 entity_id=contribution_id,
                 admdvs=admdvs,
-                after=plan.created,
+                after=created,
             )
         )
         if plan.waiting is not None:
@@ -1017,7 +1052,7 @@ def record_contributions(
                     "at": now,
                 }
             )
-        if plan.paid is not None:
+        if plan.pay_action is not None:
             audit.append(
                 _audit_row(
                     uow,
@@ -1026,23 +1061,12 @@ def record_contributions(
                     entity="contribution",
                     entity_id=contribution_id,
                     admdvs=admdvs,
-                    before=plan.created,
-                    after=plan.paid,
+                    before=created,
+                    after=stored,
                 )
             )
     repo.insert_many(AccountEntry, entries)
-    repo.credit_many(credits, accounts.values())
     repo.insert_audit(audit)
-    paid = sum(1 for p in planned if p.paid is not None)
-    credited = sum(credits.values())
-    uow.audit(
-        action="contribution.import",
-        entity="contribution_batch",
-        entity_id=(source or "batch")[:64],
-        after={"rows": len(rows), "paid": paid, "credited_fen": credited},
-    )
-    uow.commit()
-    return ContributionBatch(ids=ids, paid=paid, credited_fen=credited)
 
 
 def _refused_contributions(errors: list[RowError], total: int) -> ImportRefusedError:
@@ -1119,7 +1143,7 @@ def _plan_contribution(
         "late": False,
         "account_credit_fen": 0,
     }
-    plan = _PlannedContribution(values=values, created={k: values[k] for k in _CONTRIBUTION_SNAPSHOT})
+    plan = _PlannedContribution(values=values)
     if item.paid_on is not None:
         current = waiting.get(relation.id, relation.waiting_end)
         outcome = rules.back_payment_outcome(
@@ -1150,7 +1174,6 @@ def _plan_contribution(
                     raise _no_account(relation.psn_no)
                 plan.credit = (account, credit, balances[account.id] + credit)
             values["account_credit_fen"] = credit
-        plan.paid = {k: values[k] for k in _CONTRIBUTION_SNAPSHOT}
         plan.pay_action = "contribution.back_pay" if outcome.late else "contribution.pay"
     # the row is good: the batch moves on as the row moves it
     periods.add((relation.id, parsed.text))
@@ -1811,31 +1834,43 @@ def _audit_row(
 
 def _create_enrolments(uow: UnitOfWork, items: Sequence[EnrolInput]) -> list[str]:
     """Store checked enrolments of new persons as `_create_enrolment` does one by one (same person
-    numbers, relations, accounts and audit rows), with one statement per table for the whole batch."""
+    numbers, relations, accounts and audit rows), with one statement per table for each chunk of rows."""
     if not items:
         return []
     repo = EnrolmentRepository(uow.session)
     uow.flush()  # rows already pending go first, so the audit keeps the order of the work
     counts = Counter(i.admdvs for i in items)
-    first_seq = {admdvs: repo.take_psn_seqs(admdvs, n) for admdvs, n in counts.items()}
-    now = utcnow()
-    persons: list[dict[str, Any]] = []
+    next_seq = {admdvs: repo.take_psn_seqs(admdvs, n) for admdvs, n in counts.items()}
+    psn_nos: list[str] = []
     for item in items:
-        seq = first_seq[item.admdvs]
-        first_seq[item.admdvs] = seq + 1
-        persons.append(
-            {
-                "psn_no": rules.psn_no_for(item.admdvs, seq),
-                "certno": item.resident.number,
-                "name": item.name,
-                "gend": item.resident.gender,
-                "birth_date": item.resident.birth_date,
-                "phone": item.phone,
-                "admdvs": item.admdvs,
-                "unit_id": item.unit.id if item.unit else None,
-                "created_at": now,
-            }
+        psn_nos.append(rules.psn_no_for(item.admdvs, next_seq[item.admdvs]))
+        next_seq[item.admdvs] += 1
+    now = utcnow()
+    for start in range(0, len(items), WRITE_CHUNK):
+        _write_enrolment_chunk(
+            uow, repo, now, items[start : start + WRITE_CHUNK], psn_nos[start : start + WRITE_CHUNK]
         )
+    return psn_nos
+
+
+def _write_enrolment_chunk(
+    uow: UnitOfWork, repo: EnrolmentRepository, now: datetime, items: Sequence[EnrolInput], psn_nos: list[str]
+) -> None:
+    """Persons, their first relations, accounts (职工) and audit rows of one chunk of an import."""
+    persons: list[dict[str, Any]] = [
+        {
+            "psn_no": psn_no,
+            "certno": item.resident.number,
+            "name": item.name,
+            "gend": item.resident.gender,
+            "birth_date": item.resident.birth_date,
+            "phone": item.phone,
+            "admdvs": item.admdvs,
+            "unit_id": item.unit.id if item.unit else None,
+            "created_at": now,
+        }
+        for item, psn_no in zip(items, psn_nos, strict=True)
+    ]
     try:
         person_ids = repo.insert_many_ids(Person, persons, ("psn_no",))
     except IntegrityError as exc:  # an ID number enrolled at the same moment by someone else
@@ -1894,7 +1929,6 @@ def _create_enrolments(uow: UnitOfWork, items: Sequence[EnrolInput]) -> list[str
             )
         )
     repo.insert_audit(audit)
-    return [p["psn_no"] for p in persons]
 
 
 _PERSON_AUDIT_KEYS = ("psn_no", "certno", "name", "gend", "birth_date", "phone", "admdvs", "unit_id")
