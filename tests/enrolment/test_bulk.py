@@ -466,3 +466,16 @@ def _counted(container: Container) -> Iterator[Callable[[], int]]:
         yield lambda: len(seen)
     finally:
         event.remove(container.engine, "before_cursor_execute", count)
+
+
+def test_a_relation_already_loaded_shows_the_new_waiting_period(
+    region: Container, insured: dict[str, tuple[str, int]]
+) -> None:
+    """The batch writes waiting periods with one statement; a relation read earlier in the same unit of work
+    shows the new value, as after `record_contribution`."""
+    psn_no, rid = insured["late"]
+    with region.uow(SYSTEM) as uow:
+        assert service.list_relations(uow=uow, psn_no=psn_no)[0].waiting_end is None
+        row = ContributionInput(psn_no, rid, "2024", individual_fen=38_000, paid_on=date(2024, 7, 1))
+        service.record_contributions(uow=uow, rows=[row])
+        assert service.list_relations(uow=uow, psn_no=psn_no)[0].waiting_end == date(2024, 9, 30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from yibao.core.paging import Page, paginate
 from yibao.enrolment.models import (
@@ -23,6 +25,45 @@ from yibao.enrolment.models import (
     Unit,
 )
 from yibao.regions.models import Region
+
+
+@dataclass(frozen=True, slots=True)
+class RelationRow:
+    """A relation as a batch reads it: plain values, no ORM object (a file's batch may hold 100,000s)."""
+
+    id: int
+    person_id: int
+    psn_no: str
+    insutype: str
+    psn_type: str
+    admdvs: str
+    unit_id: int | None
+    idet_type: str | None
+    disa_lv: str | None
+    begin: date
+    end: date | None
+    waiting_end: date | None
+    status: str
+
+    def snapshot(self) -> dict[str, object]:
+        """As `Relation.snapshot()`."""
+        return {
+            "id": self.id,
+            "psn_no": self.psn_no,
+            "insutype": self.insutype,
+            "psn_type": self.psn_type,
+            "admdvs": self.admdvs,
+            "unit_id": self.unit_id,
+            "idet_type": self.idet_type,
+            "disa_lv": self.disa_lv,
+            "begin": self.begin,
+            "end": self.end,
+            "waiting_end": self.waiting_end,
+            "status": self.status,
+        }
+
+
+_RELATION_COLUMNS = tuple(RelationRow.__slots__)
 
 
 class EnrolmentRepository:
@@ -80,11 +121,14 @@ class EnrolmentRepository:
     def person_by_certno(self, certno: str) -> Person | None:
         return self.session.scalar(select(Person).where(Person.certno == certno))
 
-    def persons_by_psn_nos(self, psn_nos: set[str]) -> dict[str, Person]:
+    def person_keys(self, psn_nos: set[str]) -> dict[str, tuple[int, str]]:
+        """(id, admdvs) of each of these persons (one query, no ORM objects)."""
         if not psn_nos:
             return {}
-        rows = self.session.scalars(select(Person).where(Person.psn_no.in_(psn_nos)))
-        return {p.psn_no: p for p in rows}
+        rows = self.session.execute(
+            select(Person.psn_no, Person.id, Person.admdvs).where(Person.psn_no.in_(psn_nos))
+        )
+        return {psn_no: (int(person_id), admdvs) for psn_no, person_id, admdvs in rows}
 
     def persons_by_certnos(self, certnos: set[str]) -> dict[str, Person]:
         if not certnos:
@@ -162,10 +206,30 @@ class EnrolmentRepository:
     def relation_by_id(self, relation_id: int) -> Relation | None:
         return self.session.get(Relation, relation_id)
 
-    def relations_by_ids(self, ids: set[int]) -> dict[int, Relation]:
+    def relation_rows(self, ids: set[int]) -> dict[int, RelationRow]:
+        """These relations as plain rows (one query)."""
         if not ids:
             return {}
-        return {r.id: r for r in self.session.scalars(select(Relation).where(Relation.id.in_(ids)))}
+        columns = [getattr(Relation, name) for name in _RELATION_COLUMNS]
+        rows = self.session.execute(select(*columns).where(Relation.id.in_(ids)))
+        return {int(r[0]): RelationRow(*r) for r in rows}
+
+    def set_waiting_ends(self, waiting_ends: dict[int, date | None]) -> None:
+        """Set many relations' waiting-period ends in one executemany; loaded relations follow."""
+        if not waiting_ends:
+            return
+        table = Relation.__table__
+        assert isinstance(table, Table)
+        self.session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("relation_id"))
+            .values(waiting_end=bindparam("new_end")),
+            [{"relation_id": k, "new_end": v} for k, v in waiting_ends.items()],
+        )
+        for relation_id, end in waiting_ends.items():
+            loaded = self.session.identity_map.get(identity_key(Relation, relation_id))
+            if loaded is not None:
+                set_committed_value(loaded, "waiting_end", end)
 
     # contributions --------------------------------------------------------------------------
     def contribution(self, relation_id: int, period: str) -> Contribution | None:

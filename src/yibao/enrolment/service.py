@@ -40,7 +40,7 @@ from yibao.enrolment.models import (
     Transfer,
     Unit,
 )
-from yibao.enrolment.repository import EnrolmentRepository
+from yibao.enrolment.repository import EnrolmentRepository, RelationRow
 from yibao.policy.lookup import policy_in_force
 from yibao.reference.lookup import Dictionaries, dictionaries
 
@@ -914,7 +914,7 @@ class _PlannedContribution:
 
     values: dict[str, Any]
     pay_action: str | None = None  # contribution.pay / contribution.back_pay when paid at once
-    waiting: tuple[Relation, dict[str, object], dict[str, object], str, str] | None = None
+    waiting: tuple[RelationRow, dict[str, object], dict[str, object], str, str] | None = None
     credit: tuple[Account, int, int] | None = None  # account, amount, balance after
 
     def snapshots(self) -> tuple[dict[str, object], dict[str, object]]:
@@ -944,8 +944,8 @@ def record_contributions(
     if not rows:
         raise invalid("CONTRIBUTION_BATCH_EMPTY", "rows", "字段 rows 缴费批次中没有数据行")
     repo = EnrolmentRepository(uow.session)
-    persons = repo.persons_by_psn_nos({(r.psn_no or "").strip() for r in rows})
-    relations = repo.relations_by_ids({r.relation_id for r in rows})
+    persons = repo.person_keys({(r.psn_no or "").strip() for r in rows})
+    relations = repo.relation_rows({r.relation_id for r in rows})
     periods = repo.contribution_periods(set(relations))
     accounts = repo.accounts_of({r.psn_no for r in relations.values() if r.insutype == rules.EMPLOYEE_BASIC})
     balances = {a.id: a.balance for a in accounts.values()}
@@ -984,6 +984,7 @@ def record_contributions(
         ids += chunk_ids
         _write_contribution_chunk(uow, repo, now, chunk, chunk_ids, credits)
     repo.credit_many(credits, accounts.values())
+    repo.set_waiting_ends(waiting)
     paid = sum(1 for p in planned if p.pay_action is not None)
     credited = sum(credits.values())
     uow.audit(
@@ -1023,7 +1024,6 @@ def _write_contribution_chunk(
         )
         if plan.waiting is not None:
             relation, before, after, action, note = plan.waiting
-            relation.waiting_end = after["waiting_end"]  # type: ignore[assignment]
             audit.append(
                 _audit_row(
                     uow,
@@ -1086,8 +1086,8 @@ def _plan_contribution(
     uow: UnitOfWork,
     item: ContributionInput,
     *,
-    persons: dict[str, Person],
-    relations: dict[int, Relation],
+    persons: dict[str, tuple[int, str]],
+    relations: dict[int, RelationRow],
     periods: set[tuple[int, str]],
     accounts: dict[str, Account],
     balances: dict[int, int],
@@ -1100,10 +1100,10 @@ def _plan_contribution(
     on success the batch state (periods, waiting periods, balances) moves on as the row would move it."""
     psn_no = (item.psn_no or "").strip()
     person = persons.get(psn_no)
-    if person is None or not uow.actor.sees_region(person.admdvs):
+    if person is None or not uow.actor.sees_region(person[1]):
         raise not_found("PERSON_NOT_FOUND", f"字段 psn_no：参保人 {item.psn_no} 不存在", "psn_no")
     relation = relations.get(item.relation_id)
-    if relation is None or relation.person_id != person.id or not uow.actor.sees_region(relation.admdvs):
+    if relation is None or relation.person_id != person[0] or not uow.actor.sees_region(relation.admdvs):
         raise not_found(
             "RELATION_NOT_FOUND", f"字段 relation_id：参保关系 {item.relation_id} 不存在", "relation_id"
         )
@@ -1185,7 +1185,7 @@ def _plan_contribution(
 
 
 def _check_contribution(
-    relation: Relation,
+    relation: Relation | RelationRow,
     *,
     period: str,
     unit_fen: int,
