@@ -479,3 +479,128 @@ def test_a_relation_already_loaded_shows_the_new_waiting_period(
         row = ContributionInput(psn_no, rid, "2024", individual_fen=38_000, paid_on=date(2024, 7, 1))
         service.record_contributions(uow=uow, rows=[row])
         assert service.list_relations(uow=uow, psn_no=psn_no)[0].waiting_end == date(2024, 9, 30)
+
+
+# ------------------------------------------------------------------------------ contribution files
+
+CONTRIBUTION_HEADER = [
+    "个人编号",
+    "险种",
+    "缴费期间",
+    "单位缴费",
+    "个人缴费",
+    "财政补助",
+    "缴费基数",
+    "缴费日期",
+]
+
+
+def _contribution_file(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CONTRIBUTION_HEADER)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def test_a_contribution_file_is_recorded_in_yuan_with_the_relation_found_by_scheme(
+    region: Container, insured: dict[str, tuple[str, int]]
+) -> None:
+    """Yuan with two decimals become fen; the relation is the person's relation of the scheme."""
+    employee, tekun = insured["employee"][0], insured["tekun"][0]
+    data = _contribution_file(
+        [
+            [employee, "310", "2024-01", "480.00", "120.00", "", "6000", "2024-01-10"],
+            [employee, "310", "2024-02", "480", "120.5", "", "6000", ""],
+            [tekun, "390", "2024", "", "380.00", "", "", "2023-12-01"],
+        ]
+    )
+    with region.uow(SYSTEM) as uow:
+        batch = service.import_contributions(uow=uow, filename="2024缴费.csv", data=data)
+    assert batch.paid == 2 and batch.credited_fen == 12_000  # January's individual part only; February unpaid
+    with region.uow(SYSTEM) as uow:
+        rows = {c.period: c for c in service.list_contributions(uow=uow, psn_no=employee)}
+        resident = service.list_contributions(uow=uow, psn_no=tekun)[0]
+    assert (rows["2024-02"].individual_fen, rows["2024-02"].base_wage_fen, rows["2024-02"].paid_on) == (
+        12_050,
+        600_000,
+        None,
+    )
+    assert rows["2024-01"].relation_id == insured["employee"][1]
+    assert (resident.individual_fen, resident.subsidy_fen) == (0, 38_000)  # 特困: fully subsidised
+
+
+def test_a_contribution_file_with_bad_rows_stores_nothing_and_names_each_row(
+    region: Container, insured: dict[str, tuple[str, int]]
+) -> None:
+    employee = insured["employee"][0]
+    data = _contribution_file(
+        [
+            [employee, "310", "2024-01", "480", "120", "", "6000", "2024-01-10"],
+            [employee, "310", "2024-03", "4.801", "120", "", "6000", ""],  # three decimals
+            ["4399019999999999", "310", "2024-01", "", "1", "", "1", ""],  # no such person
+            [employee, "390", "2024", "", "380", "", "", ""],  # the employee has no resident relation
+            [employee, "310", "2024-01", "480", "120", "", "6000", ""],  # January twice
+        ]
+    )
+    with region.uow(SYSTEM) as uow, pytest.raises(ImportRefusedError) as parsed:
+        service.import_contributions(uow=uow, filename="bad.csv", data=data)
+    assert [(e.row, e.field, e.code) for e in parsed.value.rows] == [
+        (3, "unit", "MONEY_PRECISION"),
+        (4, "psn_no", "PERSON_NOT_FOUND"),
+        (5, "insutype", "RELATION_NOT_FOUND"),
+    ]
+    good_but_twice = _contribution_file(
+        [
+            [employee, "310", "2024-01", "480", "120", "", "6000", "2024-01-10"],
+            [employee, "310", "2024-01", "480", "120", "", "6000", ""],
+        ]
+    )
+    with region.uow(SYSTEM) as uow, pytest.raises(ImportRefusedError) as batch:
+        service.import_contributions(uow=uow, filename="twice.csv", data=good_but_twice)
+    assert [(e.row, e.code) for e in batch.value.rows] == [(3, "CONTRIBUTION_EXISTS")]
+    with region.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Contribution)) == 0
+    with region.uow(SYSTEM) as uow, pytest.raises(BusinessError) as columns:
+        service.import_contributions(uow=uow, filename="x.csv", data="个人编号,险种\n1,310\n".encode())
+    assert columns.value.code == "IMPORT_COLUMNS" and "period" in columns.value.message
+
+
+def test_contribution_file_through_the_api_and_the_cli(
+    region: Container,
+    insured: dict[str, tuple[str, int]],
+    app_client: Any,
+    admin_headers: dict[str, str],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from yibao.cli import app
+    from yibao.settings import get_settings
+
+    employee = insured["employee"][0]
+    good = _contribution_file([[employee, "310", "2024-01", "480", "120", "", "6000", "2024-01-10"]])
+    created = app_client.post(
+        "/api/v1/contributions/import", headers=admin_headers, files={"file": ("c.csv", good, "text/csv")}
+    )
+    assert created.status_code == 201 and created.json()["paid"] == 1 and len(created.json()["ids"]) == 1
+    refused = app_client.post(
+        "/api/v1/contributions/import", headers=admin_headers, files={"file": ("c.csv", good, "text/csv")}
+    )
+    error = refused.json()["error"]
+    assert refused.status_code == 422 and error["code"] == "CONTRIBUTION_ROWS"
+    assert [(e["field"], e["code"]) for e in error["errors"]] == [("rows.2.period", "CONTRIBUTION_EXISTS")]
+    monkeypatch.setenv("YIBAO_DATABASE_URL", region.settings.database_url)
+    get_settings.cache_clear()
+    try:
+        path = tmp_path / "c.csv"
+        path.write_bytes(
+            _contribution_file([[employee, "310", "2024-02", "480", "120", "", "6000", "2024-02-10"]])
+        )
+        result = CliRunner().invoke(app, ["enrolment", "import-contributions", str(path)])
+        assert result.exit_code == 0 and "已登记缴费 1 条" in result.output, result.output
+        again = CliRunner().invoke(app, ["enrolment", "import-contributions", str(path)])
+        assert again.exit_code == 2 and "CONTRIBUTION_EXISTS" in again.output
+    finally:
+        get_settings.cache_clear()

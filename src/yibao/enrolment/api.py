@@ -10,6 +10,7 @@ from yibao.core.schemas import ERROR_RESPONSES, PageOut
 from yibao.enrolment import service
 from yibao.enrolment.schemas import (
     AccountOut,
+    ContributionBatchOut,
     ContributionIn,
     ContributionOut,
     ContributionsOut,
@@ -117,6 +118,14 @@ def list_contributions(psn_no: str, uow: UowDep) -> object:
 @router.post("/persons/{psn_no}/contributions", response_model=ContributionOut, status_code=201)
 def record_contribution(psn_no: str, body: ContributionIn, uow: UowDep) -> object:
     return service.record_contribution(uow=uow, psn_no=psn_no, **body.model_dump())
+
+
+@router.post("/contributions/import", response_model=ContributionBatchOut, status_code=201)
+def import_contributions(
+    uow: UowDep, file: UploadFile = File(..., description="CSV 或 XLSX 缴费文件")
+) -> object:
+    """批量登记缴费：全部成功，或 422 列出每一行错误（errors[].field 为 rows.<行号>.<字段>），不保存。"""
+    return service.import_contributions(uow=uow, filename=file.filename or "", data=file.file.read())
 
 
 @router.post("/persons/{psn_no}/contributions/{contribution_id}/pay", response_model=ContributionOut)

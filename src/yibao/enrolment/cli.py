@@ -105,6 +105,21 @@ def import_(
     console.print(f"[green]已导入 {len(report.created)} 人[/green] Imported {len(report.created)} persons")
 
 
+@app.command("import-contributions")
+def import_contributions(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV 或 XLSX 文件 CSV or XLSX file"),
+) -> None:
+    """批量登记缴费（年度缴费文件，金额单位元；全部成功或全部不保存）。Record a contribution file."""
+    container = bootstrap()
+    data = file.read_bytes()
+    with refusals(), container.uow() as uow:
+        batch = service.import_contributions(uow=uow, filename=file.name, data=data)
+    console.print(
+        f"[green]已登记缴费 {len(batch.ids)} 条[/green]（缴清 {batch.paid} 条，个人账户入账 "
+        f"{fen_to_yuan(batch.credited_fen)} 元） Recorded {len(batch.ids)} contributions"
+    )
+
+
 @app.command("show")
 def show(psn_no: str = typer.Argument(..., help="个人编号 Person number")) -> None:
     """查看参保人、参保关系和缴费。Show a person with relations and contributions."""

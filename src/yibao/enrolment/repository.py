@@ -214,6 +214,17 @@ class EnrolmentRepository:
         rows = self.session.execute(select(*columns).where(Relation.id.in_(ids)))
         return {int(r[0]): RelationRow(*r) for r in rows}
 
+    def relation_rows_of(self, psn_nos: set[str]) -> dict[str, list[RelationRow]]:
+        """Every relation of these persons as plain rows, by person number (one query)."""
+        if not psn_nos:
+            return {}
+        columns = [getattr(Relation, name) for name in _RELATION_COLUMNS]
+        found: dict[str, list[RelationRow]] = {}
+        for r in self.session.execute(select(*columns).where(Relation.psn_no.in_(psn_nos))):
+            row = RelationRow(*r)
+            found.setdefault(row.psn_no, []).append(row)
+        return found
+
     def set_waiting_ends(self, waiting_ends: dict[int, date | None]) -> None:
         """Set many relations' waiting-period ends in one executemany; loaded relations follow."""
         if not waiting_ends:

@@ -200,4 +200,10 @@ class ImportOut(BaseModel):
     errors: list[RowErrorOut]
 
 
+class ContributionBatchOut(BaseModel):
+    ids: list[int] = Field(description="新登记的缴费记录ID，按文件行顺序")
+    paid: int = Field(description="登记时即缴清的条数")
+    credited_fen: int = Field(description="计入个人账户的金额合计（分）")
+
+
 AccountOut.model_rebuild()

@@ -1699,13 +1699,7 @@ def _read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
 
 
 def _canonical(raw: dict[str, str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, aliases in IMPORT_COLUMNS.items():
-        for alias in aliases:
-            if alias in raw:
-                out[key] = raw[alias]
-                break
-    return out
+    return _canonical_with(raw, IMPORT_COLUMNS)
 
 
 def import_persons(
@@ -1945,6 +1939,129 @@ _RELATION_AUDIT_KEYS = (
     "waiting_end",
     "status",
 )
+
+
+CONTRIBUTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "psn_no": ("psn_no", "个人编号"),
+    "insutype": ("insutype", "险种", "险种类型"),
+    "relation_id": ("relation_id", "参保关系ID", "参保关系"),
+    "period": ("period", "缴费期间", "费款所属期"),
+    "unit": ("unit", "单位缴费", "单位缴费（元）"),
+    "individual": ("individual", "个人缴费", "个人缴费（元）"),
+    "subsidy": ("subsidy", "财政补助", "财政补助（元）"),
+    "base_wage": ("base_wage", "缴费基数", "缴费基数（元）"),
+    "paid_on": ("paid_on", "缴费日期", "到账日期"),
+}
+
+
+def import_contributions(*, uow: UnitOfWork, filename: str, data: bytes) -> ContributionBatch:
+    """Record a contribution file (年度缴费文件, CSV/XLSX; amounts in yuan), all or nothing.
+
+    Each row names the person (`psn_no`) and either the relation (`relation_id`) or the scheme
+    (`insutype`: the person's relation of that scheme covering the period). The rows go through
+    `record_contributions` with their file row numbers; every bad row is reported and nothing is stored.
+    """
+    uow.actor.require(Perm.ENROL_WRITE)
+    table = table_rows(filename, data, file_code="IMPORT_FILE")
+    if not table:
+        raise invalid("IMPORT_EMPTY", "file", "字段 file 文件中没有数据行")
+    header = {key for key, aliases in CONTRIBUTION_COLUMNS.items() if any(a in table[0][1] for a in aliases)}
+    missing = [c for c in ("psn_no", "period") if c not in header]
+    if not {"insutype", "relation_id"} & header:
+        missing.append("insutype")
+    if missing:
+        raise invalid("IMPORT_COLUMNS", "file", f"字段 file 缺少必需的列：{'、'.join(missing)}")
+    values = [(number, _canonical_with(raw, CONTRIBUTION_COLUMNS)) for number, raw in table]
+    repo = EnrolmentRepository(uow.session)
+    psn_nos = {v.get("psn_no", "").strip() for _, v in values}
+    persons = repo.person_keys(psn_nos)
+    relations = repo.relation_rows_of(psn_nos)
+    rows: list[ContributionInput] = []
+    errors: list[RowError] = []
+    for number, v in values:
+        try:
+            rows.append(_contribution_row(uow, number, v, persons, relations))
+        except BusinessError as exc:
+            errors.extend(_row_errors(number, exc))
+    if errors:
+        raise _refused_contributions(errors, len(values))
+    return record_contributions(uow=uow, rows=rows, source=(filename or "import")[:64])
+
+
+def _canonical_with(raw: dict[str, str], columns: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, aliases in columns.items():
+        for alias in aliases:
+            if alias in raw:
+                out[key] = raw[alias]
+                break
+    return out
+
+
+def _contribution_row(
+    uow: UnitOfWork,
+    number: int,
+    v: dict[str, str],
+    persons: dict[str, tuple[int, str]],
+    relations: dict[str, list[RelationRow]],
+) -> ContributionInput:
+    """One row of a contribution file as a batch row: amounts as fen, the relation found by scheme."""
+    fields = _Fields()
+    psn_no = (v.get("psn_no") or "").strip()
+    unit = fields.check(lambda: parse_yuan(v.get("unit"), field_name="unit"))
+    individual = fields.check(lambda: parse_yuan(v.get("individual"), field_name="individual"))
+    subsidy = fields.check(lambda: parse_yuan(v.get("subsidy"), field_name="subsidy"))
+    base = (v.get("base_wage") or "").strip()
+    base_wage = fields.check(lambda: parse_yuan(base, field_name="base_wage")) if base else None
+    paid_on = fields.check(lambda: parse_date(v.get("paid_on"), field="paid_on", required=False))
+    relation_text = (v.get("relation_id") or "").strip()
+    relation_id: int | None = None
+    if relation_text:
+        if relation_text.isdigit() and len(relation_text) <= 18:
+            relation_id = int(relation_text)
+        else:
+            fields.add(
+                "relation_id", "RELATION_ID", f"字段 relation_id 参保关系ID必须是数字：{relation_text!r}"
+            )
+    fields.raise_if_any()
+    period = (v.get("period") or "").strip()
+    if relation_id is None:
+        person = persons.get(psn_no)
+        if person is None or not uow.actor.sees_region(person[1]):
+            raise not_found("PERSON_NOT_FOUND", f"字段 psn_no：参保人 {psn_no} 不存在", "psn_no")
+        insutype = (v.get("insutype") or "").strip()
+        relation_id = _relation_for(relations.get(psn_no, []), insutype, period)
+        if relation_id is None:
+            raise not_found(
+                "RELATION_NOT_FOUND",
+                f"字段 insutype：参保人 {psn_no} 没有险种 {insutype or '（空）'} 的参保关系",
+                "insutype",
+            )
+    return ContributionInput(
+        psn_no=psn_no,
+        relation_id=relation_id,
+        period=period,
+        unit_fen=unit or 0,
+        individual_fen=individual or 0,
+        subsidy_fen=subsidy or 0,
+        base_wage_fen=base_wage,
+        paid_on=paid_on,
+        row=number,
+    )
+
+
+def _relation_for(relations: list[RelationRow], insutype: str, period: str) -> int | None:
+    """The person's relation of `insutype` covering the period (the latest one when the period cannot be
+    read: the batch then reports the period itself)."""
+    own = sorted((r for r in relations if r.insutype == insutype), key=lambda r: (r.begin, r.id))
+    if not own:
+        return None
+    try:
+        parsed = rules.parse_period(period, employee=_is_monthly(insutype))
+    except BusinessError:
+        return own[-1].id
+    covering = [r for r in own if r.begin <= parsed.last_day and (r.end is None or parsed.first_day <= r.end)]
+    return (covering or own)[-1].id
 
 
 EXPORT_HEADERS = ["个人编号", "身份证号", "姓名", "性别", "出生日期", "联系电话", "统筹区", "参保单位"]
