@@ -36,8 +36,9 @@ from yibao.synthetic.writer import generate as write_dataset
 ROOT = Path(__file__).resolve().parents[3]
 POLICY_DIR = ROOT / "examples" / "policy"
 # Visits per person-year in the demo relative to the generator's common rates: 20,000 persons give about
-# 20,000 settled visits, what the settlement service settles inside the demo's five minutes on 2 cores.
-DEMO_VISIT_SCALE = 0.1
+# 12,000 settled visits through the settlement service, about 165 s of CPU for the whole job on one core
+# (docs/PERFORMANCE.md), inside the demo's five minutes on 2 cores with headroom.
+DEMO_VISIT_SCALE = 0.2
 BATCH = 200
 PERSON_FILE = 10_000  # persons per import file (`enrolment.import_persons`, one transaction)
 CONTRIBUTION_BATCH = 10_000  # persons per contribution batch (`enrolment.record_contributions`)
