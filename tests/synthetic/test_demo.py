@@ -132,3 +132,41 @@ def test_generated_line_splits_are_those_the_settlement_service_computes(demo: s
             )
         ).one()
     assert tuple(generated or ()) == tuple(settled)
+
+
+def test_monitoring_runs_over_the_demo_data_and_is_scored_against_the_labels(
+    demo: service.DemoResult,
+) -> None:
+    """The demo runs the monitoring library (batch, DuckDB) on its data set: the run is recorded, its
+    findings file is in the demo folder, and the summary holds precision and recall per family computed
+    from the labels and findings files themselves."""
+    findings_file = demo.out / "monitoring" / "findings.parquet"
+    labels_file = demo.out / "dataset" / "labels.parquet"
+    assert findings_file.exists()
+    quality = demo.summary["findings"]
+    assert quality, "the tiny region has labels and findings"
+    found = dict(duckdb.sql(f"select rule_family, count(*) from '{findings_file}' group by 1").fetchall())
+    labelled = dict(duckdb.sql(f"select rule_family, count(*) from '{labels_file}' group by 1").fetchall())
+    assert set(quality) == set(found) | set(labelled)
+    for family, q in quality.items():
+        assert q["hits"] <= min(q["found"], q["labelled"])
+        assert (q["found"] > 0) == (family in found)
+        assert (q["labelled"] > 0) == (family in labelled)
+        if q["found"]:
+            assert q["precision"] == pytest.approx(q["hits"] / q["found"])
+        if q["labelled"]:
+            assert q["recall"] == pytest.approx(q["hits"] / q["labelled"])
+    # The line families the library checks exactly are all found (the generator's labels are exact).
+    for family in ("duplicate_charge", "over_price_cap", "impersonation"):
+        if family in labelled:
+            assert quality[family]["recall"] == 1.0
+    engine = create_engine(demo.db_url)
+    with engine.connect() as db:
+        runs = db.execute(text("select findings, out_dir from mon_run")).all()
+    assert len(runs) == 1 and runs[0][0] == sum(found.values())
+    rows = {q["family"] for q in report.quality_rows(demo.summary)}
+    assert rows == set(quality)
+    book = openpyxl.load_workbook(demo.report_xlsx)
+    header = next(book["违规"].iter_rows(max_row=1, values_only=True))
+    assert header == ("类别", "标注", "发现", "命中", "精确率", "召回率", "AUC")
+    assert "精确率" in Path(demo.report_html or "").read_text(encoding="utf-8")

@@ -110,6 +110,38 @@ def lines(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def quality_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per abuse family: labels injected, findings of the monitoring run, hits, precision, recall.
+
+    Counts are at the family's comparison scope (a line label meets a visit finding through its visit,
+    `monitoring.evaluate`); families without any label or finding are left out. Without a monitoring run
+    (`findings` None) the rows show the injected labels only.
+    """
+    findings: dict[str, dict[str, Any]] | None = summary.get("findings")
+    labels: dict[str, int] = summary.get("labels") or {}
+    if findings is None:
+        return [
+            {"family": k, "labelled": v, "found": 0, "hits": 0, "precision": "—", "recall": "—", "auc": ""}
+            for k, v in labels.items()
+        ]
+    return [
+        {
+            "family": family,
+            "labelled": q["labelled"],
+            "found": q["found"],
+            "hits": q["hits"],
+            "precision": _share(q["precision"]),
+            "recall": _share(q["recall"]),
+            "auc": "" if q.get("auc") is None else f"{q['auc']:.3f}",
+        }
+        for family, q in findings.items()
+    ]
+
+
 def setting_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per scheme and setting (住院 / 门诊 / 合计) for the report's table and workbook."""
     rows = []
@@ -150,7 +182,6 @@ def write_reports(summary: dict[str, Any], out: Path) -> tuple[Path, Path]:
     html_path, xlsx_path = out / "report.html", out / "report.xlsx"
     funds = [{"name": FUNDS.get(k, k), "value": round(v / 100, 2)} for k, v in summary["funds"].items() if v]
     top = summary["top"]
-    labels = summary.get("labels") or {}
     findings = summary.get("findings")
     script = ECHARTS.read_text(encoding="utf-8") if ECHARTS.is_file() else ""
     rows_top = "".join(
@@ -158,9 +189,11 @@ def write_reports(summary: dict[str, Any], out: Path) -> tuple[Path, Path]:
         f"<td>{yuan(t['medfee'])}</td><td>{yuan(t['fund'])}</td></tr>"
         for t in top
     )
+    quality = quality_rows(summary)
     rows_labels = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{v:,}</td><td>{(findings or {}).get(k, '—')}</td></tr>"
-        for k, v in labels.items()
+        f"<tr><td>{html.escape(q['family'])}</td><td>{q['labelled']:,}</td><td>{q['found']:,}</td>"
+        f"<td>{q['hits']:,}</td><td>{q['precision']}</td><td>{q['recall']}</td><td>{q['auc']}</td></tr>"
+        for q in quality
     )
     body = "".join(f"<li>{html.escape(line)}</li>" for line in lines(summary))
     rows_settings = "".join(
@@ -169,7 +202,12 @@ def write_reports(summary: dict[str, Any], out: Path) -> tuple[Path, Path]:
         f"<td>{r['inscp_ratio']:.1%}</td><td>{r['fund_ratio']:.1%}</td><td>{html.escape(r['target'])}</td></tr>"
         for r in setting_rows(summary)
     )
-    monitoring = "监测模块尚未接入（显示的是注入的违规标注）" if findings is None else "监测发现按类别统计"
+    monitoring = (
+        "未运行智能监控（显示的是注入的违规标注）"
+        if findings is None
+        else "智能监控事后分析（规则库全量）的疑点与生成器注入的标注逐类对照：命中为两者共有的明细/就诊/"
+        "参保人/医师/机构（按两者中较粗的口径），精确率 = 命中/发现，召回率 = 命中/标注。"
+    )
     page = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>示范统筹区运行报告</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}.chart{{width:760px;height:360px}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}</style>
@@ -204,13 +242,20 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
             "labels",
             {
                 "tooltip": {},
-                "xAxis": {"type": "category", "data": list(labels)},
+                "legend": {},
+                "xAxis": {"type": "category", "data": [q["family"] for q in quality]},
                 "yAxis": {"type": "value"},
-                "series": [{"type": "bar", "data": list(labels.values())}],
+                "series": [
+                    {"name": "标注", "type": "bar", "data": [q["labelled"] for q in quality]},
+                    {"name": "发现", "type": "bar", "data": [q["found"] for q in quality]},
+                    {"name": "命中", "type": "bar", "data": [q["hits"] for q in quality]},
+                ],
             },
         )
     }
-<table><tr><th>类别</th><th>注入（标注）</th><th>监测发现</th></tr>{rows_labels}</table>
+<table><tr><th>类别</th><th>标注</th><th>发现</th><th>命中</th><th>精确率</th><th>召回率</th><th>AUC</th></tr>{
+        rows_labels
+    }</table>
 </body></html>"""
     html_path.write_text(page, encoding="utf-8")
     book = xlsxwriter.Workbook(str(xlsx_path))
@@ -267,8 +312,9 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
         sheet.write_number(r, 3, t["medfee"] / 100, money)
         sheet.write_number(r, 4, t["fund"] / 100, money)
     sheet = book.add_worksheet("违规")
-    sheet.write_row(0, 0, ["类别", "注入（标注）", "监测发现"])
-    for r, (family, n) in enumerate(labels.items(), start=1):
-        sheet.write_row(r, 0, [family, n, (findings or {}).get(family, "")])
+    columns = ("family", "labelled", "found", "hits", "precision", "recall", "auc")
+    sheet.write_row(0, 0, ["类别", "标注", "发现", "命中", "精确率", "召回率", "AUC"])
+    for r, q in enumerate(quality, start=1):
+        sheet.write_row(r, 0, [q[c] for c in columns])
     book.close()
     return html_path, xlsx_path

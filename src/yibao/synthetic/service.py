@@ -151,14 +151,34 @@ class DemoResult:
     refusals: dict[str, str] = field(default_factory=dict)  # the first message of each refusal code
 
 
-def run_monitoring(container: Any, dataset: Path) -> dict[str, int] | None:
-    """HOOK (monitoring): findings by rule family for the demo's data, or None while monitoring is not built.
+def run_monitoring(
+    container: Any, dataset: Path, *, out: Path, admdvs: str, day: date
+) -> dict[str, dict[str, Any]]:
+    """Run the monitoring library over the demo's data set (`monitoring.run_batch`, DuckDB) and compare its
+    findings with the generator's labels family by family (`monitoring.evaluate`).
 
-    The monitoring area (`yibao.monitoring`) is being built; when it offers a run over a data set or the
-    database, call it here and return {rule_family: number of findings}. Until then this is a no-op.
+    Returns {rule_family: {labelled, found, hits, precision, recall, auc}} (precision/recall None where
+    nothing was found/labelled) and writes the run's files into `out` (findings.parquet, run.json …).
+    The run is recorded in the database (运行记录) like any batch run, so `yibao serve` shows it.
     """
-    del container, dataset
-    return None
+    from yibao.monitoring import service as monitoring
+
+    out.mkdir(parents=True, exist_ok=True)
+    with container.uow(SYSTEM) as uow:
+        monitoring.run_batch(
+            uow=uow, data_dir=dataset, out_dir=out, day=day, admdvs=admdvs, reference_dir=reference_dir()
+        )
+    found: dict[str, dict[str, Any]] = {}
+    for q in monitoring.evaluate(data_dir=dataset, findings_dir=out):
+        found[q.family] = {
+            "labelled": q.labelled,
+            "found": q.found,
+            "hits": q.true_positive,
+            "precision": q.precision,
+            "recall": q.recall,
+            "auc": q.auc,
+        }
+    return dict(sorted(found.items()))
 
 
 @contextmanager
@@ -245,8 +265,12 @@ def run_demo(*, knobs: Knobs, db_url: str, out: Path, step: Step | None = None) 
         _settle_all(container, world, visits, psn_of, result, tick)
         lap("settle")
 
-    # 4. Monitoring (hook), summary, reports.
-    findings = run_monitoring(container, dataset)
+    # 4. Monitoring over the data set (事后分析), findings against the labels; summary, reports.
+    tick("智能监控（事后分析）", 0, 1, "")
+    findings = run_monitoring(
+        container, dataset, out=out / "monitoring", admdvs=knobs.admdvs, day=_last_day(world, knobs.months)
+    )
+    tick("智能监控（事后分析）", 1, 1, f"{sum(f['found'] for f in findings.values()):,} 条疑点")
     lap("monitor")
     from yibao.synthetic import report
 
@@ -261,6 +285,13 @@ def run_demo(*, knobs: Knobs, db_url: str, out: Path, step: Step | None = None) 
     result.summary["seconds"] = result.seconds
     container.engine.dispose()
     return result
+
+
+def _last_day(world: World, months: int) -> date:
+    """The last day of the demo's period (the day whose rule settings the monitoring run applies)."""
+    month = world.start.month - 1 + months
+    first_after = date(world.start.year + month // 12, month % 12 + 1, 1)
+    return date.fromordinal(first_after.toordinal() - 1)
 
 
 def _operator(code: str) -> Actor:
@@ -598,12 +629,12 @@ def print_summary(result: DemoResult, console: Any) -> None:
             console.print(
                 f"  {t['name']}（{t['code']}）{t['count']:,} 笔，医疗总费用 {report.yuan(t['medfee'])} 元"
             )
-    findings = summary.get("findings")
-    console.print(
-        "违规类别（" + ("监测发现" if findings is not None else "注入标注；监测模块尚未接入") + "）："
-    )
-    for family, n in (findings or summary.get("labels") or {}).items():
-        console.print(f"  {family} {n:,}")
+    console.print("违规类别（智能监控发现对照注入标注：标注/发现/命中，精确率/召回率）：")
+    for row in report.quality_rows(summary):
+        console.print(
+            f"  {row['family']}：标注 {row['labelled']:,}，发现 {row['found']:,}，命中 {row['hits']:,}，"
+            f"精确率 {row['precision']}，召回率 {row['recall']}"
+        )
     if result.refused:
         console.print(
             f"[yellow]结算被拒 {sum(result.refused.values())} 笔：{dict(result.refused)}"
