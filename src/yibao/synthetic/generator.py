@@ -30,6 +30,20 @@ CHRONIC_CODES = {1: HYPERTENSION, 2: DIABETES, 3: UREMIA}
 OUTPATIENT_RATE = 1.2
 INPATIENT_RATE = 0.12
 PHARMACY_RATE = 0.8
+# Where admissions go (institution kind 0 tertiary, 1 secondary, 2 township centre) by scheme: a county's
+# residents are mostly admitted at the county hospitals and township centres, employees more often at the
+# tertiary hospitals (县域内住院).
+ADMISSION_KINDS = {310: (0.40, 0.45, 0.15), 390: (0.08, 0.44, 0.48)}
+# Daily inpatient care by price tier: drug lines a day, units per drug line, share of severe stays
+# (重症: the severe-case drugs on the first days) — a stay costs about 3,000 yuan at a township centre,
+# 7,000–9,000 at a county hospital and 15,000 at a tertiary hospital, as in a county's statistics.
+DAILY_CARE = {
+    "1": ((2, 2, 3), (3, 4, 5, 6)),
+    "2": ((3, 3, 4), (4, 6, 8, 10)),
+    "3": ((3, 3, 4), (5, 6, 8, 10)),
+}
+SEVERE = {"1": 0.05, "2": 0.2, "3": 0.45}
+GROUP_ADMISSIONS = 2.5  # admission rate of the special assistance groups relative to other residents
 CHRONIC_MONTHLY = 0.85  # share of registered chronic patients seen each month
 ACCOUNT_CREDIT = {"11": 15_000, "12": 12_000}  # fen credited to the personal account per month
 ACCOUNT_OPENING = 60_000
@@ -199,6 +213,8 @@ class Generator:
             visits.append(self._outpatient(rnd, int(person), first, days))
         # Admissions (普通住院 2101): at most one per person per month, never within 28 days of a discharge.
         ipt_factor = np.where(age < 7, 1.0, np.where(age >= 65, 3.0, np.where(age >= 45, 1.4, 0.6)))
+        # 特困、低保、建档立卡 persons are admitted more often (poorer health), as a county's data shows.
+        ipt_factor = ipt_factor * np.where(p.idet_type[idx] != "", GROUP_ADMISSIONS, 1.0)
         admitted = idx[rng.random(len(idx)) < INPATIENT_RATE / 12 * k.visit_scale * ipt_factor * season]
         day0 = (first - date(1970, 1, 1)).days
         for person in admitted:
@@ -350,7 +366,7 @@ class Generator:
 
     def _inpatient(self, rnd: random.Random, person: int, day: date, month: int) -> Visit | None:
         w = self.world
-        inst_kind = rnd.choices((0, 1, 2), (0.35, 0.45, 0.20))[0]
+        inst_kind = rnd.choices((0, 1, 2), ADMISSION_KINDS[int(w.persons.insutype[person])])[0]
         insts = self.hospitals_by_kind[inst_kind]
         weights = [1.0 + (0.15 * month if w.institutions.outlier[i] else 0.0) for i in insts]
         inst = int(rnd.choices(list(insts), weights)[0])
@@ -384,18 +400,27 @@ class Generator:
     ) -> None:
         """The lines of a stay: daily bed, nursing and ward fees, drugs, tests, surgery, discharge drugs."""
         k = self.knobs
+        tier = self.world.institutions.tier[visit.inst]
+        lines_a_day, units = DAILY_CARE[tier]
         bed, nursing = self._pool("bed")[0], self._pool("nursing")[0]
         ipt_drugs, labs, imaging = self._pool("ipt"), self._pool("lab"), self._pool("imaging")
+        severe = self._pool("severe")
+        severe_days = min(los, rnd.randrange(2, 6)) if rnd.random() < SEVERE[tier] else 0
         for d in range(los):
             at = begin + timedelta(days=d, hours=1)
             self._add(visit, bed, 1, at)
             self._add(visit, nursing, 1, at)
             self._add(visit, self.ipt_exam, 1, at)
-            for _ in range(rnd.choice((1, 2, 2, 3))):
-                self._add(visit, ipt_drugs[rnd.randrange(len(ipt_drugs))], rnd.choice((1, 2)), at)
-        for item in rnd.sample(list(labs), min(len(labs), 2 + int(grow > 1.2))):
-            self._add(visit, item, 1, begin + timedelta(hours=2))
-        self._add(visit, imaging[rnd.randrange(len(imaging))], 1, begin + timedelta(hours=3))
+            for _ in range(rnd.choice(lines_a_day)):
+                self._add(visit, ipt_drugs[rnd.randrange(len(ipt_drugs))], rnd.choice(units), at)
+            if d < severe_days:
+                self._add(visit, severe[rnd.randrange(len(severe))], rnd.choice((2, 3, 4)), at)
+        # The admission panel (入院检查), repeated every few days of a longer stay, and imaging.
+        panel = min(len(labs), 2 + int(grow > 1.2) + (2 if tier != "1" else 0))
+        for item in rnd.sample(list(labs), panel):
+            self._add(visit, item, 1 + (los // 4 if tier != "1" else 0), begin + timedelta(hours=2))
+        for n in range(1 if tier == "1" else 2):
+            self._add(visit, imaging[rnd.randrange(len(imaging))], 1, begin + timedelta(hours=3 + n))
         procedure = self.world.codes.procedures.get(disease.code)
         if procedure is not None:
             at = begin + timedelta(days=min(1, los - 1), hours=3)

@@ -112,6 +112,14 @@ _DRUGS = [
     ("XJ05ABA001E001010100029", "奥司他韦胶囊", "09", "02", 1000, "58.00", None, "acute"),
     ("XH02ABA001E001010100030", "醋酸泼尼松片", "09", "01", 0, "6.00", None, "acute"),
     ("XN05CFA001E001010100031", "佐匹克隆片", "09", "03", 10000, None, "38.00", "acute"),
+    # Inpatient injections of county and city hospitals (the bulk of a stay's drug cost).
+    ("XJ01CRA056B002010100032", "注射用哌拉西林钠他唑巴坦钠", "09", "02", 1000, "58.00", None, "ipt"),
+    ("XA02BCA006B002010100033", "注射用兰索拉唑", "09", "02", 1000, "42.00", None, "ipt"),
+    ("ZB01AAA0005010200000034", "注射用血塞通", "11", "02", 1000, "35.00", None, "ipt"),
+    ("XJ01DDA063B002010100035", "注射用头孢曲松钠", "09", "01", 0, "12.50", None, "ipt"),
+    # Drugs of severe cases (重症用药), given on the first days of a severe stay.
+    ("XJ01DHA024B002010100036", "注射用美罗培南", "09", "02", 1000, "128.00", None, "severe"),
+    ("XB05AAA001B002010100037", "人血白蛋白", "09", "02", 2000, "368.00", None, "severe"),
 ]
 _CONSUMABLES = [
     ("C14010218070000110190000165", "一次性使用无菌注射器", "01", 0, "0.80", "ipt"),
@@ -659,7 +667,8 @@ def build_institutions(
             departments.append(list(depts))
             own = []
             for d in range(n_doctors):
-                dr = f"D{admdvs}{serial:04d}{d + 1:03d}"
+                # 医保医师代码: D 医师 at hospitals and clinics, Y 药师 at pharmacies (D/Y + region + serial).
+                dr = f"{'Y' if itype == '2' else 'D'}{admdvs}{serial:04d}{d + 1:03d}"
                 own.append(dr)
                 doctor_dept[dr] = depts[d % len(depts)][0]
             doctors.append(own)
@@ -730,6 +739,15 @@ def _unique_births(birth: np.ndarray, gend: np.ndarray) -> tuple[np.ndarray, np.
             return birth, certno
         birth = birth.copy()
         birth[clash] -= np.timedelta64(1, "D")
+
+
+def doctor_certnos(count: int) -> list[str]:
+    """Valid resident ID numbers for the region's doctors and pharmacists (born 1965–1995, one a day)."""
+    serial = np.arange(count)
+    birth = np.datetime64("1965-01-01") + (serial * 7 % 10_950).astype("timedelta64[D]")
+    gend = np.where(serial % 2 == 0, 1, 2)
+    _, certnos = _unique_births(birth.astype("datetime64[D]"), gend)
+    return [str(c) for c in certnos]
 
 
 BIRTH_PLACES = ("110105", "110101", "110102", "110106", "110108")  # counties the ID checks know (birthplace)
