@@ -170,3 +170,24 @@ def test_monitoring_runs_over_the_demo_data_and_is_scored_against_the_labels(
     header = next(book["违规"].iter_rows(max_row=1, values_only=True))
     assert header == ("类别", "标注", "发现", "命中", "精确率", "召回率", "AUC")
     assert "精确率" in Path(demo.report_html or "").read_text(encoding="utf-8")
+
+
+def test_visits_carry_the_codes_of_registered_doctors_practising_there(demo: service.DemoResult) -> None:
+    """The demo registers the region's departments and insurance doctors/pharmacists (医保医师/药师): every
+    settled visit names a registered, active doctor linked to the visit's institution on the visit day."""
+    engine = create_engine(demo.db_url)
+    with engine.connect() as db:
+        visits = db.execute(text("select count(*), count(dr_code) from setl_visit")).one()
+        unknown = db.execute(
+            text(
+                "select count(*) from setl_visit v where not exists (select 1 from hi_doctor d"
+                " join hi_doctor_link l on l.doctor_id = d.id where d.dr_code = v.dr_code"
+                " and l.fixmedins_code = v.fixmedins_code and d.status = 'active')"
+            )
+        ).scalar()
+        kinds = dict(db.execute(text("select kind, count(*) from hi_doctor group by kind")).all())
+        pharmacy_codes = db.execute(
+            text("select count(*) from setl_visit where med_type = '41' and dr_code not like 'Y%'")
+        ).scalar()
+    assert visits[0] == visits[1] > 0 and unknown == 0 and pharmacy_codes == 0
+    assert kinds.get("doctor", 0) > 0 and kinds.get("pharmacist", 0) > 0

@@ -29,7 +29,7 @@ from yibao.domain.errors import invalid
 from yibao.synthetic import knobs as knob_rules
 from yibao.synthetic.generator import CHRONIC_CODES, Chunk, Generator, Visit, load_policies
 from yibao.synthetic.knobs import Knobs
-from yibao.synthetic.world import World, build_world
+from yibao.synthetic.world import World, build_world, doctor_certnos
 from yibao.synthetic.writer import Counts
 from yibao.synthetic.writer import generate as write_dataset
 
@@ -342,7 +342,8 @@ def _load_registries(container: Any, world: World, visits: list[Visit], tick: St
                 agreement_end=date(2030, 12, 31),
             )
         uow.commit_batch()
-    tick(name, 1, 5, f"{len(inst)} 家机构")
+    n_doctors = _register_doctors(container, world)
+    tick(name, 1, 5, f"{len(inst)} 家机构，{n_doctors} 名医保医师/药师")
     items = world.catalog.items
     by_type: dict[str, list[dict[str, object]]] = {}
     for item in items:
@@ -503,6 +504,46 @@ def _load_registries(container: Any, world: World, visits: list[Visit], tick: St
             )
         uow.commit_batch()
     return psn_of
+
+
+def _register_doctors(container: Any, world: World) -> int:
+    """The institutions' departments (`institutions.add_department`) and their insurance doctors and
+    pharmacists (医保医师/药师) by one registry file (`institutions.import_doctors`, all or nothing), each
+    practising in their department since 2020, so the visits' `dr_code` are registered codes that the
+    settlement service checks (qualification on the day, practice at the institution)."""
+    from yibao.institutions import service as institutions
+
+    inst = world.institutions
+    with BatchUnitOfWork(container.session_factory, SYSTEM) as uow:
+        for i in range(len(inst)):
+            for dept_code, dept_name, caty in inst.departments[i]:
+                institutions.add_department(
+                    uow=uow,
+                    fixmedins_code=inst.code[i],
+                    dept_code=dept_code,
+                    name=dept_name,
+                    caty=caty,
+                    begin=date(2020, 1, 1),
+                )
+        uow.commit_batch()
+    codes = [(i, dr) for i in range(len(inst)) for dr in inst.doctors[i]]
+    certnos = doctor_certnos(len(codes))
+    rows: list[dict[str, object]] = [
+        {
+            "dr_code": dr,
+            "name": f"{'药师' if dr.startswith('Y') else '医师'}{n + 1}",
+            "certno": certnos[n],
+            "kind": "pharmacist" if dr.startswith("Y") else "doctor",
+            "admdvs": world.admdvs,
+            "fixmedins_code": inst.code[i],
+            "dept_code": "" if dr.startswith("Y") else inst.doctor_dept[dr],
+            "begin": "2020-01-01",
+        }
+        for n, (i, dr) in enumerate(codes)
+    ]
+    with container.uow(SYSTEM) as uow:
+        report = institutions.import_doctors(uow=uow, data=_csv(rows), filename="doctors.csv")
+    return report.created
 
 
 def _relations(uow: UnitOfWork, psn_nos: list[str]) -> dict[str, int]:
