@@ -67,6 +67,15 @@ def test_methods_and_clearing_round_trip(
     assert again.status_code == 409
     xlsx = app_client.get(f"{P}/clearings/{run.json()['id']}/statement.xlsx", headers=admin_headers)
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    pdf = app_client.get(f"{P}/clearings/{run.json()['id']}/statement.pdf", headers=admin_headers)
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    assert pdf.headers["content-type"] == "application/pdf"
+    unknown = app_client.get(
+        f"{P}/clearings/{run.json()['id']}/statement.pdf",
+        params={"fixmedins_code": "H00000000000"},
+        headers=admin_headers,
+    )
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "CLEARING_LINE_NOT_FOUND"
     assert app_client.get(f"{P}/clearings/999999", headers=admin_headers).status_code == 404
 
 

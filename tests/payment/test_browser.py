@@ -33,3 +33,5 @@ def test_group_a_case_and_clear_a_month(live_server: str, page: Page, container:
     page.click("#clearing-submit")
     page.wait_for_selector("#statement")
     assert "平衡" in page.inner_text("#balanced")
+    pdf = page.request.get(live_server + page.get_attribute("#pdf-link", "href"))
+    assert pdf.ok and pdf.body()[:5] == b"%PDF-"

@@ -75,6 +75,9 @@ def test_overview_table_and_clearing_statement(app_client: TestClient, container
     assert run.status_code == 303
     statement = client.get(run.headers["location"])
     assert "清算单" in statement.text and 'id="balanced"' in statement.text and "合计" in statement.text
+    assert 'id="pdf-link"' in statement.text
+    pdf = client.get(run.headers["location"] + "/statement.pdf")
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
     bad = client.post(
         "/console/payment/clearings", data={"admdvs": "439901", "period_kind": "month", "period": "x"}
     )

@@ -3,19 +3,23 @@ clearing of a generated year that reconciles to the fen with settlements and ded
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from tests.factories import make_actor
 from tests.settlement.helpers import CLINIC, HOSPITAL, World, at, build_world, fee, open_visit, request_id
 from yibao.audit.models import AuditEntry
 from yibao.bootstrap import Container
+from yibao.core.excel import read_xlsx_table
 from yibao.core.security import SYSTEM, Role
 from yibao.domain.drg import GroupCase
 from yibao.domain.errors import BusinessError
+from yibao.domain.money import yuan_to_fen
 from yibao.payment import service
 from yibao.payment.models import PaymentTableRow
 from yibao.settlement import service as settlement
@@ -346,3 +350,128 @@ def test_amounts_out_of_range_are_refused_before_storing(container: Container) -
     assert err.value.code == "PAYMENT_PARAM_INT"
     with container.uow(SYSTEM) as uow:
         assert service.list_clearings(uow=uow) == [] and service.list_methods(uow=uow) == []
+
+
+# ---------------------------------------------------------------------------- statements (清算单)
+
+
+def _pdf_pages(data: bytes) -> list[str]:
+    assert data[:5] == b"%PDF-"
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def _summary_cells(first_page: str) -> list[str]:
+    """The summary table's cells as printed: from the header to the reconciliation section."""
+    start = first_page.index(service.STATEMENT_HEADERS[0])
+    stop = first_page.index("二、对账") if "二、对账" in first_page else len(first_page)
+    return [c.strip() for c in first_page[start:stop].split("\n") if c.strip()]
+
+
+def _institution_figures(page: str) -> dict[str, int]:
+    """An institution's section: label → fen, read back from the printed yuan."""
+    cells = [c.strip() for c in page.split("\n")]
+    labels = ("申报金额", "审核扣款", "支付方式金额", "超额分担", "已预拨", "本次应付")
+    return {label: yuan_to_fen(cells[cells.index(label) + 1], field=label) for label in labels}
+
+
+def test_statements_as_pdf_and_excel_carry_the_same_figures_and_reconcile(
+    container: Container, year: World
+) -> None:
+    """清算单 for 月度预拨 (2024-01…03), 季度结算 (2024Q1) and 年度清算 (2024): the PDF's summary
+    cells equal the Excel workbook's, every institution's page reconciles to the fen
+    (quarter and year: payable = method amount − sharing − prepaid; month: method × 0.9), the
+    declared figures add up to the settlements' fund amounts and the payable to the orders."""
+    ref = container.settings.reference_dir
+    with container.uow(SYSTEM) as uow:
+        runs = [
+            service.run_clearing(
+                uow=uow,
+                admdvs=REGION,
+                period_kind="month",
+                period=f"2024-{m:02d}",
+                reference_dir=ref,
+                deductions={HOSPITAL: 500} if m == 3 else {},
+            )
+            for m in (1, 2, 3)
+        ]
+        runs.append(
+            service.run_clearing(
+                uow=uow,
+                admdvs=REGION,
+                period_kind="quarter",
+                period="2024Q1",
+                reference_dir=ref,
+                deductions={HOSPITAL: 500},
+            )
+        )
+        runs.append(
+            service.run_clearing(
+                uow=uow,
+                admdvs=REGION,
+                period_kind="year",
+                period="2024",
+                reference_dir=ref,
+                deductions={HOSPITAL: 12_345},
+            )
+        )
+    with container.uow(SYSTEM) as uow:
+        settled = uow.session.scalars(select(Settlement)).all()
+        monthly_paid: dict[str, int] = {}
+        for run in runs:
+            clearing, lines, orders = service.get_clearing(uow=uow, clearing_id=run.id)
+            pages = _pdf_pages(service.statement_pdf(uow=uow, clearing_id=run.id))
+            assert len(pages) == 1 + len(lines)
+            kind = {"month": "月度预拨", "quarter": "季度结算", "year": "年度清算"}[clearing.period_kind]
+            assert f"医疗保障基金清算单（{kind}）" in pages[0] and "对账结果：平衡" in pages[0]
+            workbook = read_xlsx_table(service.statement_xlsx(uow=uow, clearing_id=run.id))
+            excel_cells = [c for row in workbook for c in row if c != ""]
+            assert _summary_cells(pages[0]) == excel_cells, clearing.period
+            begin, end = clearing.begin, clearing.end
+            in_period = [
+                s
+                for s in settled
+                if begin <= (s.settled_at.replace(tzinfo=UTC) + timedelta(hours=8)).date() <= end
+            ]
+            figures = {}
+            for line, page in zip(lines, pages[1:], strict=True):
+                assert f"定点机构 {line.fixmedins_code} 清算单" in page
+                order = next(o for o in orders if o.fixmedins_code == line.fixmedins_code)
+                assert order.order_no in page
+                f = _institution_figures(page)
+                figures[line.fixmedins_code] = f
+                assert f["本次应付"] == order.amount
+                if clearing.period_kind == "month":
+                    assert f["本次应付"] == (f["支付方式金额"] * 9 + 5) // 10
+                    monthly_paid[line.fixmedins_code] = (
+                        monthly_paid.get(line.fixmedins_code, 0) + order.amount
+                    )
+                else:
+                    assert f["本次应付"] == f["支付方式金额"] - f["超额分担"] - f["已预拨"]
+                if clearing.period_kind == "quarter":
+                    assert f["已预拨"] == monthly_paid.get(line.fixmedins_code, 0)
+            assert sum(f["申报金额"] for f in figures.values()) == sum(s.fund_pay_sumamt for s in in_period)
+            assert sum(f["本次应付"] for f in figures.values()) == sum(o.amount for o in orders)
+        annual_deducted = {c: f for c, f in figures.items()}
+        assert annual_deducted[HOSPITAL]["审核扣款"] == 12_345
+        assert annual_deducted[CLINIC]["超额分担"] > 0  # the clinic's admissions over its cap
+
+
+def test_one_institution_statement_and_an_unknown_one(container: Container, year: World) -> None:
+    """机构清算单: the PDF and Excel of one institution hold its line only; a code that is not in
+    the run is refused with the field named."""
+    with container.uow(SYSTEM) as uow:
+        run = service.run_clearing(
+            uow=uow,
+            admdvs=REGION,
+            period_kind="month",
+            period="2024-03",
+            reference_dir=container.settings.reference_dir,
+            deductions={},
+        )
+        pages = _pdf_pages(service.statement_pdf(uow=uow, clearing_id=run.id, fixmedins_code=CLINIC))
+        assert len(pages) == 2 and CLINIC in pages[1] and HOSPITAL not in "".join(pages)
+        rows = read_xlsx_table(service.statement_xlsx(uow=uow, clearing_id=run.id, fixmedins_code=CLINIC))
+        assert [r[0] for r in rows] == [service.STATEMENT_HEADERS[0], CLINIC, "合计"]
+        with pytest.raises(BusinessError) as err:
+            service.statement_pdf(uow=uow, clearing_id=run.id, fixmedins_code="H00000000000")
+        assert err.value.code == "CLEARING_LINE_NOT_FOUND" and "fixmedins_code" in err.value.message

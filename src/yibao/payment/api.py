@@ -114,11 +114,26 @@ def get_clearing(clearing_id: RecordId, uow: UowDep) -> object:
     return {"clearing": clearing, "lines": lines, "orders": orders, "balanced": check.balanced}
 
 
+def _file_name(clearing_id: int, fixmedins_code: str | None, ext: str) -> str:
+    suffix = f"-{fixmedins_code}" if fixmedins_code and fixmedins_code.isalnum() else ""
+    return f"attachment; filename=clearing-{clearing_id}{suffix}.{ext}"
+
+
 @router.get("/clearings/{clearing_id}/statement.xlsx", response_class=Response)
-def statement(clearing_id: RecordId, uow: UowDep) -> Response:
-    data = service.statement_xlsx(uow=uow, clearing_id=clearing_id)
+def statement(clearing_id: RecordId, uow: UowDep, fixmedins_code: str | None = None) -> Response:
+    data = service.statement_xlsx(uow=uow, clearing_id=clearing_id, fixmedins_code=fixmedins_code)
     return Response(
         data,
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename=clearing-{clearing_id}.xlsx"},
+        headers={"Content-Disposition": _file_name(clearing_id, fixmedins_code, "xlsx")},
+    )
+
+
+@router.get("/clearings/{clearing_id}/statement.pdf", response_class=Response)
+def statement_pdf(clearing_id: RecordId, uow: UowDep, fixmedins_code: str | None = None) -> Response:
+    data = service.statement_pdf(uow=uow, clearing_id=clearing_id, fixmedins_code=fixmedins_code)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": _file_name(clearing_id, fixmedins_code, "pdf")},
     )

@@ -137,6 +137,7 @@ def clear(
     period_kind: str = typer.Option(..., "--kind", help="month/quarter/year"),
     period: str = typer.Option(..., help="2025-03 / 2025Q1 / 2025"),
     excel: Path = typer.Option(None, "--excel", dir_okay=False, help="清算单 Excel 输出 Statement .xlsx"),
+    pdf: Path = typer.Option(None, "--pdf", dir_okay=False, help="清算单 PDF 输出 Statement .pdf"),
 ) -> None:
     """清算（月预拨、季度结算、年度清算）并生成拨付单。Run a clearing and issue payment orders."""
     container = bootstrap()
@@ -160,6 +161,9 @@ def clear(
         if excel:
             excel.write_bytes(service.statement_xlsx(uow=uow, clearing_id=clearing.id))
             console.print(f"[green]清算单[/green] {excel}")
+        if pdf:
+            pdf.write_bytes(service.statement_pdf(uow=uow, clearing_id=clearing.id))
+            console.print(f"[green]清算单[/green] {pdf}")
         check = service.reconcile(uow=uow, clearing_id=clearing.id)
         state = "[green]平衡[/green]" if check.balanced else "[red]不平衡[/red]"
         console.print(
@@ -167,6 +171,31 @@ def clear(
             f"申报 {fen_to_yuan(check.declared_fen)} 元；"
             f"拨付 {fen_to_yuan(check.orders_fen)} 元"
         )
+
+
+@app.command("statement")
+def statement(
+    clearing_id: int = typer.Argument(..., help="清算编号 Clearing id"),
+    pdf: Path = typer.Option(None, "--pdf", dir_okay=False, help="清算单 PDF 输出 Statement .pdf"),
+    excel: Path = typer.Option(None, "--excel", dir_okay=False, help="清算单 Excel 输出 Statement .xlsx"),
+    institution: str = typer.Option(None, "--institution", help="只输出该定点机构 One institution only"),
+) -> None:
+    """导出已有清算的清算单（PDF/Excel，全部或单个机构）。Write a clearing's statement."""
+    if not pdf and not excel:
+        console.print("[red]请至少给出 --pdf 或 --excel[/red]")
+        raise typer.Exit(2)
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        if pdf:
+            pdf.write_bytes(
+                service.statement_pdf(uow=uow, clearing_id=clearing_id, fixmedins_code=institution)
+            )
+            console.print(f"[green]清算单[/green] {pdf}")
+        if excel:
+            excel.write_bytes(
+                service.statement_xlsx(uow=uow, clearing_id=clearing_id, fixmedins_code=institution)
+            )
+            console.print(f"[green]清算单[/green] {excel}")
 
 
 @drg_app.command("group-dataset")

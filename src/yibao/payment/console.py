@@ -145,13 +145,30 @@ def clearing_detail(request: Request, uow: ConsoleUow, clearing_id: int) -> Resp
 
 
 @router.get(f"{_P}/clearings/{{clearing_id}}/statement.xlsx")
-def clearing_excel(request: Request, uow: ConsoleUow, clearing_id: int) -> Response:
+def clearing_excel(
+    request: Request, uow: ConsoleUow, clearing_id: int, fixmedins_code: str | None = None
+) -> Response:
     try:
-        data = service.statement_xlsx(uow=uow, clearing_id=clearing_id)
+        data = service.statement_xlsx(uow=uow, clearing_id=clearing_id, fixmedins_code=fixmedins_code or None)
     except BusinessError as exc:
         return _refused(request, uow, exc)
     return Response(
         data,
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f"attachment; filename=clearing-{clearing_id}.xlsx"},
+    )
+
+
+@router.get(f"{_P}/clearings/{{clearing_id}}/statement.pdf")
+def clearing_pdf(
+    request: Request, uow: ConsoleUow, clearing_id: int, fixmedins_code: str | None = None
+) -> Response:
+    try:
+        data = service.statement_pdf(uow=uow, clearing_id=clearing_id, fixmedins_code=fixmedins_code or None)
+    except BusinessError as exc:
+        return _refused(request, uow, exc)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename=clearing-{clearing_id}.pdf"},
     )

@@ -32,7 +32,7 @@ from yibao.domain.drg import ERROR_DRG, GroupCase, Grouper, GroupResult
 from yibao.domain.errors import BusinessError, conflict, invalid, not_found
 from yibao.domain.money import fen_to_yuan, ratio_of
 from yibao.domain.periods import Period, check_order, overlaps
-from yibao.payment import lookup
+from yibao.payment import lookup, pdf
 from yibao.payment.models import (
     Clearing,
     ClearingLine,
@@ -986,7 +986,49 @@ def statement_rows(lines: list[ClearingLine]) -> list[list[str | int]]:
     return rows
 
 
-def statement_xlsx(*, uow: UnitOfWork, clearing_id: int) -> bytes:
-    """The clearing statement as an Excel workbook (清算单)."""
-    _, lines, _ = get_clearing(uow=uow, clearing_id=clearing_id)
+def _statement_of(
+    uow: UnitOfWork, clearing_id: int, fixmedins_code: str | None
+) -> tuple[Clearing, list[ClearingLine], list[PaymentOrder]]:
+    """The run's lines and orders, or one institution's when a code is given."""
+    clearing, lines, orders = get_clearing(uow=uow, clearing_id=clearing_id)
+    if fixmedins_code:
+        lines = [line for line in lines if line.fixmedins_code == fixmedins_code]
+        orders = [o for o in orders if o.fixmedins_code == fixmedins_code]
+        if not lines:
+            raise not_found(
+                "CLEARING_LINE_NOT_FOUND",
+                f"字段 fixmedins_code：清算 {clearing_id} 中没有定点机构 {fixmedins_code[:40]}",
+            )
+    return clearing, lines, orders
+
+
+def statement_xlsx(*, uow: UnitOfWork, clearing_id: int, fixmedins_code: str | None = None) -> bytes:
+    """The clearing statement as an Excel workbook (清算单), of the run or of one institution."""
+    _, lines, _ = _statement_of(uow, clearing_id, fixmedins_code)
     return write_xlsx("清算单", STATEMENT_HEADERS, statement_rows(lines))
+
+
+def statement_pdf(*, uow: UnitOfWork, clearing_id: int, fixmedins_code: str | None = None) -> bytes:
+    """The clearing statement as a printable PDF: the same summary rows as the Excel, the
+    reconciliation of the run (whole runs only) and one section per institution."""
+    clearing, lines, orders = _statement_of(uow, clearing_id, fixmedins_code)
+    check = None
+    if not fixmedins_code:
+        r = reconcile(uow=uow, clearing_id=clearing_id)
+        check = pdf.Reconciled(
+            settlements_fen=r.settlements_fen,
+            declared_fen=r.declared_fen,
+            deductions_fen=r.deductions_fen,
+            deducted_fen=r.deducted_fen,
+            orders_fen=r.orders_fen,
+            payable_fen=r.payable_fen,
+            balanced=r.balanced,
+        )
+    return pdf.clearing_pdf(
+        clearing=clearing,
+        lines=lines,
+        orders=orders,
+        headers=STATEMENT_HEADERS,
+        rows=statement_rows(lines),
+        check=check,
+    )
