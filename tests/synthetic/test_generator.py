@@ -29,7 +29,7 @@ def _run(out: Path, *, seed: int = 7, rates: dict[str, float] | None = None, per
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("region")
     # High rates so every family appears in a small region.
-    _run(out, rates=dict.fromkeys(DEFAULT_RATES, 0.2))
+    _run(out, rates=dict.fromkeys(DEFAULT_RATES, 0.2) | {"frequent_visits": 0.01})
     return out
 
 
@@ -189,6 +189,10 @@ def test_label_scopes_fill_their_keys(dataset: Path) -> None:
     assert by_scope["line"] == (0, 0, 0, 0)
     assert by_scope["visit"][1:] == (0, 0, 0)
     assert by_scope["institution"][2] == 0
+    counts = dict(duckdb.sql(f"select scope, count(*) from '{dataset}/labels.parquet' group by 1").fetchall())
+    n_person, n_doctor = counts["person"], counts["doctor"]
+    assert by_scope["person"] == (n_person, n_person, n_person, 0)  # psn_no only
+    assert by_scope["doctor"] == (n_doctor, n_doctor, 0, n_doctor)  # institution and dr_code
 
 
 def test_clean_region_has_no_abuse_of_a_family_whose_rate_is_zero(tmp_path: Path) -> None:

@@ -43,6 +43,9 @@ DAILY_CARE = {
     "3": ((3, 3, 4), (5, 6, 8, 10)),
 }
 SEVERE = {"1": 0.05, "2": 0.2, "3": 0.45}
+# Main diagnoses that call for outpatient care or 72 hours' observation before any admission (001 第6篇
+# 第17条); the clean model never admits them, a doctor of the low_standard_admission family does.
+MILD_PREFIXES = ("J06", "J03", "K29", "H10")
 GROUP_ADMISSIONS = 2.5  # admission rate of the special assistance groups relative to other residents
 CHRONIC_MONTHLY = 0.85  # share of registered chronic patients seen each month
 ACCOUNT_CREDIT = {"11": 15_000, "12": 12_000}  # fen credited to the personal account per month
@@ -65,9 +68,9 @@ class Visit:
     ipt_days: int = 0
     procedure: tuple[str, str] | None = None
     lines: list[list[Any]] = field(default_factory=list)  # [item, qty, price, day, prd_days, dscg, name]
-    labels: list[tuple[str, int | None, str]] = field(
-        default_factory=list
-    )  # (family, line index or None, detail)
+    # (family, where, detail): where is a line index (scope line), None (scope visit), or "person" /
+    # "doctor" for a label on the visit's person or doctor.
+    labels: list[tuple[str, int | str | None, str]] = field(default_factory=list)
     rounds: list[tuple[datetime, int]] = field(default_factory=list)
     checks: list[tuple[datetime, int]] = field(default_factory=list)
 
@@ -103,6 +106,27 @@ class Generator:
         self.diseases_opt = [d for d in world.codes.diseases if d.setting in ("opt", "both")]
         self.diseases_ipt = [d for d in world.codes.diseases if d.setting in ("ipt", "both")]
         self.ipt_exam = self.catalog.pools["ipt_exam"][0]
+        self.mild = [d for d in self.diseases_opt if d.code.startswith(MILD_PREFIXES)]
+        self.inducing = self._inducing_doctors()
+        self.labelled_doctors: set[str] = set()
+
+    def _inducing_doctors(self) -> list[tuple[int, str]]:
+        """(institution, doctor) of the internists and paediatricians of hospitals (kinds 0–2) who admit mild
+        cases every month (low_standard_admission): the family's rate of them, at least one when above 0."""
+        rate = self.knobs.rate("low_standard_admission")
+        inst = self.world.institutions
+        pool = [
+            (i, dr)
+            for i in range(len(inst))
+            if inst.kind[i] <= 2
+            for dr in inst.doctors[i]
+            if inst.doctor_dept[dr] in ("A03", "A07")
+        ]
+        if rate <= 0 or not pool or not self.mild:
+            return []
+        rng = np.random.default_rng([self.knobs.seed, 2])
+        chosen = rng.choice(len(pool), size=min(len(pool), max(1, round(rate * len(pool)))), replace=False)
+        return [pool[int(j)] for j in sorted(chosen)]
 
     # ------------------------------------------------------------------ policy and engine inputs
 
@@ -230,6 +254,23 @@ class Generator:
                 split = self._split(rnd, visit)
                 visits.append(split)
                 self.last_discharge[person] = (split.end.date() - date(1970, 1, 1)).days
+        # Person scope: a burst of outpatient visits or pharmacy purchases in one month (频繁就医/购药).
+        for person in idx[rng.random(len(idx)) < k.rate("frequent_visits")]:
+            visits.extend(self._frequent(rnd, int(person), first, days))
+        # Doctor scope: each inducing doctor admits 2–4 mild cases a month (in one block of persons).
+        block = start // k.chunk_persons
+        blocks = -(-len(p) // k.chunk_persons)
+        for n, (inst, dr) in enumerate(self.inducing):
+            if n % blocks != block:
+                continue
+            for _ in range(rnd.randrange(2, 5)):
+                patient = rnd.randrange(start, end)
+                begin_day = rnd.randrange(days)
+                if day0 + begin_day - self.last_discharge[patient] <= 28:
+                    continue
+                visit = self._mild_admission(rnd, patient, inst, dr, first + timedelta(days=begin_day))
+                visits.append(visit)
+                self.last_discharge[patient] = (visit.end.date() - date(1970, 1, 1)).days
         # Chronic patients (门诊慢特病 14): a monthly visit; dialysis patients a monthly dialysis bill.
         chronic = idx[
             (p.chronic[idx] > 0) & (rng.random(len(idx)) < min(1.0, CHRONIC_MONTHLY * k.visit_scale))
@@ -445,6 +486,35 @@ class Generator:
             )
             visit.labels.append(("discharge_medication", line, "出院带药超过7天用量"))
         self._common_abuse(rnd, visit, begin + timedelta(hours=4))
+
+    def _frequent(self, rnd: random.Random, person: int, first: date, days: int) -> list[Visit]:
+        """A month's burst of one person (frequent_visits, scope person): 12–16 outpatient visits (over the
+        limit of 10 a month) or 10–14 pharmacy purchases (over 8), at several institutions."""
+        if rnd.random() < 0.5:
+            visits = [self._outpatient(rnd, person, first, days) for _ in range(rnd.randrange(12, 17))]
+            detail = f"{first:%Y-%m} 普通门诊 {len(visits)} 次（频繁就医）"
+        else:
+            visits = [self._pharmacy(rnd, person, first, days) for _ in range(rnd.randrange(10, 15))]
+            detail = f"{first:%Y-%m} 药店购药 {len(visits)} 次（频繁购药）"
+        visits[0].labels.append(("frequent_visits", "person", detail))
+        return visits
+
+    def _mild_admission(self, rnd: random.Random, person: int, inst: int, dr: str, day: date) -> Visit:
+        """A short stay for a mild condition with no outpatient care before (低标准入院), admitted by an
+        inducing doctor; the doctor carries the label (scope doctor), once."""
+        disease = self.mild[rnd.randrange(len(self.mild))]
+        los = rnd.randrange(2, 5)
+        begin = _at(day, rnd.randrange(8, 20), rnd.randrange(60))
+        end = datetime.combine(day + timedelta(days=los), datetime.min.time()).replace(
+            hour=rnd.randrange(9, 12)
+        )
+        dept = self.world.institutions.doctor_dept[dr]
+        visit = Visit(person, inst, "2101", begin, end, [disease.code], dept=dept, doctor=dr, ipt_days=los)
+        self._stay(rnd, visit, disease, begin, los, 1.0)
+        if dr not in self.labelled_doctors:
+            self.labelled_doctors.add(dr)
+            visit.labels.append(("low_standard_admission", "doctor", "医师收治轻症（先门诊/留观病种）住院"))
+        return visit
 
     def _split(self, rnd: random.Random, first: Visit) -> Visit:
         """A second admission of the same patient, same hospital and diagnosis, days after the discharge."""

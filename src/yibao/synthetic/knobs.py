@@ -11,7 +11,8 @@ from yibao.domain.errors import BusinessError, FieldError, invalid
 
 # Abuse families injected on purpose (WAREHOUSE.md vocabulary), with their default rates.
 # Line families: the share of eligible fee lines (or visits for the visit-borne ones) carrying the abuse;
-# provider_outlier: the share of hospitals whose admissions and cost per stay grow fast.
+# provider_outlier: the share of hospitals whose admissions and cost per stay grow fast; frequent_visits
+# (person scope) and low_standard_admission (doctor scope) as noted below.
 DEFAULT_RATES: dict[str, float] = {
     "sex_restricted": 0.002,
     "age_restricted": 0.002,
@@ -29,6 +30,10 @@ DEFAULT_RATES: dict[str, float] = {
     "dialysis_overcount": 0.1,
     "upcoding": 0.03,
     "provider_outlier": 0.1,
+    # Person scope: the share of person-months with a burst of outpatient visits or pharmacy purchases.
+    "frequent_visits": 0.0002,
+    # Doctor scope: the share of hospital internists and paediatricians admitting mild cases every month.
+    "low_standard_admission": 0.01,
 }
 FAMILIES = tuple(DEFAULT_RATES)
 FORMATS = ("parquet", "csv")

@@ -401,15 +401,15 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
             checks["mdtrt_id"].append(mdtrt_id)
             checks["check_time"].append(at)
             checks["result"].append(result)
-        for family, line_index, detail in visit.labels:
-            scoped = line_index is not None
+        for family, where, detail in visit.labels:
+            scope = where if isinstance(where, str) else "visit" if where is None else "line"
             labels["rule_family"].append(family)
-            labels["scope"].append("line" if scoped else "visit")
-            labels["bkkp_sn"].append(line_sn[line_index] if line_index is not None else None)
-            labels["mdtrt_id"].append(mdtrt_id)
-            labels["psn_no"].append(psn_no)
-            labels["fixmedins_code"].append(code)
-            labels["dr_code"].append(None)
+            labels["scope"].append(scope)
+            labels["bkkp_sn"].append(line_sn[where] if isinstance(where, int) else None)
+            labels["mdtrt_id"].append(mdtrt_id if scope in ("line", "visit") else None)
+            labels["psn_no"].append(psn_no if scope != "doctor" else None)
+            labels["fixmedins_code"].append(code if scope != "person" else None)
+            labels["dr_code"].append(visit.doctor if scope == "doctor" else None)
             labels["detail"].append(detail)
     writer.write("mdtrt_d", mdtrt)
     writer.write(
