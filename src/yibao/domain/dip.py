@@ -203,6 +203,90 @@ def fund_amount(*, points: Decimal, point_value: Decimal, self_pay_fen: Fen) -> 
     return amount_of(points, point_value) - self_pay_fen
 
 
+# -- the online clearing path: one region's settled cases of a period ---------------------------
+
+
+@dataclass(frozen=True)
+class SettledDipCase:
+    """One settled inpatient case of an institution paid by DIP (for the online clearing)."""
+
+    fixmedins_code: str
+    diag_code: str  # principal diagnosis
+    oprn_code: str | None  # principal procedure
+    total_fen: Fen  # 医疗总费用
+    own_fen: Fen  # the insured's own share (total − fund)
+    level_coef: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True)
+class DipPeriodAmount:
+    """An institution's DIP figures of a period (fen): points, their amount and the fund's part."""
+
+    fixmedins_code: str
+    cases: int
+    points: Decimal
+    amount_fen: Fen  # points × point value, rounded half up once
+    own_fen: Fen
+    fund_fen: Fen  # amount − the insured's own share
+    categories: Mapping[str, int]  # normal / low / high / unmatched → cases
+
+
+def expected_points(table: PacketTable, cases: Iterable[SettledDipCase]) -> Decimal:
+    """预计总分值: the points the packet table gives a reference year's cases (the year before)."""
+    return sum(
+        (
+            case_points(
+                table,
+                diag_code=c.diag_code,
+                oprn_code=c.oprn_code,
+                total_fen=c.total_fen,
+                level_coef=c.level_coef,
+            ).points
+            for c in cases
+        ),
+        Decimal(0),
+    )
+
+
+def clear_period(
+    table: PacketTable, cases: Iterable[SettledDipCase], point_value: Decimal
+) -> list[DipPeriodAmount]:
+    """Each institution's DIP amount of a period: Σ case points × point value (budget point value
+    for monthly pre-settlement and quarters, settlement point value for the annual clearing),
+    rounded once per institution, minus the insured's own share."""
+    points: dict[str, Decimal] = defaultdict(Decimal)
+    own: dict[str, int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    categories: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for c in cases:
+        cp = case_points(
+            table,
+            diag_code=c.diag_code,
+            oprn_code=c.oprn_code,
+            total_fen=c.total_fen,
+            level_coef=c.level_coef,
+        )
+        points[c.fixmedins_code] += cp.points
+        own[c.fixmedins_code] += c.own_fen
+        counts[c.fixmedins_code] += 1
+        categories[c.fixmedins_code][cp.category] += 1
+    out = []
+    for code in sorted(points):
+        amount = amount_of(points[code], point_value)
+        out.append(
+            DipPeriodAmount(
+                code,
+                counts[code],
+                points[code],
+                amount,
+                own[code],
+                amount - own[code],
+                dict(categories[code]),
+            )
+        )
+    return out
+
+
 # -- the batch path (numpy): a year of cases at once ---------------------------------------------
 
 

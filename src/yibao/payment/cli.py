@@ -99,7 +99,7 @@ def tables_list(admdvs: str = typer.Option(None, help="统筹区 Pooling region"
 def set_method(
     admdvs: str = typer.Option(..., help="统筹区 Pooling region"),
     method: str = typer.Option(
-        ..., help="fee_for_service/drg/per_diem/capitation/single_disease/global_budget"
+        ..., help="fee_for_service/drg/dip/per_diem/capitation/single_disease/global_budget"
     ),
     begin: str = typer.Option(..., help="开始日期 yyyy-MM-dd"),
     end: str = typer.Option(None, help="结束日期 yyyy-MM-dd"),

@@ -40,6 +40,7 @@ class SettledCase:
     psn_no: str
     gend: str | None
     birth_date: date | None
+    settled_at: datetime | None = None
 
 
 class PaymentRepository:
@@ -159,6 +160,7 @@ class PaymentRepository:
                 Settlement.psn_no,
                 Person.gend,
                 Person.birth_date,
+                Settlement.settled_at,
             )
             .join(Visit, Visit.id == Settlement.visit_id)
             .outerjoin(Person, Person.psn_no == Settlement.psn_no)

@@ -27,6 +27,7 @@ from yibao.core.excel import write_xlsx
 from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
 from yibao.core.validation import require_admdvs, require_text
+from yibao.domain import dip
 from yibao.domain import payment as pay
 from yibao.domain.drg import ERROR_DRG, GroupCase, Grouper, GroupResult
 from yibao.domain.errors import BusinessError, conflict, invalid, not_found
@@ -44,7 +45,8 @@ from yibao.payment.models import (
 from yibao.payment.repository import PaymentRepository, SettledCase
 
 MAX_FEN = 10**13  # 1,000 亿元: any amount or count above is a typing error, not a budget
-METHODS = ("fee_for_service", "drg", "per_diem", "capitation", "single_disease", "global_budget")
+METHODS = ("fee_for_service", "drg", "dip", "per_diem", "capitation", "single_disease", "global_budget")
+DIP_POOL_TERMS = ("budget_fen", "cleared_budget_fen", "threshold", "expected_points")
 PERIOD_KINDS = ("month", "quarter", "year")
 GROUP_COLUMNS = (
     "case_id",
@@ -395,6 +397,22 @@ def _decimal_param(params: Mapping[str, Any], key: str, default: str | None = No
     return value
 
 
+def _expected_points(params: Mapping[str, Any]) -> Decimal:
+    """预计总分值 given as a decimal string (positive, at most 10¹³)."""
+    raw = params["expected_points"]
+    try:
+        value = Decimal(raw) if isinstance(raw, str) else Decimal(-1)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or not 0 < value <= MAX_FEN:
+        raise invalid(
+            "PAYMENT_PARAM_NUMBER",
+            "params.expected_points",
+            f"字段 params.expected_points 应为大于 0 的小数字符串：{str(raw)[:40]!r}",
+        )
+    return value
+
+
 def _int_param(params: Mapping[str, Any], key: str, default: int | None = None) -> int:
     raw = params.get(key, default)
     if raw is None:
@@ -409,6 +427,7 @@ def _int_param(params: Mapping[str, Any], key: str, default: int | None = None) 
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "fee_for_service": (),
     "drg": ("table", "base_rate_fen"),
+    "dip": ("budget_fen",),
     "per_diem": ("rate_per_day_fen",),
     "capitation": ("rate_per_head_fen", "enrolled"),
     "single_disease": ("prices_fen",),
@@ -416,7 +435,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
-_INT_KEYS = ("enrolled", "admission_cap", "min_days", "max_days", "cap_days")
+_INT_KEYS = ("enrolled", "admission_cap", "min_days", "max_days", "cap_days", "threshold")
 
 
 def check_params(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -449,6 +468,16 @@ def check_params(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
             raise invalid(
                 "PAYMENT_PARAM_PRICES", "params.prices_fen", "字段 params.prices_fen 应为 {诊断编码: 分}"
             )
+    if "threshold" in params and _int_param(params, "threshold") < 1:
+        raise invalid(
+            "PAYMENT_PARAM_INT", "params.threshold", "字段 params.threshold：核心病种病例数阈值必须 ≥ 1"
+        )
+    if "expected_points" in params:
+        _expected_points(params)
+    if method == "dip" and _int_param(params, "budget_fen") == 0:
+        raise invalid(
+            "PAYMENT_PARAM_INT", "params.budget_fen", "字段 params.budget_fen：DIP 年度预算必须大于 0"
+        )
     if method == "drg" and not isinstance(params.get("table"), str):
         raise invalid("PAYMENT_PARAM_TABLE", "params.table", "字段 params.table 应为付费标准名称")
     for key in ("prepay_ratio", "share_over", "carry_savings", "fund_share"):
@@ -604,6 +633,9 @@ class _Acc:
     single_disease: int = 0
     single_disease_declared: int = 0
     outpatient_visits: int = 0
+    dip_cases: list[dip.SettledDipCase] = field(default_factory=list)
+    dip_fund: int = 0
+    dip_detail: dict[str, Any] = field(default_factory=dict)
 
 
 def _drg_fund(
@@ -652,6 +684,9 @@ def _method_amount(
     if method == "drg":
         inpatient_amount = a.drg_fund
         detail["drg_cases"] = a.drg_cases
+    elif method == "dip":
+        inpatient_amount = a.dip_fund
+        detail["dip"] = a.dip_detail
     elif method == "per_diem":
         inpatient_amount = pay.per_diem(
             days=a.bed_days, rate_per_day=int(params["rate_per_day_fen"]), cap_days=params.get("cap_days")
@@ -743,6 +778,8 @@ def _accumulate(
             fund, tag = _drg_fund(case, grouper, rates_cache[table], pricing)
             a.drg_fund += fund
             a.drg_cases[tag] = a.drg_cases.get(tag, 0) + 1
+        elif method == "dip":
+            a.dip_cases.append(_dip_case(case, params))
         elif method == "single_disease":
             principal = case.diagnoses.split("|")[0]
             price = params["prices_fen"].get(principal)
@@ -754,6 +791,112 @@ def _accumulate(
                 )
                 a.single_disease_declared += case.fund_pay_sumamt
     return acc, terms
+
+
+def _dip_case(case: SettledCase, params: Mapping[str, Any]) -> dip.SettledDipCase:
+    # procedures are not stored with settlements yet: packets are by diagnosis (保守治疗)
+    return dip.SettledDipCase(
+        fixmedins_code=case.fixmedins_code,
+        diag_code=case.diagnoses.split("|")[0],
+        oprn_code=None,
+        total_fen=case.medfee_sumamt,
+        own_fen=case.medfee_sumamt - case.fund_pay_sumamt,
+        level_coef=Decimal(str(params.get("level_coef", "1"))),
+    )
+
+
+def _settled_inpatient(case: SettledCase) -> bool:
+    return case.med_type.startswith("2") and case.kind == "settlement" and case.status == "settled"
+
+
+def _year_window(first: int, last: int) -> tuple[datetime, datetime]:
+    """UTC bounds of Beijing years `first`…`last` (inclusive)."""
+    start = datetime.combine(date(first, 1, 1), time(0), LOCAL_TZ).astimezone(UTC)
+    stop = datetime.combine(date(last + 1, 1, 1), time(0), LOCAL_TZ).astimezone(UTC)
+    return start, stop
+
+
+def _clear_dip(
+    repo: PaymentRepository,
+    admdvs: str,
+    acc: Mapping[str, _Acc],
+    terms: Mapping[str, tuple[str, dict[str, Any]]],
+    period_kind: str,
+    year: int,
+) -> None:
+    """DIP amounts of the period for every institution paid by DIP.
+
+    Institutions whose DIP terms name the same budget share one point value (a pool). Packets and
+    scores come from the region's settled inpatient cases of the three years before `year`; the
+    budget point value divides the budget by the expected points (the terms' `expected_points`, else
+    the points of the year before); the annual run uses the settlement point value (cleared budget ÷
+    the year's actual points of the pool).
+    """
+    pools: dict[str, list[str]] = defaultdict(list)
+    for code, (method, params) in terms.items():
+        if method == "dip":
+            key = json.dumps({k: params.get(k) for k in DIP_POOL_TERMS}, sort_keys=True)
+            pools[key].append(code)
+    if not pools:
+        return
+    history = [
+        c for c in repo.settled_cases(admdvs, *_year_window(year - 3, year - 1)) if _settled_inpatient(c)
+    ]
+    tables: dict[int, dip.PacketTable] = {}
+    for codes in pools.values():
+        params = terms[codes[0]][1]
+        threshold = int(params.get("threshold", 15))
+        if threshold not in tables:
+            tables[threshold] = dip.build_packets(
+                (
+                    dip.HistoryCase(
+                        _local_day(c.settled_at or c.begntime).year,
+                        c.diagnoses.split("|")[0],
+                        None,
+                        c.medfee_sumamt,
+                    )
+                    for c in history
+                ),
+                year=year,
+                threshold=threshold,
+            )
+        table = tables[threshold]
+        members = set(codes)
+        if "expected_points" in params:
+            expected = _expected_points(params)
+        else:
+            expected = dip.expected_points(
+                table,
+                (
+                    _dip_case(c, terms[c.fixmedins_code][1])
+                    for c in history
+                    if c.fixmedins_code in members and _local_day(c.settled_at or c.begntime).year == year - 1
+                ),
+            )
+        budget_pv = dip.budget_point_value(budget_fen=int(params["budget_fen"]), expected_points=expected)
+        cases = [case for code in codes for case in acc[code].dip_cases]
+        point_value, kind = budget_pv, "预算点值"
+        if period_kind == "year":
+            actual = sum((p.points for p in dip.clear_period(table, cases, Decimal(1))), Decimal(0))
+            point_value = dip.settlement_point_value(
+                cleared_budget_fen=int(params.get("cleared_budget_fen") or params["budget_fen"]),
+                actual_points=actual,
+            )
+            kind = "结算点值"
+        for amount in dip.clear_period(table, cases, point_value):
+            a = acc[amount.fixmedins_code]
+            a.dip_fund = amount.fund_fen
+            a.dip_detail = {
+                "packets": len(table.packets),
+                "expected_points": str(expected),
+                "budget_point_value": str(budget_pv.quantize(Decimal("0.000001"))),
+                "point_value": str(point_value.quantize(Decimal("0.000001"))),
+                "point_value_kind": kind,
+                "points": str(amount.points),
+                "amount_fen": amount.amount_fen,
+                "own_fen": amount.own_fen,
+                "categories": dict(amount.categories),
+            }
 
 
 def run_clearing(
@@ -799,6 +942,7 @@ def run_clearing(
     cases = repo.settled_cases(admdvs, start, stop)
     methods = repo.methods_of_region(admdvs)
     acc, terms = _accumulate(uow, admdvs, cases, methods, end, reference_dir)
+    _clear_dip(repo, admdvs, acc, terms, period_kind, end.year)
     codes = sorted(set(acc) | {m.fixmedins_code for m in methods if m.fixmedins_code} | set(deductions))
     prepaid_by = (
         repo.paid_within(admdvs, begin, end, kinds=("month",))
