@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from tests.factories import make_actor
+from tests.factories import add_region, make_actor
 from tests.settlement.helpers import CLINIC, HOSPITAL, World, at, build_world, fee, open_visit, request_id
 from yibao.audit.models import AuditEntry
 from yibao.bootstrap import Container
@@ -21,7 +22,7 @@ from yibao.domain.drg import GroupCase
 from yibao.domain.errors import BusinessError
 from yibao.domain.money import yuan_to_fen
 from yibao.payment import service
-from yibao.payment.models import PaymentTableRow
+from yibao.payment.models import PaymentMethod, PaymentTableRow
 from yibao.settlement import service as settlement
 from yibao.settlement.models import Settlement
 
@@ -475,3 +476,47 @@ def test_one_institution_statement_and_an_unknown_one(container: Container, year
         with pytest.raises(BusinessError) as err:
             service.statement_pdf(uow=uow, clearing_id=run.id, fixmedins_code="H00000000000")
         assert err.value.code == "CLEARING_LINE_NOT_FOUND" and "fixmedins_code" in err.value.message
+
+
+@pytest.mark.parametrize(("ceiling", "passed"), [("0.005", False), ("0.0062", True)])
+def test_drug_share_of_the_dual_control_comes_from_the_fee_lines(
+    container: Container, year: World, ceiling: str, passed: bool
+) -> None:
+    """Seed 002 双控: 药占比 is one of the indicators of the global budget. The clinic's four
+    admissions bill 2,791.00 + 3,082.00 + 3,373.00 + 3,664.00 yuan of services and 4 × 20.00 yuan of
+    drugs (YP001 → a catalog drug): 药占比 = 80.00 / 12,990.00 = 0.006159 — above a 0.005 ceiling,
+    within 0.0062 (the clean twin)."""
+    with container.uow(SYSTEM) as uow:
+        row = uow.session.scalars(select(PaymentMethod).where(PaymentMethod.fixmedins_code == CLINIC)).one()
+        row.params = json.dumps({**json.loads(row.params), "max_drug_share": ceiling})
+        uow.commit()
+        annual = service.run_clearing(
+            uow=uow,
+            admdvs=REGION,
+            period_kind="year",
+            period="2024",
+            reference_dir=container.settings.reference_dir,
+            deductions={},
+        )
+        _, lines, _ = service.get_clearing(uow=uow, clearing_id=annual.id)
+    detail = json.loads(next(line for line in lines if line.fixmedins_code == CLINIC).detail)
+    assert (detail["drug_fen"], detail["fee_total_fen"]) == (8_000, 1_299_000)
+    share = next(i for i in detail["indicators"] if i["name"] == "药占比")
+    assert Decimal(share["value"]).quantize(Decimal("0.000001")) == Decimal("0.006159")
+    assert share["limit"] == ceiling and share["passed"] is passed
+
+
+def test_drug_share_ceiling_is_a_ratio(container: Container) -> None:
+    """max_drug_share is a decimal string between 0 and 1, refused otherwise with the field named."""
+    add_region(container)
+    with container.uow(SYSTEM) as uow:
+        for bad in ("1.5", 0.3):
+            with pytest.raises(BusinessError) as err:
+                service.set_method(
+                    uow=uow,
+                    admdvs=REGION,
+                    method="global_budget",
+                    params={"per_case_quota_fen": 1, "admission_cap": 1, "max_drug_share": bad},
+                    begin=date(2024, 1, 1),
+                )
+            assert "params.max_drug_share" in err.value.message

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from yibao.catalog.models import CatalogItem
 from yibao.enrolment.models import Person
 from yibao.payment.models import (
     Clearing,
@@ -18,7 +19,7 @@ from yibao.payment.models import (
     PaymentTable,
     PaymentTableRow,
 )
-from yibao.settlement.models import Settlement, Visit
+from yibao.settlement.models import FeeLine, Settlement, Visit
 
 
 @dataclass(frozen=True)
@@ -170,3 +171,26 @@ class PaymentRepository:
             .order_by(Settlement.id)
         )
         return [SettledCase(*row) for row in self.session.execute(stmt)]
+
+    def inpatient_drug_costs(
+        self, admdvs: str, start: datetime, stop: datetime
+    ) -> dict[str, tuple[int, int]]:
+        """Per institution: (drug fee, all fees) of the fee lines of the period's inpatient
+        settlements still in force; a line is a drug when its national code is in the drug catalog."""
+        drugs = select(CatalogItem.code).where(CatalogItem.kind == "drug").distinct()
+        drug_amount = case((FeeLine.hilist_code.in_(drugs), FeeLine.amount), else_=0)
+        stmt = (
+            select(Settlement.fixmedins_code, func.sum(drug_amount), func.sum(FeeLine.amount))
+            .join(FeeLine, FeeLine.settlement_id == Settlement.id)
+            .join(Visit, Visit.id == Settlement.visit_id)
+            .where(
+                Settlement.insu_admdvs == admdvs,
+                Settlement.settled_at >= start,
+                Settlement.settled_at < stop,
+                Settlement.kind == "settlement",
+                Settlement.status == "settled",
+                Visit.med_type.like("2%"),
+            )
+            .group_by(Settlement.fixmedins_code)
+        )
+        return {code: (int(drug or 0), int(total or 0)) for code, drug, total in self.session.execute(stmt)}

@@ -451,6 +451,7 @@ def check_params(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         elif key in (
             "min_outpatient_inpatient",
             "max_admissions_per_person",
+            "max_drug_share",
             "low_ratio",
             "high_ratio",
             "share_over",
@@ -480,7 +481,7 @@ def check_params(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         )
     if method == "drg" and not isinstance(params.get("table"), str):
         raise invalid("PAYMENT_PARAM_TABLE", "params.table", "字段 params.table 应为付费标准名称")
-    for key in ("prepay_ratio", "share_over", "carry_savings", "fund_share"):
+    for key in ("prepay_ratio", "share_over", "carry_savings", "fund_share", "max_drug_share"):
         if key in params and _decimal_param(params, key) > 1:
             raise invalid("PAYMENT_PARAM_RATIO", f"params.{key}", f"字段 params.{key} 应在 0–1 之间")
     return dict(params)
@@ -634,6 +635,8 @@ class _Acc:
     single_disease_declared: int = 0
     outpatient_visits: int = 0
     dip_cases: list[dip.SettledDipCase] = field(default_factory=list)
+    drug_fen: int = 0  # drug fee lines of the inpatient settlements (药品费用)
+    fee_total_fen: int = 0  # all their fee lines (医疗总费用)
     dip_fund: int = 0
     dip_detail: dict[str, Any] = field(default_factory=dict)
 
@@ -712,6 +715,7 @@ def _method_amount(
             carry_savings=Decimal(str(params.get("carry_savings", "1"))),
             min_outpatient_inpatient=_optional_ratio(params, "min_outpatient_inpatient"),
             max_admissions_per_person=_optional_ratio(params, "max_admissions_per_person"),
+            max_drug_share=_optional_ratio(params, "max_drug_share"),
         )
         cleared = pay.clear_budget_year(
             control,
@@ -720,8 +724,12 @@ def _method_amount(
                 inpatient_fund_fen=max(a.inpatient_declared - deducted, 0),
                 outpatient_visits=a.outpatient_visits,
                 persons=len(a.persons),
+                drug_fen=a.drug_fen,
+                total_fen=a.fee_total_fen,
             ),
         )
+        detail["drug_fen"] = a.drug_fen
+        detail["fee_total_fen"] = a.fee_total_fen
         detail["indicators"] = [
             {"name": c.name, "value": str(c.value), "limit": str(c.limit), "passed": c.passed}
             for c in cleared.indicators
@@ -899,6 +907,32 @@ def _clear_dip(
             }
 
 
+def _deductions_of(
+    uow: UnitOfWork, admdvs: str, months: list[str], given: Mapping[str, int] | None
+) -> tuple[Mapping[str, int], str]:
+    """The deductions to clear and where they came from: given (checked), the review area, none."""
+    if given is None:
+        found = review_deductions(uow, admdvs, months)
+        return found or {}, "review" if found is not None else "none"
+    for code, amount in given.items():
+        if not code or len(code) > 32:
+            raise invalid(
+                "CLEARING_DEDUCTION", "deductions", f"字段 deductions：定点机构编码 {code[:40]!r} 无效"
+            )
+        if not isinstance(amount, int) or not 0 <= amount <= MAX_FEN:
+            raise invalid(
+                "CLEARING_DEDUCTION", "deductions", f"字段 deductions：{code} 的扣款必须是非负整数（分）"
+            )
+    return given, "given"
+
+
+def _add_drug_costs(costs: Mapping[str, tuple[int, int]], acc: Mapping[str, _Acc]) -> None:
+    """Feed the drug share (药占比) of the dual control: drug and total fees per institution."""
+    for code, (drug_fen, total_fen) in costs.items():
+        if code in acc:
+            acc[code].drug_fen, acc[code].fee_total_fen = drug_fen, total_fen
+
+
 def run_clearing(
     *,
     uow: UnitOfWork,
@@ -922,27 +956,15 @@ def run_clearing(
     repo = PaymentRepository(uow.session)
     if repo.clearing_by_period(admdvs, period_kind, period) is not None:
         raise conflict("CLEARING_EXISTS", f"字段 period：统筹区 {admdvs} 的 {period} 已清算", "period")
-    if deductions is None:
-        deductions = review_deductions(uow, admdvs, _months(begin, end))
-        source = "review" if deductions is not None else "none"
-        deductions = deductions or {}
-    else:
-        source = "given"
-        for code, amount in deductions.items():
-            if not code or len(code) > 32:
-                raise invalid(
-                    "CLEARING_DEDUCTION", "deductions", f"字段 deductions：定点机构编码 {code[:40]!r} 无效"
-                )
-            if not isinstance(amount, int) or not 0 <= amount <= MAX_FEN:
-                raise invalid(
-                    "CLEARING_DEDUCTION", "deductions", f"字段 deductions：{code} 的扣款必须是非负整数（分）"
-                )
+    deductions, source = _deductions_of(uow, admdvs, _months(begin, end), deductions)
     start = datetime.combine(begin, time(0), LOCAL_TZ).astimezone(UTC)
     stop = datetime.combine(end + timedelta(days=1), time(0), LOCAL_TZ).astimezone(UTC)
     cases = repo.settled_cases(admdvs, start, stop)
     methods = repo.methods_of_region(admdvs)
     acc, terms = _accumulate(uow, admdvs, cases, methods, end, reference_dir)
     _clear_dip(repo, admdvs, acc, terms, period_kind, end.year)
+    if period_kind == "year" and any(m.method == "global_budget" for m in methods):
+        _add_drug_costs(repo.inpatient_drug_costs(admdvs, start, stop), acc)
     codes = sorted(set(acc) | {m.fixmedins_code for m in methods if m.fixmedins_code} | set(deductions))
     prepaid_by = (
         repo.paid_within(admdvs, begin, end, kinds=("month",))
