@@ -24,6 +24,13 @@ NAV = [
     NavItem("/console/enrolment/persons", "参保人", "Persons", Perm.ENROL_READ, order=20),
     NavItem("/console/enrolment/units", "参保单位", "Units", Perm.ENROL_READ, order=21),
     NavItem("/console/enrolment/arrears", "欠费", "Arrears", Perm.ENROL_READ, order=22),
+    NavItem(
+        "/console/enrolment/contributions/import",
+        "缴费文件导入",
+        "Contribution file",
+        Perm.ENROL_WRITE,
+        order=23,
+    ),
 ]
 _NAMES = {"statuses": STATUS_NAMES_ZH, "entry_names": ENTRY_NAMES_ZH, "genders": service.GENDERS}
 
@@ -131,6 +138,45 @@ def import_file(request: Request, uow: ConsoleUow, file: UploadFile = File(...))
         report=report,
         columns=service.IMPORT_COLUMNS,
         status_code=200 if report.ok else 422,
+    )
+
+
+@router.get("/contributions/import")
+def contributions_import_page(request: Request, uow: ConsoleUow) -> Response:
+    """上传缴费文件 (the county's contribution file, CSV/XLSX in yuan), all or nothing."""
+    return render(
+        request,
+        "enrolment/contributions_import.html",
+        actor=uow.actor,
+        batch=None,
+        columns=service.CONTRIBUTION_COLUMNS,
+    )
+
+
+@router.post("/contributions/import")
+def contributions_import(request: Request, uow: ConsoleUow, file: UploadFile = File(...)) -> Response:
+    """Record the uploaded contribution file through `import_contributions`; a refused file lists every
+    bad row (row, field, code, message) and stores nothing."""
+    try:
+        batch = service.import_contributions(uow=uow, filename=file.filename or "", data=file.file.read())
+    except BusinessError as exc:
+        uow.rollback()
+        return render(
+            request,
+            "enrolment/contributions_import.html",
+            actor=uow.actor,
+            batch=None,
+            columns=service.CONTRIBUTION_COLUMNS,
+            error=exc,
+            rows=getattr(exc, "rows", []),
+            status_code=error_status(exc),
+        )
+    return render(
+        request,
+        "enrolment/contributions_import.html",
+        actor=uow.actor,
+        batch=batch,
+        columns=service.CONTRIBUTION_COLUMNS,
     )
 
 
