@@ -396,6 +396,59 @@ class DecisionTerms:
     months: int  # suspensions
     referral_to: str | None
     violation: str | None  # doctor points: the violation code of the points table
+    ban_years: int = 0  # terminations of an institution: years without a new agreement (禁入年限), 0 none
+    ban_permanent: bool = False  # terminations of a pharmacy: permanent exit (永久退出)
+
+
+PHARMACY_BAN_YEARS = (3, 5)  # 001 第四十五条: a pharmacy's agreement terminated, no renewal for 3–5 years
+INSTITUTION_BAN_YEARS = (1, 5)  # a medical institution: an optional ban of 1–5 years
+
+
+def check_ban(
+    *,
+    kind: DecisionKind,
+    target_type: TargetType,
+    fixmedins_type: str | None,
+    ban_years: int | None,
+    ban_permanent: bool,
+    errors: list[FieldError],
+) -> tuple[int, bool]:
+    """The re-entry ban (禁入期) a decision carries, as (years, permanent): only terminations of an
+    institution carry one; a pharmacy's termination always does — 3 to 5 years (3 unless given) or a
+    permanent exit; a medical institution's may, 1 to 5 years, never permanent. Broken rules are
+    appended to `errors`."""
+    if kind is not DecisionKind.TERMINATION or target_type is not TargetType.INSTITUTION:
+        if ban_years or ban_permanent:
+            errors.append(
+                FieldError("ban_years", "BAN_UNUSED", "字段 ban_years 仅解除定点机构协议的决定填写禁入年限")
+            )
+        return 0, False
+    pharmacy = fixmedins_type == "2"
+    if ban_permanent:
+        if not pharmacy:
+            errors.append(
+                FieldError(
+                    "ban_permanent",
+                    "PERMANENT_EXIT_PHARMACY",
+                    "字段 ban_permanent 永久退出仅用于定点零售药店（001 第四十五条）",
+                )
+            )
+        elif ban_years:
+            errors.append(
+                FieldError("ban_years", "BAN_YEARS_UNUSED", "字段 ban_years 永久退出时不填禁入年限")
+            )
+        return 0, pharmacy
+    low, high = PHARMACY_BAN_YEARS if pharmacy else INSTITUTION_BAN_YEARS
+    years = ban_years if ban_years is not None else (low if pharmacy else 0)
+    if (pharmacy or years) and not low <= years <= high:
+        rule = (
+            f"定点药店解除协议须{low}至{high}年内不再续签，或永久退出（001 第四十五条）"
+            if pharmacy
+            else f"定点医疗机构禁入期须为{low}至{high}年"
+        )
+        errors.append(FieldError("ban_years", "BAN_YEARS_RANGE", f"字段 ban_years {rule}，实际为 {years}"))
+        return 0, False
+    return years, False
 
 
 def check_decision(
@@ -408,10 +461,13 @@ def check_decision(
     months: int | None,
     referral_to: str | None,
     violation: str | None,
+    ban_years: int | None = None,
+    ban_permanent: bool = False,
 ) -> DecisionTerms:
     """A decision's terms, all rules checked at once: fines 2–5× a positive amount; suspensions of an
     institution 2–6 months (pharmacies 6–12), of a doctor 1–24; referral to a named body; points for
-    doctors only; suspension and termination not for insured persons."""
+    doctors only; suspension and termination not for insured persons; the re-entry ban of a
+    termination as `check_ban` decides."""
     errors: list[FieldError] = []
     if amount_fen < 0:
         errors.append(FieldError("amount", "MONEY_NEGATIVE", "字段 amount 金额不能为负数"))
@@ -486,9 +542,17 @@ def check_decision(
             )
         if code is None:
             errors.append(FieldError("violation", "REQUIRED", "字段 violation 扣分决定须给出违规类型"))
+    years, permanent = check_ban(
+        kind=kind,
+        target_type=target_type,
+        fixmedins_type=fixmedins_type,
+        ban_years=ban_years,
+        ban_permanent=ban_permanent,
+        errors=errors,
+    )
     if errors:
         raise collect(errors)
-    return DecisionTerms(kind, target_type, amount_fen, pct, penalty, span, body, code)
+    return DecisionTerms(kind, target_type, amount_fen, pct, penalty, span, body, code, years, permanent)
 
 
 def check_document_no(value: str | None) -> str:
@@ -518,3 +582,16 @@ def serious(kind: DecisionKind, penalty_fen: int, threshold_fen: int) -> bool:
     if kind in (DecisionKind.SUSPENSION, DecisionKind.TERMINATION, DecisionKind.REFERRAL):
         return True
     return kind in (DecisionKind.FINE, DecisionKind.RECOVERY) and penalty_fen >= threshold_fen
+
+
+def allocate_recovery(recover_fen: int, caps: Sequence[int]) -> list[int]:
+    """Spread a confirmed recovery (确认追回金额) over review items in order: each item refuses at most
+    its cap (what the finding suggests, within what it declared) until the recovery is used up; items
+    after that refuse 0. The parts never exceed the recovery nor any cap."""
+    left = max(recover_fen, 0)
+    parts = []
+    for cap in caps:
+        part = min(left, max(cap, 0))
+        parts.append(part)
+        left -= part
+    return parts

@@ -1286,8 +1286,8 @@ def _record_event(
 
 def bans_of(uow: UnitOfWork, institution: Institution) -> list[rules.Ban]:
     """Every re-entry ban of an institution: recorded by hand, decided by an applied assessment
-    (药店 N年内不再续签 / 永久退出), or implied by an issued supervision decision terminating a pharmacy
-    (001 第四十五条: at least 3 years without renewal)."""
+    (药店 N年内不再续签 / 永久退出), or carried by an issued supervision decision terminating the
+    agreement (its ban years or permanent exit; a pharmacy at least 3 years, 001 第四十五条)."""
     repo = _admission(uow)
     out = [
         rules.Ban(rules.BanKind(b.kind), b.begin, b.end, b.source, b.source_ref, b.reason)
@@ -1320,20 +1320,31 @@ def bans_of(uow: UnitOfWork, institution: Institution) -> list[rules.Ban]:
                     f"{label}：{years}年内不再续签",
                 )
             )
-    if institution.fixmedins_type == rules.RETAIL_PHARMACY:
-        for d in repo.issued_terminations(institution.fixmedins_code):
-            start = d.effective_on or d.issued_on
-            if start is None:
-                continue
-            years = rules.PHARMACY_TERMINATION_BAN_YEARS
+    pharmacy = institution.fixmedins_type == rules.RETAIL_PHARMACY
+    for d in repo.issued_terminations(institution.fixmedins_code):
+        start = d.effective_on or d.issued_on
+        if start is None:
+            continue
+        ref = f"处理决定 {d.decision_no} {d.document_no or ''}".strip()
+        if d.ban_permanent:
+            out.append(
+                rules.Ban(
+                    rules.BanKind.PERMANENT, start, None, "supervision", ref, "稽核处理解除药店协议，永久退出"
+                )
+            )
+            continue
+        # decisions drafted before bans were recorded: a pharmacy's lower bound of 3 years
+        years = d.ban_years or (rules.PHARMACY_TERMINATION_BAN_YEARS if pharmacy else 0)
+        if years > 0:
+            who = "药店" if pharmacy else "机构"
             out.append(
                 rules.Ban(
                     rules.BanKind.NO_RENEW,
                     start,
                     rules.ban_end(start, years),
                     "supervision",
-                    f"处理决定 {d.decision_no} {d.document_no or ''}".strip(),
-                    f"稽核处理解除药店协议，{years}年内不再续签（001 第四十五条）",
+                    ref,
+                    f"稽核处理解除{who}协议，{years}年内不再续签（001 第四十五条）",
                 )
             )
     return out

@@ -12,6 +12,7 @@ from yibao.core.schemas import ERROR_RESPONSES
 from yibao.supervision import service
 from yibao.supervision.schemas import (
     CaseInspectionIn,
+    CaseTakeUpIn,
     CheckIn,
     ConfigIn,
     DecisionIn,
@@ -62,6 +63,11 @@ def create_inspection(body: InspectionIn, uow: UowDep) -> Any:
 @router.post(f"{_S}/inspections/from-case", status_code=201)
 def inspection_from_case(body: CaseInspectionIn, uow: UowDep) -> Any:
     return service.open_inspection_from_case(uow=uow, **body.model_dump())
+
+
+@router.post(f"{_S}/cases/{{case_no}}/take-up", status_code=201)
+def take_up_case(case_no: str, body: CaseTakeUpIn, uow: UowDep) -> Any:
+    return service.take_up_case(uow=uow, case_no=case_no, **body.model_dump())
 
 
 @router.get(f"{_S}/inspections/{{number}}")

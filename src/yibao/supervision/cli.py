@@ -145,6 +145,8 @@ def decide(
     months: int = typer.Option(None, help="暂停月数"),
     referral_to: str = typer.Option(None, help="police/discipline/health/market"),
     violation: str = typer.Option(None, help="医师违规类型"),
+    ban_years: int = typer.Option(None, help="解除协议的禁入年限（药店3–5年）"),
+    permanent: bool = typer.Option(False, "--permanent", help="解除药店协议并永久退出"),
 ) -> None:
     """拟定处理决定。Draft a decision."""
     container = bootstrap()
@@ -162,11 +164,44 @@ def decide(
             months=months,
             referral_to=referral_to,
             violation=violation,
+            ban_years=ban_years,
+            ban_permanent=permanent,
         )
     console.print(
         f"[green]已拟定[/green] {view.decision_no} {view.kind_name} {view.target_name}"
         f" 金额 {_yuan(view.penalty)} 元"
     )
+
+
+@app.command("take-up")
+def take_up(
+    case_no: str = typer.Argument(..., help="智能监控案件编号（已确认违规）"),
+    fine_pct: int = typer.Option(..., help="罚款倍数百分比 200–500"),
+    reason: str = typer.Option(None, help="处理理由（默认用案件的确认说明）"),
+    team: list[str] = typer.Option([], help="检查人员（填写两人以上则同时开立专项检查）"),
+    day: str = typer.Option(None, help="审核扣款日（默认今天）"),
+) -> None:
+    """监控案件转稽核：审核扣款并拟定追回与罚款决定。Take up a confirmed monitoring case."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        taken = service.take_up_case(
+            uow=uow,
+            case_no=case_no,
+            fine_pct=fine_pct,
+            reason=reason,
+            team=team,
+            day=require_date(day, field="day") if day else None,
+        )
+    console.print(
+        f"[green]{taken.case_no}[/green] 确认追回 {_yuan(taken.recover_fen)} 元，"
+        f"审核扣款 {_yuan(taken.deducted_fen)} 元（{len(taken.items)} 条，待机构回复）"
+    )
+    for d in taken.decisions:
+        console.print(f"已拟定 {d.decision_no} {d.kind_name} {_yuan(d.penalty)} 元")
+    if taken.inspection is not None:
+        console.print(f"已开立检查 {taken.inspection.inspection_no}")
+    for finding, why in taken.left_aside:
+        console.print(f"[yellow]未进入审核[/yellow] {finding}：{why}")
 
 
 @app.command("issue")

@@ -3,6 +3,7 @@ checks, whistleblower reports, decisions and the disclosure list; Excel exports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -57,6 +58,35 @@ def _int(form: dict[str, str], name: str) -> int | None:
     return int(text)
 
 
+def _page(
+    request: Request, uow: UnitOfWork, template: str, load: Callable[[], Any], name: str = "page"
+) -> Response:
+    """A page showing what `load` reads (under `name`), or the refusal when it is refused."""
+    try:
+        value = load()
+    except BusinessError as exc:
+        return _refused(request, uow, exc)
+    return _render(request, uow, template, form={}, **{name: value})
+
+
+def _submit(
+    request: Request,
+    uow: UnitOfWork,
+    form: dict[str, str],
+    act: Callable[[], str],
+    template: str,
+    reload: Callable[[], Any],
+    name: str = "page",
+) -> Response:
+    """Carry out a form: on success go where `act` says; when refused, show the page again with the
+    form as entered and the error beside its field."""
+    try:
+        target = act()
+    except BusinessError as exc:
+        return _render(request, uow, template, error_status(exc), form=form, error=exc, **{name: reload()})
+    return redirect(target)
+
+
 def _lines(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").replace("，", ",").replace("、", ",").split(",") if x.strip()]
 
@@ -68,16 +98,17 @@ def _lines(text: str | None) -> list[str]:
 def inspections(
     request: Request, uow: ConsoleUow, fixmedins_code: str | None = None, page: int = 1
 ) -> Response:
-    try:
-        result = service.list_inspections(uow=uow, fixmedins_code=fixmedins_code, page=max(page, 1))
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/inspections.html", page=result, form={})
+    return _page(
+        request,
+        uow,
+        "supervision/inspections.html",
+        lambda: service.list_inspections(uow=uow, fixmedins_code=fixmedins_code, page=max(page, 1)),
+    )
 
 
 @router.post(_S)
 def inspection_create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
-    try:
+    def act() -> str:
         view = service.create_inspection(
             uow=uow,
             fixmedins_code=form.get("fixmedins_code", ""),
@@ -87,12 +118,11 @@ def inspection_create(request: Request, uow: ConsoleUow, form: FormData) -> Resp
             scope=form.get("scope", ""),
             departments=_lines(form.get("departments")),
         )
-    except BusinessError as exc:
-        page = service.list_inspections(uow=uow)
-        return _render(
-            request, uow, "supervision/inspections.html", error_status(exc), page=page, form=form, error=exc
-        )
-    return redirect(f"{_S}/inspections/{view.inspection_no}")
+        return f"{_S}/inspections/{view.inspection_no}"
+
+    return _submit(
+        request, uow, form, act, "supervision/inspections.html", lambda: service.list_inspections(uow=uow)
+    )
 
 
 @router.get(f"{_S}/inspections.xlsx")
@@ -135,11 +165,13 @@ def inspections_export(uow: ConsoleUow) -> Response:
 
 @router.get(f"{_S}/inspections/{{number}}")
 def inspection(request: Request, uow: ConsoleUow, number: str) -> Response:
-    try:
-        view = service.show_inspection(uow=uow, inspection_no=number)
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/inspection.html", i=view, form={})
+    return _page(
+        request,
+        uow,
+        "supervision/inspection.html",
+        lambda: service.show_inspection(uow=uow, inspection_no=number),
+        name="i",
+    )
 
 
 @router.post(f"{_S}/inspections/{{number}}/action")
@@ -159,7 +191,7 @@ def inspection_action(request: Request, uow: ConsoleUow, number: str, form: Form
 
 @router.post(f"{_S}/inspections/{{number}}/findings")
 def inspection_finding(request: Request, uow: ConsoleUow, number: str, form: FormData) -> Response:
-    try:
+    def act() -> str:
         service.add_finding(
             uow=uow,
             inspection_no=number,
@@ -169,12 +201,17 @@ def inspection_finding(request: Request, uow: ConsoleUow, number: str, form: For
             psn_no=form.get("psn_no") or None,
             dr_code=form.get("dr_code") or None,
         )
-    except BusinessError as exc:
-        view = service.show_inspection(uow=uow, inspection_no=number)
-        return _render(
-            request, uow, "supervision/inspection.html", error_status(exc), i=view, form=form, error=exc
-        )
-    return redirect(f"{_S}/inspections/{number}")
+        return f"{_S}/inspections/{number}"
+
+    return _submit(
+        request,
+        uow,
+        form,
+        act,
+        "supervision/inspection.html",
+        lambda: service.show_inspection(uow=uow, inspection_no=number),
+        name="i",
+    )
 
 
 @router.post(f"{_S}/inspections/{{number}}/evidence")
@@ -230,16 +267,17 @@ def _patients(text: str | None) -> list[dict[str, Any]]:
 
 @router.get(f"{_S}/rounds")
 def rounds(request: Request, uow: ConsoleUow, fixmedins_code: str | None = None, page: int = 1) -> Response:
-    try:
-        result = service.list_rounds(uow=uow, fixmedins_code=fixmedins_code, page=max(page, 1))
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/rounds.html", page=result, form={})
+    return _page(
+        request,
+        uow,
+        "supervision/rounds.html",
+        lambda: service.list_rounds(uow=uow, fixmedins_code=fixmedins_code, page=max(page, 1)),
+    )
 
 
 @router.post(f"{_S}/rounds")
 def round_create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
-    try:
+    def act() -> str:
         text = (form.get("round_at") or "").strip()
         try:
             at = datetime.fromisoformat(text).replace(tzinfo=_CHINA)
@@ -255,12 +293,9 @@ def round_create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
             patients=_patients(form.get("patients")),
             standard_fen=_fen(form, "standard"),
         )
-    except BusinessError as exc:
-        page = service.list_rounds(uow=uow)
-        return _render(
-            request, uow, "supervision/rounds.html", error_status(exc), page=page, form=form, error=exc
-        )
-    return redirect(f"{_S}/rounds/{view.round_no}")
+        return f"{_S}/rounds/{view.round_no}"
+
+    return _submit(request, uow, form, act, "supervision/rounds.html", lambda: service.list_rounds(uow=uow))
 
 
 @router.get(f"{_S}/rounds.xlsx")
@@ -301,11 +336,9 @@ def rounds_export(uow: ConsoleUow) -> Response:
 
 @router.get(f"{_S}/rounds/{{number}}")
 def round_detail(request: Request, uow: ConsoleUow, number: str) -> Response:
-    try:
-        view = service.show_round(uow=uow, round_no=number)
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/round.html", r=view)
+    return _page(
+        request, uow, "supervision/round.html", lambda: service.show_round(uow=uow, round_no=number), name="r"
+    )
 
 
 # ---- patient checks -------------------------------------------------------------------------------
@@ -313,16 +346,17 @@ def round_detail(request: Request, uow: ConsoleUow, number: str) -> Response:
 
 @router.get(f"{_S}/checks")
 def checks(request: Request, uow: ConsoleUow, page: int = 1) -> Response:
-    try:
-        result = service.list_patient_checks(uow=uow, page=max(page, 1))
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/checks.html", page=result, form={})
+    return _page(
+        request,
+        uow,
+        "supervision/checks.html",
+        lambda: service.list_patient_checks(uow=uow, page=max(page, 1)),
+    )
 
 
 @router.post(f"{_S}/checks")
 def check_create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
-    try:
+    def act() -> str:
         service.record_patient_check(
             uow=uow,
             fixmedins_code=form.get("fixmedins_code", ""),
@@ -333,12 +367,11 @@ def check_create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
             mdtrt_id=form.get("mdtrt_id") or None,
             note=form.get("note") or None,
         )
-    except BusinessError as exc:
-        page = service.list_patient_checks(uow=uow)
-        return _render(
-            request, uow, "supervision/checks.html", error_status(exc), page=page, form=form, error=exc
-        )
-    return redirect(f"{_S}/checks")
+        return f"{_S}/checks"
+
+    return _submit(
+        request, uow, form, act, "supervision/checks.html", lambda: service.list_patient_checks(uow=uow)
+    )
 
 
 # ---- reports ----------------------------------------------------------------------------------------
@@ -346,16 +379,17 @@ def check_create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
 
 @router.get(f"{_S}/reports")
 def reports(request: Request, uow: ConsoleUow, status: str | None = None, page: int = 1) -> Response:
-    try:
-        result = service.list_reports(uow=uow, status=status, page=max(page, 1))
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/reports.html", page=result, form={})
+    return _page(
+        request,
+        uow,
+        "supervision/reports.html",
+        lambda: service.list_reports(uow=uow, status=status, page=max(page, 1)),
+    )
 
 
 @router.post(f"{_S}/reports")
 def report_create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
-    try:
+    def act() -> str:
         view = service.create_report(
             uow=uow,
             admdvs=form.get("admdvs", ""),
@@ -369,12 +403,9 @@ def report_create(request: Request, uow: ConsoleUow, form: FormData) -> Response
             dr_code=form.get("dr_code") or None,
             psn_no=form.get("psn_no") or None,
         )
-    except BusinessError as exc:
-        page = service.list_reports(uow=uow)
-        return _render(
-            request, uow, "supervision/reports.html", error_status(exc), page=page, form=form, error=exc
-        )
-    return redirect(f"{_S}/reports/{view.report_no}")
+        return f"{_S}/reports/{view.report_no}"
+
+    return _submit(request, uow, form, act, "supervision/reports.html", lambda: service.list_reports(uow=uow))
 
 
 @router.get(f"{_S}/reports.xlsx")
@@ -415,16 +446,18 @@ def reports_export(uow: ConsoleUow) -> Response:
 
 @router.get(f"{_S}/reports/{{number}}")
 def report_detail(request: Request, uow: ConsoleUow, number: str) -> Response:
-    try:
-        view = service.show_report(uow=uow, report_no=number)
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/report.html", r=view, form={})
+    return _page(
+        request,
+        uow,
+        "supervision/report.html",
+        lambda: service.show_report(uow=uow, report_no=number),
+        name="r",
+    )
 
 
 @router.post(f"{_S}/reports/{{number}}/action")
 def report_action(request: Request, uow: ConsoleUow, number: str, form: FormData) -> Response:
-    try:
+    def act() -> str:
         recovered = (form.get("recovered") or "").strip()
         service.change_report(
             uow=uow,
@@ -434,12 +467,17 @@ def report_action(request: Request, uow: ConsoleUow, number: str, form: FormData
             note=form.get("note") or None,
             recovered=yuan_to_fen(recovered, field="recovered") if recovered else None,
         )
-    except BusinessError as exc:
-        view = service.show_report(uow=uow, report_no=number)
-        return _render(
-            request, uow, "supervision/report.html", error_status(exc), r=view, form=form, error=exc
-        )
-    return redirect(f"{_S}/reports/{number}")
+        return f"{_S}/reports/{number}"
+
+    return _submit(
+        request,
+        uow,
+        form,
+        act,
+        "supervision/report.html",
+        lambda: service.show_report(uow=uow, report_no=number),
+        name="r",
+    )
 
 
 # ---- decisions and disclosure -------------------------------------------------------------------------
@@ -447,16 +485,14 @@ def report_action(request: Request, uow: ConsoleUow, number: str, form: FormData
 
 @router.get(f"{_S}/decisions")
 def decisions(request: Request, uow: ConsoleUow, page: int = 1) -> Response:
-    try:
-        result = service.list_decisions(uow=uow, page=max(page, 1))
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/decisions.html", page=result, form={})
+    return _page(
+        request, uow, "supervision/decisions.html", lambda: service.list_decisions(uow=uow, page=max(page, 1))
+    )
 
 
 @router.post(f"{_S}/decisions")
 def decision_create(request: Request, uow: ConsoleUow, form: FormData) -> Response:
-    try:
+    def act() -> str:
         view = service.create_decision(
             uow=uow,
             target_type=form.get("target_type", ""),
@@ -471,13 +507,36 @@ def decision_create(request: Request, uow: ConsoleUow, form: FormData) -> Respon
             referral_to=form.get("referral_to") or None,
             violation=form.get("violation") or None,
             inspection_no=form.get("inspection_no") or None,
+            ban_years=_int(form, "ban_years"),
+            ban_permanent=form.get("ban_permanent") == "1",
+        )
+        return f"{_S}/decisions/{view.decision_no}"
+
+    return _submit(
+        request, uow, form, act, "supervision/decisions.html", lambda: service.list_decisions(uow=uow)
+    )
+
+
+@router.post(f"{_S}/cases")
+def case_take_up(request: Request, uow: ConsoleUow, form: FormData) -> Response:
+    """Take up a confirmed monitoring case: the result (deductions, decisions, findings left aside) is
+    shown above the decisions."""
+    try:
+        taken = service.take_up_case(
+            uow=uow,
+            case_no=form.get("case_no", ""),
+            fine_pct=_int(form, "case_fine_pct") or 0,
+            reason=form.get("case_reason") or None,
+            team=_lines(form.get("case_team")),
         )
     except BusinessError as exc:
         page = service.list_decisions(uow=uow)
         return _render(
             request, uow, "supervision/decisions.html", error_status(exc), page=page, form=form, error=exc
         )
-    return redirect(f"{_S}/decisions/{view.decision_no}")
+    return _render(
+        request, uow, "supervision/decisions.html", page=service.list_decisions(uow=uow), form={}, taken=taken
+    )
 
 
 @router.get(f"{_S}/decisions.xlsx")
@@ -536,34 +595,42 @@ def _decisions_xlsx(rows: list[service.DecisionView], sheet: str, filename: str)
 
 @router.get(f"{_S}/decisions/{{number}}")
 def decision_detail(request: Request, uow: ConsoleUow, number: str) -> Response:
-    try:
-        view = service.show_decision(uow=uow, decision_no=number)
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/decision.html", d=view, form={})
+    return _page(
+        request,
+        uow,
+        "supervision/decision.html",
+        lambda: service.show_decision(uow=uow, decision_no=number),
+        name="d",
+    )
 
 
 @router.post(f"{_S}/decisions/{{number}}/issue")
 def decision_issue(request: Request, uow: ConsoleUow, number: str, form: FormData) -> Response:
-    try:
+    def act() -> str:
         service.issue_decision(
             uow=uow,
             decision_no=number,
             document_no=form.get("document_no", ""),
             day=require_date(form.get("day"), field="day"),
         )
-    except BusinessError as exc:
-        view = service.show_decision(uow=uow, decision_no=number)
-        return _render(
-            request, uow, "supervision/decision.html", error_status(exc), d=view, form=form, error=exc
-        )
-    return redirect(f"{_S}/decisions/{number}")
+        return f"{_S}/decisions/{number}"
+
+    return _submit(
+        request,
+        uow,
+        form,
+        act,
+        "supervision/decision.html",
+        lambda: service.show_decision(uow=uow, decision_no=number),
+        name="d",
+    )
 
 
 @router.get(f"{_S}/disclosure")
 def disclosure(request: Request, uow: ConsoleUow, page: int = 1) -> Response:
-    try:
-        result = service.disclosure_list(uow=uow, page=max(page, 1))
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _render(request, uow, "supervision/disclosure.html", page=result)
+    return _page(
+        request,
+        uow,
+        "supervision/disclosure.html",
+        lambda: service.disclosure_list(uow=uow, page=max(page, 1)),
+    )

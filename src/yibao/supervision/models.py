@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yibao.core.db import Base, IdMixin, IdType, Money, UtcDateTime
@@ -235,5 +246,7 @@ class Decision(IdMixin, Base):
     disclose: Mapped[bool] = mapped_column(Boolean, default=False)  # 信息披露
     disclosed_on: Mapped[date | None] = mapped_column(Date)
     issued_on: Mapped[date | None] = mapped_column(Date)
+    ban_years: Mapped[int | None] = mapped_column(Integer)  # terminations: years without a new agreement
+    ban_permanent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 永久退出
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(64))

@@ -143,3 +143,13 @@ class SupervisionRepository:
             page=page,
             size=size,
         )
+
+    def decisions_from(self, source: str, source_ref: str) -> list[Decision]:
+        """Decisions drafted from one source record (a monitoring case, an inspection …), oldest first."""
+        return list(
+            self.session.scalars(
+                select(Decision)
+                .where(Decision.source == source, Decision.source_ref == source_ref)
+                .order_by(Decision.id)
+            )
+        )

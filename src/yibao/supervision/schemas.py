@@ -109,6 +109,8 @@ class DecisionIn(ApiModel):
     violation: str | None = Field(default=None, max_length=64)
     inspection_no: str | None = Field(default=None, max_length=32)
     report_no: str | None = Field(default=None, max_length=32)
+    ban_years: int | None = Field(default=None, ge=0, le=99, description="解除协议：禁入年限（药店3–5年）")
+    ban_permanent: bool = Field(default=False, description="解除药店协议：永久退出")
 
 
 class IssueIn(ApiModel):
@@ -128,3 +130,11 @@ class CaseInspectionIn(ApiModel):
     planned_on: date
     kind: str = "special"
     amount: int = Field(default=0, ge=0, le=BIG)
+
+
+class CaseTakeUpIn(ApiModel):
+    fine_pct: int = Field(ge=0, le=10000, description="罚款倍数（百分比，200–500）")
+    reason: str | None = Field(default=None, max_length=2000)
+    team: list[str] = Field(default_factory=list, max_length=50, description="填写则同时开立专项检查")
+    planned_on: date | None = None
+    day: date | None = Field(default=None, description="审核扣款日（默认今天）")

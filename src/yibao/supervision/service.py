@@ -28,6 +28,9 @@ from yibao.domain.identity import mask_id
 from yibao.domain.institutions import add_months
 from yibao.institutions import service as institutions
 from yibao.institutions.models import Institution
+from yibao.monitoring import service as monitoring
+from yibao.monitoring.service import CaseView
+from yibao.review import service as review
 from yibao.supervision.models import (
     Decision,
     Evidence,
@@ -577,6 +580,7 @@ def open_inspection_from_case(
     planned_on: date,
     kind: str = "special",
     amount: int = 0,
+    commit: bool = True,
 ) -> InspectionView:
     """Open an inspection from a monitoring case (by case id and the fields passed in, no import of
     monitoring): the scope names the case and its summary; the suspected amount is noted."""
@@ -593,6 +597,7 @@ def open_inspection_from_case(
         scope=scope,
         source="monitoring",
         source_ref=case,
+        commit=commit,
     )
 
 
@@ -611,6 +616,9 @@ def decide_from_case(
     months: int | None = None,
     referral_to: str | None = None,
     violation: str | None = None,
+    ban_years: int | None = None,
+    ban_permanent: bool = False,
+    commit: bool = True,
 ) -> DecisionView:
     """Draft a decision from a monitoring case (拟处理): it acts only when issued with its document."""
     case = require_text(case_id, field="case_id", max_len=64, label="监控案件编号")
@@ -629,7 +637,190 @@ def decide_from_case(
         violation=violation,
         source="monitoring",
         source_ref=case,
+        ban_years=ban_years,
+        ban_permanent=ban_permanent,
+        commit=commit,
     )
+
+
+@dataclass(frozen=True)
+class CaseTakeUp:
+    """What taking up a confirmed monitoring case did: the review items deducting its recovery, the
+    findings left aside (with why), and the drafted recovery and fine decisions."""
+
+    case_no: str
+    fixmedins_code: str
+    period: str
+    recover_fen: int
+    deducted_fen: int  # refused on review items for the institution to answer (5 working days)
+    items: list[int]
+    left_aside: list[tuple[str, str]]
+    decisions: list[DecisionView]
+    inspection: InspectionView | None = None
+
+
+_OPEN_DECLARATION = ("submitted", "reviewing")
+
+
+def take_up_case(
+    *,
+    uow: UnitOfWork,
+    case_no: str,
+    fine_pct: int,
+    reason: str | None = None,
+    team: Sequence[str] = (),
+    planned_on: date | None = None,
+    day: date | None = None,
+) -> CaseTakeUp:
+    """Take up a confirmed monitoring case (确认违规 → 稽核处理、审核扣款): its findings become review items
+    of the institution's declaration of the case's month, refusing the confirmed recovery (the
+    institution answers within the review's working days; accepted or unanswered, the deduction is
+    withheld by clearing), and a recovery decision and a fine of `fine_pct` (200–500: 2–5×) are drafted
+    against the institution, to act when issued with their document. With a team, a special
+    inspection is planned too. A case not confirmed, or taken up before, is refused with nothing changed."""
+    uow.actor.require(Perm.SUPERVISE_WRITE)
+    uow.actor.require(Perm.REVIEW_WRITE)
+    number = require_text(case_no, field="case_no", max_len=32, label="监控案件编号")
+    view = monitoring.get_case(uow=uow, case_no=number)
+    case = view.case
+    if case.status != "confirmed":
+        raise conflict(
+            "CASE_NOT_CONFIRMED",
+            f"字段 case_no：监控案件 {number} 尚未确认违规，不能转稽核处理与审核扣款",
+            "case_no",
+        )
+    repo = SupervisionRepository(uow.session)
+    if any(d.status != "withdrawn" for d in repo.decisions_from("monitoring", case.case_no)):
+        raise conflict("CASE_TAKEN_UP", f"字段 case_no：监控案件 {number} 已转稽核处理", "case_no")
+    recover = int(case.recover_fen or 0)
+    if recover <= 0:
+        raise conflict(
+            "CASE_NOTHING_TO_RECOVER", f"字段 case_no：监控案件 {number} 确认的追回金额为0", "case_no"
+        )
+    day = day or today()
+    text = (reason or "").strip() or (case.decision_note or "").strip()
+    why = f"智能监控案件 {case.case_no}（{case.period}，{case.findings}条疑点）确认违规" + (
+        f"：{text}" if text else ""
+    )
+    # validate the decisions before anything is written (the review services commit as they go)
+    rules.check_decision(
+        kind=rules.DecisionKind.FINE,
+        target_type=rules.TargetType.INSTITUTION,
+        fixmedins_type=None,
+        amount_fen=recover,
+        fine_pct=fine_pct,
+        months=None,
+        referral_to=None,
+        violation=None,
+    )
+    inspection = None
+    if team:
+        inspection = open_inspection_from_case(
+            uow=uow,
+            case_id=case.case_no,
+            fixmedins_code=case.fixmedins_code,
+            summary=why,
+            team=team,
+            planned_on=planned_on or day,
+            amount=recover,
+            commit=False,
+        )
+    decisions = [
+        decide_from_case(
+            uow=uow,
+            case_id=case.case_no,
+            target_type="institution",
+            kind=kind,
+            reason=why,
+            fixmedins_code=case.fixmedins_code,
+            amount=recover,
+            fine_pct=pct,
+            commit=False,
+        )
+        for kind, pct in (("recovery", None), ("fine", fine_pct))
+    ]
+    uow.commit()
+    items, deducted, left = _deduct_in_review(uow, view, recover, day)
+    return CaseTakeUp(
+        case.case_no, case.fixmedins_code, case.period, recover, deducted, items, left, decisions, inspection
+    )
+
+
+def _deduct_in_review(
+    uow: UnitOfWork, view: CaseView, recover: int, day: date
+) -> tuple[list[int], int, list[tuple[str, str]]]:
+    """Put a case's findings on the institution's open declaration of the case's month and refuse the
+    recovery on them, the largest finding first; items past the recovery are cleared."""
+    case = view.case
+    if not view.findings or case.admdvs is None:
+        return [], 0, [("-", "案件没有疑点明细或统筹区")]
+
+    def open_declarations() -> list[Any]:
+        found = review.list_declarations(
+            uow=uow, admdvs=case.admdvs, period=case.period, fixmedins_code=case.fixmedins_code, size=100
+        ).items
+        return [
+            review.get_declaration(uow=uow, decl_no=d.decl_no, today=day)
+            for d in found
+            if d.status in _OPEN_DECLARATION
+        ]
+
+    # the case keeps the visit; review matches fee lines by settlement: take it from the declaration
+    settled = {
+        s.mdtrt_id: s.setl_id for d in open_declarations() for s in d.settlements if s.kind == "settlement"
+    }
+    ranked = sorted(view.findings, key=lambda f: (-f.vola_fen, f.finding_id))  # largest first
+    rows = [
+        {
+            "finding_id": f.finding_id,
+            "rule_id": f.rule_id,
+            "rule_name": f.rule_name,
+            "rule_family": f.rule_family,
+            "scope": f.scope,
+            "bkkp_sn": f.bkkp_sn or "",
+            "mdtrt_id": f.mdtrt_id or "",
+            "setl_id": settled.get(f.mdtrt_id or "", ""),
+            "psn_no": f.psn_no or "",
+            "fixmedins_code": case.fixmedins_code,
+            "vola_amt": f"{f.vola_fen // 100}.{f.vola_fen % 100:02d}",
+            "sev_deg": str(max(int(f.sev_deg), 2)),  # a confirmed case is no longer a mere notice
+            "evidence": f.evidence or "",
+        }
+        for f in ranked
+    ]
+    result = review.import_findings(uow=uow, admdvs=case.admdvs, period=case.period, rows=rows)
+    left = [(fid, why) for fid, why in result.skipped if why != "已导入过"]
+    order = {f.finding_id: n for n, f in enumerate(ranked)}
+    pending = sorted(
+        (
+            item
+            for d in open_declarations()
+            for item in d.items
+            if item.finding_id in order and item.status == "pending"
+        ),
+        key=lambda item: order.get(item.finding_id or "", 0),
+    )
+    caps = [int(item.suggested_fen or item.declared_fen) for item in pending]
+    done, deducted = [], 0
+    for item, part in zip(pending, rules.allocate_recovery(recover, caps), strict=True):
+        note = f"智能监控案件 {case.case_no} 确认违规"
+        if part > 0:
+            review.decide(uow=uow, item_id=item.id, action="deduct", amount_fen=part, note=note, today=day)
+            done.append(item.id)
+            deducted += part
+        else:
+            review.decide(
+                uow=uow, item_id=item.id, action="clear", note=f"{note}，确认追回金额已扣足", today=day
+            )
+    uow.audit(
+        action="supervision.case.take_up",
+        entity="mon_case",
+        entity_id=case.case_no,
+        admdvs=case.admdvs,
+        after={"recover_fen": recover, "deducted_fen": deducted, "items": done, "left_aside": left[:50]},
+    )
+    uow.commit()
+    return done, deducted, left
 
 
 # ---- ward rounds (查房) -------------------------------------------------------------------------------
@@ -1222,6 +1413,8 @@ class DecisionView:
     disclose: bool
     disclosed_on: date | None
     issued_on: date | None
+    ban_years: int | None = None
+    ban_permanent: bool = False
 
 
 def _decision_view(row: Decision) -> DecisionView:
@@ -1255,6 +1448,8 @@ def _decision_view(row: Decision) -> DecisionView:
         row.disclose,
         row.disclosed_on,
         row.issued_on,
+        row.ban_years,
+        bool(row.ban_permanent),
     )
 
 
@@ -1276,10 +1471,14 @@ def create_decision(
     report_no: str | None = None,
     source: str = "manual",
     source_ref: str | None = None,
+    ban_years: int | None = None,
+    ban_permanent: bool = False,
+    commit: bool = True,
 ) -> DecisionView:
     """Draft a decision (拟处理决定) against an institution, a doctor or an insured person: recovery,
-    fine (2–5× the amount), suspension (months), termination, referral or doctor points. It acts only
-    when issued with its decision document number."""
+    fine (2–5× the amount), suspension (months), termination (with its re-entry ban: a pharmacy 3–5
+    years or a permanent exit), referral or doctor points. It acts only when issued with its decision
+    document number."""
     uow.actor.require(Perm.SUPERVISE_WRITE)
     repo = SupervisionRepository(uow.session)
     target = choice(
@@ -1317,6 +1516,8 @@ def create_decision(
         months=months,
         referral_to=referral_to,
         violation=violation,
+        ban_years=ban_years,
+        ban_permanent=ban_permanent,
     )
     if terms.violation is not None:
         assessment.check_violation(uow=uow, admdvs=admdvs, violation=terms.violation, day=today())
@@ -1349,6 +1550,8 @@ def create_decision(
         source=source,
         source_ref=source_ref,
         disclose=False,
+        ban_years=terms.ban_years or None,
+        ban_permanent=terms.ban_permanent,
         created_at=utcnow(),
         created_by=uow.actor.username,
     )
@@ -1361,7 +1564,8 @@ def create_decision(
         admdvs=admdvs,
         after=asdict(_decision_view(row)),
     )
-    uow.commit()
+    if commit:
+        uow.commit()
     return _decision_view(row)
 
 
@@ -1370,6 +1574,30 @@ def _decision(uow: UnitOfWork, repo: SupervisionRepository, number: str) -> Deci
     if row is None or not uow.actor.sees_region(row.admdvs):
         raise not_found("DECISION_NOT_FOUND", f"字段 decision_no：处理决定 {number} 不存在", "decision_no")
     return row
+
+
+def _act_on_target(
+    uow: UnitOfWork, row: Decision, actions: tuple[str, str], *, day: date, reason: str, until: date | None
+) -> None:
+    """Carry a suspension or termination to its target: the institution's agreement (first action)
+    or the doctor's qualification (second action), in the same unit of work."""
+    agreement, doctor = actions
+    if row.target_type == "institution":
+        assert row.fixmedins_code is not None
+        institutions.change_agreement(
+            uow=uow,
+            fixmedins_code=row.fixmedins_code,
+            action=agreement,
+            day=day,
+            until=until,
+            reason=reason,
+            commit=False,
+        )
+    else:
+        assert row.dr_code is not None
+        institutions.change_doctor_status(
+            uow=uow, dr_code=row.dr_code, action=doctor, day=day, until=until, reason=reason, commit=False
+        )
 
 
 def issue_decision(*, uow: UnitOfWork, decision_no: str, document_no: str, day: date) -> DecisionView:
@@ -1385,46 +1613,10 @@ def issue_decision(*, uow: UnitOfWork, decision_no: str, document_no: str, day: 
     kind = rules.DecisionKind(row.kind)
     reason = f"处理决定 {number}：{row.reason}"[:255]
     if kind is rules.DecisionKind.SUSPENSION:
-        until = add_months(day, row.months) - timedelta(days=1)
-        if row.target_type == "institution":
-            assert row.fixmedins_code is not None
-            institutions.change_agreement(
-                uow=uow,
-                fixmedins_code=row.fixmedins_code,
-                action="suspend",
-                day=day,
-                until=until,
-                reason=reason,
-                commit=False,
-            )
-        else:
-            assert row.dr_code is not None
-            institutions.change_doctor_status(
-                uow=uow,
-                dr_code=row.dr_code,
-                action="suspend",
-                day=day,
-                until=until,
-                reason=reason,
-                commit=False,
-            )
-        row.until = until
+        row.until = add_months(day, row.months) - timedelta(days=1)
+        _act_on_target(uow, row, ("suspend", "suspend"), day=day, reason=reason, until=row.until)
     elif kind is rules.DecisionKind.TERMINATION:
-        if row.target_type == "institution":
-            assert row.fixmedins_code is not None
-            institutions.change_agreement(
-                uow=uow,
-                fixmedins_code=row.fixmedins_code,
-                action="terminate",
-                day=day,
-                reason=reason,
-                commit=False,
-            )
-        else:
-            assert row.dr_code is not None
-            institutions.change_doctor_status(
-                uow=uow, dr_code=row.dr_code, action="cancel", day=day, reason=reason, commit=False
-            )
+        _act_on_target(uow, row, ("terminate", "cancel"), day=day, reason=reason, until=None)
     elif kind is rules.DecisionKind.DOCTOR_POINTS:
         assert row.dr_code is not None and row.violation is not None
         assessment.deduct_points(
