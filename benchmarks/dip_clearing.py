@@ -84,19 +84,19 @@ def main() -> None:  # noqa: PLR0915 - a benchmark reads best top to bottom
     budget_pv = dip.budget_point_value(budget_fen=budget_fen, expected_points=expected_points)
     key = inst * 12 + month
     month_points = dip.institution_points(key, points, args.institutions * 12)
-    month_self = np.bincount(key, weights=self_pay.astype(np.float64), minlength=args.institutions * 12)
+    month_self = dip.sum_by(key, self_pay, args.institutions * 12)
     month_amounts = dip.amounts_from_points_e4(month_points.tolist(), budget_pv)
     prepaid = np.zeros(args.institutions, dtype=np.int64)
     for k, amount in enumerate(month_amounts):
-        prepaid[k // 12] += amount - round(month_self[k])
+        prepaid[k // 12] += amount - int(month_self[k])
     # annual clearing by the settlement point value
     inst_points = dip.institution_points(inst, points, args.institutions)
-    inst_self = np.bincount(inst, weights=self_pay.astype(np.float64), minlength=args.institutions)
+    inst_self = dip.sum_by(inst, self_pay, args.institutions)
     settle_pv = dip.settlement_point_value(
         cleared_budget_fen=budget_fen, actual_points=Decimal(int(inst_points.sum())) / 10_000
     )
     annual = dip.amounts_from_points_e4(inst_points.tolist(), settle_pv)
-    payable = [a - round(s) - int(p) for a, s, p in zip(annual, inst_self, prepaid, strict=True)]
+    payable = [a - int(s) - int(p) for a, s, p in zip(annual, inst_self, prepaid, strict=True)]
     clearing_s = time.perf_counter() - t0
 
     # -- baseline: Decimal case by case on a sample
@@ -115,8 +115,8 @@ def main() -> None:  # noqa: PLR0915 - a benchmark reads best top to bottom
     baseline_s = per_case * n
 
     categories = {
-        "low": int(((idx >= 0) & (cost < 0.5 * arrays.average[np.maximum(idx, 0)])).sum()),
-        "high": int(((idx >= 0) & (cost > 2 * arrays.average[np.maximum(idx, 0)])).sum()),
+        "low": int(((idx >= 0) & (cost * 20_000 < arrays.average_e4[np.maximum(idx, 0)])).sum()),
+        "high": int(((idx >= 0) & (cost * 10_000 > 2 * arrays.average_e4[np.maximum(idx, 0)])).sum()),
         "unmatched": int((idx < 0).sum()),
     }
     print(f"machine: {platform.machine()} python {platform.python_version()} numpy {np.__version__}")

@@ -113,28 +113,87 @@ def test_unmatched_case_points_from_cost(table: dip.PacketTable) -> None:
     assert cp.points == Decimal("100.0004")
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    costs=st.lists(st.integers(1_000, 1_000_000), min_size=1, max_size=40),
-    picks=st.lists(st.integers(0, 3), min_size=40, max_size=40),
-    coef=st.sampled_from([Decimal(1), Decimal("0.9"), Decimal("1.1")]),
-)
-def test_batch_path_agrees_with_the_decimal_path(
-    table: dip.PacketTable, costs: list[int], picks: list[int], coef: Decimal
-) -> None:
-    combos = [("K35.200", "47.0100"), ("J18.000", None), ("J18.900", None), ("Z99.999", None)]
-    chosen = [combos[picks[i]] for i in range(len(costs))]
+def _both_paths(
+    table: dip.PacketTable, chosen: list[tuple[str, str | None]], costs: list[int], coefs: list[Decimal]
+) -> list[tuple[int, int]]:
+    """(batch, scalar) points in 10⁻⁴ for each case."""
     arrays = dip.PacketArrays.of(table)
     idx = arrays.lookup(table, [c[0] for c in chosen], [c[1] for c in chosen])
-    points = dip.case_points_e4(
+    batch = dip.case_points_e4(
         arrays,
         idx,
         np.array(costs, dtype=np.int64),
-        np.full(len(costs), int(coef * 10_000), dtype=np.int64),
+        np.array([int(c * 10_000) for c in coefs], dtype=np.int64),
     )
-    for (diag, oprn), cost, got in zip(chosen, costs, points, strict=True):
+    out = []
+    for (diag, oprn), cost, coef, got in zip(chosen, costs, coefs, batch, strict=True):
         want = dip.case_points(table, diag_code=diag, oprn_code=oprn, total_fen=cost, level_coef=coef)
-        assert abs(int(got) - int(want.points * 10_000)) <= 1, (diag, cost)
+        out.append((int(got), int(want.points * 10_000)))
+    return out
+
+
+COMBOS = [("K35.200", "47.0100"), ("J18.000", None), ("J18.900", None), ("Z99.999", None)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cases=st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.integers(-1_000_000, 10**13),  # fen: refunds below 0, amounts far beyond int64 products
+            st.integers(1, 30_000).map(lambda e4: Decimal(e4) / 10_000),  # level coefficient, 4 places
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_batch_path_equals_the_scalar_path_on_every_case(
+    table: dip.PacketTable, cases: list[tuple[int, int, Decimal]]
+) -> None:
+    """The integer batch path gives exactly the scalar path's points (no float, no ±1 tolerance),
+    including deviation cases, half ties and amounts whose products leave int64."""
+    pairs = _both_paths(table, [COMBOS[c[0]] for c in cases], [c[1] for c in cases], [c[2] for c in cases])
+    assert all(got == want for got, want in pairs), pairs
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    history=st.lists(
+        st.tuples(st.integers(2022, 2024), st.integers(0, 3), st.integers(1, 3_000_000)),
+        min_size=1,
+        max_size=30,
+    ),
+    costs=st.lists(st.integers(0, 10_000_000), min_size=1, max_size=30),
+)
+def test_batch_path_equals_the_scalar_path_for_any_table(
+    history: list[tuple[int, int, int]], costs: list[int]
+) -> None:
+    """Tables built from any history (averages that are not whole fen): both paths agree exactly."""
+    table = dip.build_packets(
+        [dip.HistoryCase(y, COMBOS[k][0], COMBOS[k][1], cost) for y, k, cost in history],
+        year=2025,
+        threshold=2,
+    )
+    chosen = [COMBOS[i % 4] for i in range(len(costs))]
+    coefs = [Decimal("0.9"), Decimal(1), Decimal("1.0333")]
+    pairs = _both_paths(table, chosen, costs, [coefs[i % 3] for i in range(len(costs))])
+    assert all(got == want for got, want in pairs), pairs
+
+
+@pytest.mark.parametrize(
+    ("cost", "coef", "points"),
+    [
+        (330_000, Decimal(1), Decimal("225.8555")),  # (2.5 − 1) × 150.5703 = 225.85545: a half tie, up
+        (10**12, Decimal("0.9"), None),  # 10 亿元: the product leaves int64, Python integers take over
+    ],
+)
+def test_batch_path_half_ties_and_huge_amounts(
+    table: dip.PacketTable, cost: int, coef: Decimal, points: Decimal | None
+) -> None:
+    [(got, want)] = _both_paths(table, [COMBOS[0]], [cost], [coef])
+    assert got == want
+    if points is not None:
+        assert Decimal(got) / 10_000 == points
 
 
 def test_institution_amounts_round_once(table: dip.PacketTable) -> None:

@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Final
 
 import numpy as np
@@ -122,7 +123,7 @@ def build_packets(
         if n >= threshold:
             avg = _weighted_average(by_year, years)
             score = (avg / overall_avg * scale).quantize(POINT_DIGITS, ROUND_HALF_UP)
-            packets[key] = Packet(key, True, n, avg, score)
+            packets[key] = Packet(key, True, n, _kept(avg), score)
         else:
             diag, _, proc = key.partition("|")
             target = rest[rest_key(diag, None if proc == CONSERVATIVE else proc)]
@@ -133,8 +134,13 @@ def build_packets(
         n = sum(c for c, _ in by_year.values())
         avg = _weighted_average(by_year, years)
         score = (avg / overall_avg * scale).quantize(POINT_DIGITS, ROUND_HALF_UP)
-        packets[key] = Packet(key, False, n, avg, score)
-    return PacketTable(packets, overall_avg, scale)
+        packets[key] = Packet(key, False, n, _kept(avg), score)
+    return PacketTable(packets, _kept(overall_avg), scale)
+
+
+def _kept(average: Decimal) -> Decimal:
+    """Average costs are kept to 10⁻⁴ fen, so that both paths compute with the same exact value."""
+    return average.quantize(POINT_DIGITS, ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,12 @@ class CasePoints:
     reason: str
 
 
+def _round_points(value: Fraction) -> Decimal:
+    """Half up (ties away from zero) to 10⁻⁴ point: the one rounding place of a case's points."""
+    e4 = int(abs(value) * _E4 + Fraction(1, 2))
+    return Decimal(e4 if value >= 0 else -e4).scaleb(-4)
+
+
 def case_points(
     table: PacketTable,
     *,
@@ -155,25 +167,28 @@ def case_points(
     total_fen: Fen,
     level_coef: Decimal = Decimal(1),
 ) -> CasePoints:
-    """Points of one case: the packet score × level coefficient, or the deviation formulas."""
+    """Points of one case: the packet score × level coefficient, or the deviation formulas.
+
+    Computed exactly (fractions of the stored decimals) and rounded once to 10⁻⁴ point.
+    """
     packet = table.packet_of(diag_code, oprn_code)
     if packet is None:
         # 未入组: points from the cost against the regional average (按实际费用折算)
-        points = (Decimal(total_fen) / table.overall_average_fen * table.scale).quantize(
-            POINT_DIGITS, ROUND_HALF_UP
-        )
-        return CasePoints("", points, "unmatched", "无对应病种，按费用折算分值")
-    ratio = Decimal(total_fen) / packet.average_fen if packet.average_fen else Decimal(1)
-    if ratio < LOW_RATIO:
-        raw = packet.score * ratio
-        category, reason = "low", f"费用为病种次均的 {ratio:.4f} 倍 < 0.5：分值 × 费用/次均"
-    elif ratio > HIGH_RATIO:
-        raw = ((ratio - 2) + 1) * packet.score
-        category, reason = "high", f"费用为病种次均的 {ratio:.4f} 倍 > 2：〔(倍数 − 2) + 1〕× 分值"
+        exact = Fraction(total_fen) / Fraction(table.overall_average_fen) * Fraction(table.scale)
+        return CasePoints("", _round_points(exact), "unmatched", "无对应病种，按费用折算分值")
+    score = Fraction(packet.score)
+    ratio = Fraction(total_fen) / Fraction(packet.average_fen) if packet.average_fen else Fraction(1)
+    shown = (Decimal(ratio.numerator) / Decimal(ratio.denominator)).quantize(POINT_DIGITS, ROUND_HALF_UP)
+    if ratio < Fraction(LOW_RATIO):
+        raw = score * ratio
+        category, reason = "low", f"费用为病种次均的 {shown} 倍 < 0.5：分值 × 费用/次均"
+    elif ratio > Fraction(HIGH_RATIO):
+        raw = ((ratio - 2) + 1) * score
+        category, reason = "high", f"费用为病种次均的 {shown} 倍 > 2：〔(倍数 − 2) + 1〕× 分值"
     else:
-        raw = packet.score
+        raw = score
         category, reason = "normal", "病种分值"
-    points = (raw * level_coef).quantize(POINT_DIGITS, ROUND_HALF_UP)
+    points = _round_points(raw * Fraction(level_coef))
     return CasePoints(
         packet.code, points, category, reason + (f" × 等级系数 {level_coef}" if level_coef != 1 else "")
     )
@@ -292,23 +307,23 @@ def clear_period(
 
 @dataclass(frozen=True)
 class PacketArrays:
-    """A packet table as arrays: per packet score (×10⁴) and average cost, core flags; key → index."""
+    """A packet table as integer arrays: per packet score (10⁻⁴ point) and average cost (10⁻⁴ fen)."""
 
     index: Mapping[str, int]
     score_e4: npt.NDArray[np.int64]
-    average: npt.NDArray[np.float64]
-    overall_average: float
-    scale: float
+    average_e4: npt.NDArray[np.int64]
+    overall_average_e4: int
+    scale_e4: int
 
     @classmethod
     def of(cls, table: PacketTable) -> PacketArrays:
         keys = list(table.packets)
         return cls(
             index={k: i for i, k in enumerate(keys)},
-            score_e4=np.array([int(table.packets[k].score * _E4) for k in keys], dtype=np.int64),
-            average=np.array([float(table.packets[k].average_fen) for k in keys], dtype=np.float64),
-            overall_average=float(table.overall_average_fen),
-            scale=float(table.scale),
+            score_e4=np.array([_e4(table.packets[k].score) for k in keys], dtype=np.int64),
+            average_e4=np.array([_e4(table.packets[k].average_fen) for k in keys], dtype=np.int64),
+            overall_average_e4=_e4(table.overall_average_fen),
+            scale_e4=_e4(table.scale),
         )
 
     def lookup(
@@ -327,35 +342,119 @@ class PacketArrays:
         return out
 
 
+def _e4(value: Decimal) -> int:
+    """A decimal with at most 4 places as an integer count of 10⁻⁴."""
+    scaled = value.scaleb(4)
+    if scaled != scaled.to_integral_value():
+        raise invalid("DIP_PRECISION", "value", f"{value} 超过 4 位小数")
+    return int(scaled)
+
+
+_SAFE: Final = 2**61  # |products| below this, and twice them, fit in int64
+
+
+def _half_up(num: int, den: int) -> int:
+    """num / den rounded half up (ties away from zero), den > 0, in Python integers."""
+    q = (2 * abs(num) + den) // (2 * den)
+    return q if num >= 0 else -q
+
+
+def _half_up_array(num: npt.NDArray[np.int64], den: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    q = (2 * np.abs(num) + den) // (2 * den)
+    return np.where(num >= 0, q, -q)
+
+
+def _product(*factors: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The product of int64 arrays and where it is safe (|product| < 2⁶¹, no overflow)."""
+    out = factors[0]
+    ok = np.abs(out) < _SAFE
+    for f in factors[1:]:
+        magnitude = np.maximum(np.abs(f), 1)
+        ok &= np.abs(out) < _SAFE // magnitude
+        out = np.where(ok, out, 0) * np.where(ok, f, 0)
+    return out, ok
+
+
+def case_points_e4_exact(
+    score_e4: int,
+    average_e4: int,
+    total_fen: int,
+    level_e4: int,
+    *,
+    matched: bool,
+    overall_e4: int,
+    scale_e4: int,
+) -> int:
+    """One case's points in 10⁻⁴ points with Python integers: the rules of `case_points`."""
+    if not matched:
+        return _half_up(total_fen * _E4 * scale_e4, overall_e4)
+    if average_e4 > 0 and 2 * total_fen * _E4 < average_e4:  # below 50 %
+        return _half_up(score_e4 * total_fen * level_e4, average_e4)
+    if average_e4 > 0 and total_fen * _E4 > 2 * average_e4:  # above 2×
+        return _half_up((total_fen * _E4 - average_e4) * score_e4 * level_e4, average_e4 * _E4)
+    return _half_up(score_e4 * level_e4, _E4)
+
+
 def case_points_e4(
     arrays: PacketArrays,
     packet_idx: npt.NDArray[np.int64],
     total_fen: npt.NDArray[np.int64],
     level_coef_e4: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.int64]:
-    """Case points in 10⁻⁴ points for many cases: the same rules as `case_points`, vectorised.
+    """Case points in 10⁻⁴ points for many cases: the rules of `case_points` in integer arithmetic.
 
-    The deviation ratio is a float (points are not money); each case's points are rounded half up
-    to 10⁻⁴ point as in the Decimal path, so both paths agree except on exact half ties of floats.
+    Every case is num / den rounded half up once, as in the exact scalar path, so both agree on
+    every case; the rare case whose product would leave int64 is computed with Python integers.
     """
+    total = np.asarray(total_fen, dtype=np.int64)
+    level = np.asarray(level_coef_e4, dtype=np.int64)
     matched = packet_idx >= 0
     idx = np.where(matched, packet_idx, 0)
-    score = arrays.score_e4[idx].astype(np.float64)
-    avg = arrays.average[idx]
-    ratio = np.divide(total_fen, avg, out=np.ones(len(total_fen)), where=avg > 0)
-    raw = np.where(ratio < 0.5, score * ratio, np.where(ratio > 2.0, (ratio - 1.0) * score, score))
-    raw = raw * level_coef_e4 / _E4
-    unmatched = np.round(total_fen / arrays.overall_average * arrays.scale * _E4)
-    raw = np.where(matched, raw, unmatched)
-    return np.floor(raw + 0.5).astype(np.int64)
+    score = arrays.score_e4[idx]
+    avg = arrays.average_e4[idx]
+    n = len(total)
+    e4 = np.full(n, _E4, dtype=np.int64)
+    cost_e4, ok_cost = _product(total, e4)
+    low = matched & (avg > 0) & ok_cost & (2 * cost_e4 < avg)
+    high = matched & (avg > 0) & ok_cost & (cost_e4 > 2 * avg)
+    low_num, ok_low = _product(score, total, level)
+    high_num, ok_high = _product(cost_e4 - avg, score, level)
+    normal_num, ok_normal = _product(score, level)
+    unmatched_num, ok_unmatched = _product(total, e4, np.full(n, arrays.scale_e4, dtype=np.int64))
+    overall = np.full(n, max(arrays.overall_average_e4, 1), dtype=np.int64)
+    avg_safe = np.maximum(avg, 1)
+    num = np.where(~matched, unmatched_num, np.where(low, low_num, np.where(high, high_num, normal_num)))
+    den = np.where(~matched, overall, np.where(low, avg_safe, np.where(high, avg_safe * _E4, e4)))
+    ok = np.where(~matched, ok_unmatched, np.where(low, ok_low, np.where(high, ok_high, ok_normal))) & ok_cost
+    ok &= den < _SAFE
+    out = _half_up_array(np.where(ok, num, 0), den)
+    for i in np.flatnonzero(~ok).tolist():
+        out[i] = case_points_e4_exact(
+            int(score[i]),
+            int(avg[i]),
+            int(total[i]),
+            int(level[i]),
+            matched=bool(matched[i]),
+            overall_e4=arrays.overall_average_e4,
+            scale_e4=arrays.scale_e4,
+        )
+    return out.astype(np.int64)
+
+
+def sum_by(
+    group_idx: npt.NDArray[np.int64], values: npt.NDArray[np.int64], groups: int
+) -> npt.NDArray[np.int64]:
+    """Σ values per group in int64 (no floats: points and fen sum exactly)."""
+    sums = np.zeros(groups, dtype=np.int64)
+    np.add.at(sums, group_idx, np.asarray(values, dtype=np.int64))
+    return sums
 
 
 def institution_points(
     institution_idx: npt.NDArray[np.int64], points_e4: npt.NDArray[np.int64], institutions: int
 ) -> npt.NDArray[np.int64]:
-    """Σ points (10⁻⁴) per institution (exact: integer sums stay far below 2⁵³)."""
-    sums = np.bincount(institution_idx, weights=points_e4.astype(np.float64), minlength=institutions)
-    return np.rint(sums).astype(np.int64)
+    """Σ points (10⁻⁴) per institution, exactly."""
+    return sum_by(institution_idx, points_e4, institutions)
 
 
 def amounts_from_points_e4(points_e4: Sequence[int], point_value: Decimal) -> list[Fen]:

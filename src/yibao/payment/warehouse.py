@@ -220,19 +220,19 @@ def dip_clear(
     month = cases.month[rows]
     key = inst * 12 + (month - 1)
     month_points = dip.institution_points(key, points, len(codes) * 12)
-    month_own = np.bincount(key, weights=own.astype(np.float64), minlength=len(codes) * 12)
+    month_own = dip.sum_by(key, own, len(codes) * 12)
     month_amounts = dip.amounts_from_points_e4(month_points.tolist(), budget_pv)
     prepaid = [0] * len(codes)
     for k, amount in enumerate(month_amounts):
         if month_points[k]:
-            prepaid[k // 12] += amount - int(np.rint(month_own[k]))
+            prepaid[k // 12] += amount - int(month_own[k])
     inst_points = dip.institution_points(inst, points, len(codes))
     settle_pv = dip.settlement_point_value(
         cleared_budget_fen=cleared_budget_fen or budget_fen,
         actual_points=Decimal(int(inst_points.sum())) / 10_000,
     )
     annual = dip.amounts_from_points_e4(inst_points.tolist(), settle_pv)
-    inst_own = np.bincount(inst, weights=own.astype(np.float64), minlength=len(codes))
+    inst_own = dip.sum_by(inst, own, len(codes))
     counts = np.bincount(inst, minlength=len(codes))
     out = [
         DipInstitution(
@@ -240,8 +240,8 @@ def dip_clear(
             cases=int(counts[k]),
             points=Decimal(int(inst_points[k])) / 10_000,
             prepaid_fen=prepaid[k],
-            annual_fen=annual[k] - int(np.rint(inst_own[k])),
-            payable_fen=annual[k] - int(np.rint(inst_own[k])) - prepaid[k],
+            annual_fen=annual[k] - int(inst_own[k]),
+            payable_fen=annual[k] - int(inst_own[k]) - prepaid[k],
         )
         for k, code in enumerate(codes)
     ]
