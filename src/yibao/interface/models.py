@@ -107,3 +107,27 @@ class InterfaceFile(IdMixin, Base):
     data_cnt: Mapped[int] = mapped_column(Integer)
     dld_endtime: Mapped[date] = mapped_column(Date)  # 下载截止日期
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class VisitSpecialFlag(IdMixin, Base):
+    """A special attribute of a visit uploaded by the institution (2406 就医特殊属性上传): a flag type and
+    flag from the region's extended dictionaries (住院人员特殊标识类型/住院人员特殊标识), queried by 2407."""
+
+    __tablename__ = "ifc_visit_sp_flag"
+    __table_args__ = (
+        Index("ix_ifc_visit_sp_flag_visit", "mdtrt_id"),
+        Index("ix_ifc_visit_sp_flag_inst", "fixmedins_code", "id"),
+    )
+
+    detl_id: Mapped[str] = mapped_column(String(40), unique=True)  # ipt_psn_sp_flag_detl_id
+    mdtrt_id: Mapped[str] = mapped_column(String(40))
+    psn_no: Mapped[str] = mapped_column(String(30))
+    fixmedins_code: Mapped[str] = mapped_column(String(32))
+    fixmedins_name: Mapped[str] = mapped_column(String(200))
+    admdvs: Mapped[str] = mapped_column(String(6))  # the visit's place of insurance
+    ipt_otp_no: Mapped[str] = mapped_column(String(30))
+    flag_type: Mapped[str] = mapped_column(String(6))  # ipt_psn_sp_flag_type
+    flag: Mapped[str] = mapped_column(String(6))  # ipt_psn_sp_flag
+    memo: Mapped[str | None] = mapped_column(String(500))
+    msgid: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

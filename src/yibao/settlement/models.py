@@ -147,3 +147,19 @@ class ChronicRegistration(IdMixin, Base):
     begin: Mapped[date] = mapped_column(Date)
     end: Mapped[date | None] = mapped_column(Date)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class VisitProcedure(IdMixin, Base):
+    """A procedure (手术操作, ICD-9-CM-3 医保版) of a visit as the discharge (出院办理) sent it; the main
+    procedure has seq 1. Read by DRG grouping with the visit's diagnoses."""
+
+    __tablename__ = "setl_visit_procedure"
+    __table_args__ = (UniqueConstraint("visit_id", "seq"),)
+
+    visit_id: Mapped[int] = mapped_column(IdType, ForeignKey("setl_visit.id"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1 = the main procedure, then in the order sent
+    code: Mapped[str] = mapped_column(String(30))  # oprn_oprt_code
+    name: Mapped[str | None] = mapped_column(String(500))  # oprn_oprt_name as sent
+    main: Mapped[bool] = mapped_column(Boolean, default=False)  # 主要手术标志
+    oprn_date: Mapped[date | None] = mapped_column(Date)  # 手术操作日期
+    oper_dr_code: Mapped[str | None] = mapped_column(String(30))  # 术者医师代码

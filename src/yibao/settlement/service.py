@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from yibao.catalog.models import CodeMapping
@@ -44,6 +45,7 @@ from yibao.settlement.models import (
     Settlement,
     SettlementFund,
     Visit,
+    VisitProcedure,
 )
 from yibao.settlement.repository import (
     BillLine,
@@ -73,6 +75,32 @@ class FeeInput:
     det_item_fee_sumamt: int
     medins_list_name: str | None = None
     init_feedetl_sn: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcedureInput:
+    """A procedure sent with the discharge: ICD-9-CM-3 医保版 code (already checked), name, main flag."""
+
+    code: str
+    name: str | None = None
+    main: bool = False
+    day: date | None = None
+    oper_dr_code: str | None = None
+
+
+def ordered_procedures(procedures: Sequence[ProcedureInput]) -> list[ProcedureInput]:
+    """The main procedure first, then the others in the order sent; without a main flag the first sent
+    is the main one. More than one main procedure is refused (PROCEDURE_MAIN)."""
+    mains = [p for p in procedures if p.main]
+    if len(mains) > 1:
+        raise invalid(
+            "PROCEDURE_MAIN", "procedures", f"字段 procedures 只能有一个主要手术，收到 {len(mains)} 个"
+        )
+    if not mains:
+        return [
+            ProcedureInput(p.code, p.name, i == 0, p.day, p.oper_dr_code) for i, p in enumerate(procedures)
+        ]
+    return mains + [p for p in procedures if not p.main]
 
 
 @dataclass(frozen=True)
@@ -232,9 +260,17 @@ def register_visit(
     return visit
 
 
-def discharge(*, uow: UnitOfWork, mdtrt_id: str, endtime: datetime) -> Visit:
-    """Record the end of a visit (出院); the end may not come before the begin."""
+def discharge(
+    *,
+    uow: UnitOfWork,
+    mdtrt_id: str,
+    endtime: datetime,
+    procedures: Sequence[ProcedureInput] | None = None,
+) -> Visit:
+    """Record the end of a visit (出院); the end may not come before the begin. Procedures given replace
+    the visit's procedures (main first); None keeps them."""
     uow.actor.require(Perm.SETTLE)
+    ordered = ordered_procedures(procedures) if procedures is not None else None
     repo = SettlementRepository(uow.session)
     visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
     if visit.status == "cancelled":
@@ -246,15 +282,47 @@ def discharge(*, uow: UnitOfWork, mdtrt_id: str, endtime: datetime) -> Visit:
     visit.endtime = endtime
     if visit.status == "open":
         visit.status = "discharged"
+    after: dict[str, object] = {"endtime": endtime}
+    if ordered is not None:
+        uow.session.execute(delete(VisitProcedure).where(VisitProcedure.visit_id == visit.id))
+        for seq, p in enumerate(ordered, start=1):
+            uow.session.add(
+                VisitProcedure(
+                    visit_id=visit.id,
+                    seq=seq,
+                    code=p.code,
+                    name=p.name,
+                    main=p.main,
+                    oprn_date=p.day,
+                    oper_dr_code=p.oper_dr_code,
+                )
+            )
+        after["procedures"] = [p.code for p in ordered]
     uow.audit(
         action="visit.discharge",
         entity="visit",
         entity_id=mdtrt_id,
         admdvs=visit.insu_admdvs,
-        after={"endtime": endtime},
+        after=after,
     )
     uow.commit()
     return visit
+
+
+def visit_procedures(*, uow: UnitOfWork, mdtrt_ids: Sequence[str]) -> dict[str, list[VisitProcedure]]:
+    """The procedures of these visits (main first), in one query; visits without any are left out."""
+    if not mdtrt_ids:
+        return {}
+    rows = uow.session.execute(
+        select(Visit.mdtrt_id, VisitProcedure)
+        .join(VisitProcedure, VisitProcedure.visit_id == Visit.id)
+        .where(Visit.mdtrt_id.in_(sorted(set(mdtrt_ids))))
+        .order_by(Visit.mdtrt_id, VisitProcedure.seq)
+    ).tuples()
+    found: dict[str, list[VisitProcedure]] = {}
+    for mdtrt_id, procedure in rows:
+        found.setdefault(mdtrt_id, []).append(procedure)
+    return found
 
 
 def cancel_visit(*, uow: UnitOfWork, mdtrt_id: str) -> Visit:
