@@ -14,7 +14,9 @@ from tests.interface.helpers import fee_row, his_world, pharmacy_his
 from tests.interface.scenario import inpatient, outpatient, pharmacy, register, settle_data
 from tests.monitoring.test_nhsa_rules import _data as rule_check_data
 from tests.monitoring.test_service import ICD, KNOWLEDGE
+from tests.settlement.helpers import person_id
 from yibao.bootstrap import Container
+from yibao.catalog import service as catalog
 from yibao.core.clock import LOCAL_TZ
 from yibao.core.security import SYSTEM
 from yibao.interface.nhsa import spec
@@ -66,6 +68,18 @@ def test_every_required_output_field_is_present_typed_and_coded(
     world, his = his_world(container, app_client, account_fen=5_000)
     samples = outpatient(his, world.worker) | inpatient(his, world.worker)
     samples["9001"] = his.log[0]["output"]
+    flag = {
+        "mdtrt_id": samples["_mdtrt_id"]["value"],
+        "psn_no": world.worker,
+        "psn_cert_type": "01",
+        "certno": person_id(1),
+        "psn_name": "张职工",
+        "ipt_otp_no": "ZY0001",
+        "ipt_psn_sp_flag_type": "01",
+        "ipt_psn_sp_flag": "A1",
+    }
+    samples["2406"] = his.ok("2406", {"data": flag})
+    samples["2407"] = his.ok("2407", {"data": {"page_num": "1", "page_size": "10"}})
     today = datetime.now(LOCAL_TZ).date().isoformat()
     stmt = {
         "clr_type": "11",
@@ -94,10 +108,18 @@ def test_every_required_output_field_is_present_typed_and_coded(
     assert samples["5205"]["feedetail"], "no chronic drug line to check"
     samples["1201"] = his.ok("1201", {"medinsinfo": {"fixmedins_type": "1", "fixmedins_name": "示范"}})
     assert len(samples["1201"]["medinsinfo"]) == 2
-    for infno in ("1301", "1302", "1303", "1305", "1306", "1306A", "1307", "1308", "1320"):
+    downloads = ("1301", "1302", "1303", "1305", "1306", "1306A", "1307", "1308", "1309", "1310", "1311")
+    for infno in (*downloads, "1313", "1314", "1315", "1320"):
         samples[infno] = his.ok(infno, {"data": {"ver": "0"}})
+    with container.uow(SYSTEM) as uow:
+        catalog.create_item(
+            uow=uow,
+            kind="drug",
+            fields={"code": "M1234567890AB", "name": "七十味珍珠丸", "list_type": "104", "chrgitm_lv": "01",
+                    "begin": "2024-01-01"},
+        )  # fmt: skip
     paging = {"updt_time": "2000-01-01", "page_num": "1", "page_size": "50"}
-    for infno in ("1312", "1317", "1318", "1319"):
+    for infno in ("1304", "1312", "1316", "1317", "1318", "1319"):
         samples[infno] = his.ok(infno, {"data": paging})
         assert samples[infno]["data"], f"no rows in {infno}"
     detail = zip_rows("d.txt", [["S1", "M1", world.worker, "0", "0", "0", "0"]])

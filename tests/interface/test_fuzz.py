@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.interface.helpers import ENDPOINT, fee_row, his_world
-from tests.interface.scenario import register
+from tests.interface.scenario import admission, register
+from tests.settlement.helpers import person_id
 from yibao.bootstrap import Container
-from yibao.interface.models import Message
-from yibao.settlement.models import FeeLine, Settlement, Visit
+from yibao.interface.models import Message, VisitSpecialFlag
+from yibao.settlement.models import FeeLine, Settlement, Visit, VisitProcedure
 
 SCALARS = st.one_of(
     st.none(),
@@ -93,5 +94,77 @@ def test_fuzzed_envelopes_never_fail_and_refusals_store_nothing(
             assert _counts(container) == before
         else:
             assert answer["output"]["result"]
+
+    run()
+
+
+PROCEDURE_KEYS = ["oprn_oprt_code", "oprn_oprt_name", "main_oprn_flag", "oprn_oprt_type", "oprn_oprt_date",
+                  "oprn_oprt_begntime", "vali_flag"]  # fmt: skip
+FLAG_KEYS = ["mdtrt_id", "psn_no", "psn_cert_type", "certno", "psn_name", "ipt_otp_no",
+             "ipt_psn_sp_flag_type", "ipt_psn_sp_flag", "admdvs", "memo"]  # fmt: skip
+
+
+def _discharge_counts(container: Container) -> tuple[int, ...]:
+    with container.uow() as uow:
+        return tuple(
+            int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (Message, VisitProcedure, VisitSpecialFlag)
+        )
+
+
+def test_fuzzed_procedures_and_visit_flags_never_fail(container: Container, app_client: TestClient) -> None:
+    """2402 with fuzzed oprninfo rows and dscginfo procedure, 2406 with fuzzed fields: never a 500, and a
+    refusal stores neither a message, a procedure nor a flag."""
+    world, his = his_world(container, app_client)
+    mdtrt_id = admission(his, world.worker)
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        infno=st.sampled_from(["2402", "2406"]),
+        changes=st.dictionaries(st.sampled_from(PROCEDURE_KEYS + FLAG_KEYS), VALUES, max_size=3),
+        rows=st.integers(min_value=0, max_value=3),
+    )
+    def run(infno: str, changes: dict[str, Any], rows: int) -> None:
+        if infno == "2402":
+            row = {"oprn_oprt_code": "36.0601", "oprn_oprt_name": "支架", "main_oprn_flag": "0"} | {
+                k: v for k, v in changes.items() if k in PROCEDURE_KEYS
+            }
+            info = {
+                "mdtrt_id": mdtrt_id,
+                "psn_no": world.worker,
+                "insutype": "310",
+                "endtime": "2024-03-05 10:00:00",
+                "dscg_dept_codg": "A01",
+                "dscg_dept_name": "内科",
+                "dscg_way": "1",
+                "oprn_oprt_code": changes.get("oprn_oprt_code", "88.5101"),
+            }
+            data: dict[str, Any] = {"dscginfo": info, "diseinfo": [], "oprninfo": [row] * rows}
+        else:
+            flag = {
+                "mdtrt_id": mdtrt_id,
+                "psn_no": world.worker,
+                "psn_cert_type": "01",
+                "certno": person_id(1),
+                "psn_name": "张职工",
+                "ipt_otp_no": "ZY0001",
+                "ipt_psn_sp_flag_type": "01",
+                "ipt_psn_sp_flag": "A1",
+            }
+            data = {"data": flag | {k: v for k, v in changes.items() if k in FLAG_KEYS}}
+        before = _discharge_counts(container)
+        response = app_client.post(
+            ENDPOINT, content=json.dumps(his.envelope(infno, data)), headers=his.headers()
+        )
+        assert response.status_code == 200
+        answer = response.json()
+        assert answer["infcode"] in (0, -1)
+        if answer["infcode"] == -1:
+            assert not answer["err_msg"].startswith("[SYSTEM_ERROR]"), answer
+            assert _discharge_counts(container) == before
 
     run()

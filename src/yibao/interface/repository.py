@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
 from yibao.enrolment.models import Account, Person, Relation
 from yibao.institutions.models import Institution
-from yibao.interface.models import Credential, InterfaceFile, Message, Reconciliation, SignIn
+from yibao.interface.models import (
+    Credential,
+    InterfaceFile,
+    Message,
+    Reconciliation,
+    SignIn,
+    VisitSpecialFlag,
+)
+from yibao.payment.models import PaymentMethod
+from yibao.policy.models import PolicyVersion
 from yibao.reference.models import IcdCode, RefDataset
 from yibao.settlement.models import FeeLine, Settlement, SettlementFund, Visit
 
@@ -253,6 +262,47 @@ class InterfaceRepository:
             )
         )
 
+    def special_flag(self, mdtrt_id: str, flag_type: str, flag: str) -> VisitSpecialFlag | None:
+        """The visit's special attribute of this type and value (2406 answers it again, not twice)."""
+        return self.session.scalar(
+            select(VisitSpecialFlag).where(
+                VisitSpecialFlag.mdtrt_id == mdtrt_id,
+                VisitSpecialFlag.flag_type == flag_type,
+                VisitSpecialFlag.flag == flag,
+            )
+        )
+
+    def special_flags(
+        self, *, fixmedins_code: str, filters: dict[str, str], page: int, size: int
+    ) -> Page[tuple[VisitSpecialFlag, Person]]:
+        """An institution's visit special attributes (2407) with their persons, matching every filter
+        (a column of the attribute, or psn_cert_type/certno/psn_name of the person), oldest first."""
+        person_columns = {"certno": Person.certno, "psn_name": Person.name}
+        stmt = (
+            select(VisitSpecialFlag, Person)
+            .join(Person, Person.psn_no == VisitSpecialFlag.psn_no)
+            .where(VisitSpecialFlag.fixmedins_code == fixmedins_code)
+        )
+        for name, value in filters.items():
+            column = person_columns.get(name) or getattr(VisitSpecialFlag, name)
+            stmt = stmt.where(column == value)
+        stmt = stmt.order_by(VisitSpecialFlag.id)
+        total = self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        rows = self.session.execute(stmt.limit(size).offset((page - 1) * size)).tuples().all()
+        return Page(items=list(rows), total=total, page=page, size=size)
+
+    def policy_versions(self, admdvs: str) -> list[PolicyVersion]:
+        """Every policy version of the region, oldest load first (the 1309 disease list's source)."""
+        query = select(PolicyVersion).where(PolicyVersion.admdvs == admdvs)
+        return list(self.session.scalars(query.order_by(PolicyVersion.loaded_at, PolicyVersion.id)))
+
+    def single_disease_methods(self, admdvs: str) -> list[PaymentMethod]:
+        """The region's 按病种付费 terms (method single_disease), oldest first (1310's source)."""
+        query = select(PaymentMethod).where(
+            PaymentMethod.admdvs == admdvs, PaymentMethod.method == "single_disease"
+        )
+        return list(self.session.scalars(query.order_by(PaymentMethod.created_at, PaymentMethod.id)))
+
     def catalog_page(
         self,
         *,
@@ -263,9 +313,18 @@ class InterfaceRepository:
         updated_after: datetime | None,
         page: int,
         size: int,
+        valid_on: date | None = None,
+        invalid_on: date | None = None,
     ) -> Page[CatalogItem]:
-        """Catalog versions filtered as 1312/1318/1319 ask, changed after `updated_after`, by change."""
+        """Catalog versions filtered as 1304/1312/1316/1318/1319 ask (in force on `valid_on`, or not in
+        force on `invalid_on`, when given), changed after `updated_after`, by change."""
         query = select(CatalogItem)
+        if valid_on is not None:
+            query = query.where(
+                CatalogItem.begin <= valid_on, or_(CatalogItem.end.is_(None), CatalogItem.end >= valid_on)
+            )
+        if invalid_on is not None:
+            query = query.where(or_(CatalogItem.begin > invalid_on, CatalogItem.end < invalid_on))
         if code:
             query = query.where(CatalogItem.code == code)
         if name:

@@ -48,7 +48,7 @@ def version_of(item: CatalogItem) -> str:
     return stamp(item.updated_at, millis=True)
 
 
-def _after(ver: str) -> datetime | None:
+def changed_after(ver: str) -> datetime | None:
     """The moment after which versions are new to the client; None for "0" (everything)."""
     if ver == "0":
         return None
@@ -164,8 +164,13 @@ def download(call: Call) -> Result:
     if infno in ICD_SYSTEMS:
         rows, last = _icd_rows(call, infno, ver)
     else:
-        rows, last = _catalog_rows(call, infno, _after(ver))
-    name = f"plc_{infno}_{last or ver}"
+        rows, last = _catalog_rows(call, infno, changed_after(ver))
+    return answer_file(call, infno, rows, last or ver)
+
+
+def answer_file(call: Call, infno: str, rows: list[list[object]], version: str) -> Result:
+    """A catalog file named after its last version, kept for 9102, and the download's answer."""
+    name = f"plc_{infno}_{version}"
     content = files.zip_rows(f"{name}.txt", rows)
     row = files.store(
         call,
@@ -190,6 +195,12 @@ def download(call: Call) -> Result:
 
 
 def _paging(data: Fields) -> tuple[int, int, datetime | None]:
+    page, size = paging_numbers(data)
+    return page, size, data.moment("updt_time")
+
+
+def paging_numbers(data: Fields) -> tuple[int, int]:
+    """page_num (1..100000) and page_size (1..500) of a paged query."""
     page = data.number("page_num")
     size = data.number("page_size")
     assert page is not None and size is not None
@@ -197,10 +208,10 @@ def _paging(data: Fields) -> tuple[int, int, datetime | None]:
         raise invalid("FIELD_NUMBER", "input.data.page_num", "字段 input.data.page_num 应为1到100000的整数")
     if size != int(size) or not 1 <= size <= 500:
         raise invalid("FIELD_NUMBER", "input.data.page_size", "字段 input.data.page_size 应为1到500的整数")
-    return int(page), int(size), data.moment("updt_time")
+    return int(page), int(size)
 
 
-def _page_output(rows: list[dict[str, Any]], page: int, size: int, total: int) -> dict[str, Any]:
+def page_output(rows: list[dict[str, Any]], page: int, size: int, total: int) -> dict[str, Any]:
     pages = math.ceil(total / size) if total else 0
     return {
         "data": rows,
@@ -277,7 +288,7 @@ def catalog_info(call: Call) -> Result:
             }
             | _audit_fields(item, call.admdvs)
         )
-    return Result(_page_output(rows, page, size, total))
+    return Result(page_output(rows, page, size, total))
 
 
 def price_caps(call: Call) -> Result:
@@ -300,7 +311,7 @@ def price_caps(call: Call) -> Result:
                 }
                 | _audit_fields(item, call.admdvs)
             )
-    return Result(_page_output(rows, page, size, total))
+    return Result(page_output(rows, page, size, total))
 
 
 def selfpay_ratios(call: Call) -> Result:
@@ -324,7 +335,7 @@ def selfpay_ratios(call: Call) -> Result:
                 }
                 | _audit_fields(item, call.admdvs)
             )
-    return Result(_page_output(rows, page, size, total))
+    return Result(page_output(rows, page, size, total))
 
 
 def institution_mappings(call: Call) -> Result:
@@ -350,7 +361,7 @@ def institution_mappings(call: Call) -> Result:
             size=size,
         )
     rows = [_mapping_row(m, call) for m in found.items]
-    return Result(_page_output(rows, page, size, found.total))
+    return Result(page_output(rows, page, size, found.total))
 
 
 def _mapping_row(mapping: CodeMapping, call: Call) -> dict[str, Any]:
@@ -385,3 +396,115 @@ def _mapping_row(mapping: CodeMapping, call: Call) -> dict[str, Any]:
         "optins_no": None,
         "poolarea_no": mapping.admdvs or call.admdvs,
     }
+
+
+def _operator_fields(item: CatalogItem, admdvs: str) -> dict[str, Any]:
+    """Who created and last changed a catalog version: the catalog holds no operator, so the platform
+    (yibao, 医保目录管理) and the region that keeps the item stand in."""
+    keeper = item.admdvs or admdvs
+    return {
+        "crter_id": "yibao",
+        "crter_name": "医保目录管理",
+        "crte_optins_no": keeper,
+        "opter_id": "yibao",
+        "opter_name": "医保目录管理",
+        "opt_time": local_text(item.updated_at)[:10],
+        "optins_no": keeper,
+    }
+
+
+def _validity(flag: str | None, day: date) -> dict[str, date]:
+    """vali_flag of a query as a filter: 1 in force on `day`, 0 not in force, absent both."""
+    if flag is None:
+        return {}
+    return {"valid_on": day} if flag == "1" else {"invalid_on": day}
+
+
+def ethnic_drugs(call: Call) -> Result:
+    """1304: the ethnic drugs (民族药品目录, list_type 104) changed since updt_time, paged; vali_flag 1
+    keeps the versions in force today, 0 the others."""
+    data = call.data.node("data")
+    page, size, after = _paging(data)
+    today = call.now.astimezone(LOCAL_TZ).date()
+    with call.uow() as uow:
+        flag = data.code("vali_flag", dictionaries(uow.session), required=False)
+        found = InterfaceRepository(uow.session).catalog_page(
+            code=data.opt_text("med_list_codg", max_len=50),
+            name=data.opt_text("drug_prodname", max_len=500) or data.opt_text("drug_genname", max_len=500),
+            list_type="104",
+            chrgitm_lv=None,
+            updated_after=after,
+            page=page,
+            size=size,
+            **_validity(flag, today),
+        )
+        dicts = dictionaries(uow.session)
+    rows = []
+    for item in found.items:
+        rows.append(
+            {
+                "med_list_codg": item.code,
+                "drug_prodname": item.name,
+                "genname_codg": None,
+                "drug_genname": item.generic_name,
+                "dosform": dicts.label("drug_dosform", item.dosform or "") or item.dosform,
+                "drug_spec": item.spec,
+                "min_prcunt": item.unit,
+                "begndate": item.begin.isoformat(),
+                "enddate": item.end.isoformat() if item.end else None,
+                "memo": item.restr_indication,
+                "vali_flag": _valid(item.begin, item.end, today),
+                "rid": f"{item.code}-{item.begin:%Y%m%d}",
+                "crte_time": local_text(item.created_at)[:10],
+                "updt_time": local_text(item.updated_at)[:10],
+                "ver": version_of(item),
+            }
+            | _operator_fields(item, call.admdvs)
+        )
+    return Result(page_output(rows, page, size, found.total))
+
+
+def catalog_matches(call: Call) -> Result:
+    """1316: medical catalog to insurance catalog matches (医疗目录与医保目录匹配). yibao keeps one national
+    code per item for both catalogs, so each catalog version matches itself; paged like 1312. query_date
+    keeps the versions in force that day; vali_flag 1/0 those in force (or not) on it, default today."""
+    data = call.data.node("data")
+    page, size, after = _paging(data)
+    query_date = data.day("query_date", required=False)
+    today = query_date or call.now.astimezone(LOCAL_TZ).date()
+    with call.uow() as uow:
+        dicts = dictionaries(uow.session)
+        list_type = data.code("list_type", dicts, required=False)
+        flag = data.code("vali_flag", dicts, required=False)
+        if query_date is not None and flag is None:
+            flag = "1"  # 查询时间点: the matches in force that day
+        found = InterfaceRepository(uow.session).catalog_page(
+            code=data.opt_text("hilist_code", max_len=30) or data.opt_text("med_list_codg", max_len=30),
+            name=None,
+            list_type=list_type,
+            chrgitm_lv=None,
+            updated_after=after,
+            page=page,
+            size=size,
+            **_validity(flag, today),
+        )
+    rows = []
+    for item in found.items:
+        rows.append(
+            {
+                "med_list_codg": item.code,
+                "hilist_code": item.code,
+                "list_type": item.list_type,
+                "insu_admdvs": item.admdvs or call.admdvs,
+                "begndate": item.begin.isoformat(),
+                "enddate": item.end.isoformat() if item.end else None,
+                "memo": None,
+                "vali_flag": _valid(item.begin, item.end, today),
+                "rid": f"{item.code}-{item.begin:%Y%m%d}",
+                "updt_time": local_text(item.updated_at)[:10],
+                "crte_time": local_text(item.created_at)[:10],
+                "poolarea_no": item.admdvs,
+            }
+            | _operator_fields(item, call.admdvs)
+        )
+    return Result(page_output(rows, page, size, found.total))

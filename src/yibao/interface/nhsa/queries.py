@@ -14,6 +14,7 @@ from yibao.interface.nhsa.fees import KIND_CHRGITM
 from yibao.interface.repository import InterfaceRepository
 from yibao.reference.lookup import diagnoses as icd10
 from yibao.reference.lookup import dictionaries
+from yibao.reference.lookup import procedures as icd9
 from yibao.settlement import service as settlement
 
 COUNT_COUNTERS = ("admission",)  # ledger counters that count, not money
@@ -58,9 +59,16 @@ def visits(call: Call) -> Result:
         repo = InterfaceRepository(uow.session)
         relations = repo.relations(psn_no)
         rows: list[dict[str, Any]] = []
-        for visit in repo.visits_of(psn_no, call.fixmedins_code, begin, end + timedelta(seconds=1)):
-            if (med_type and visit.med_type != med_type) or (only and visit.mdtrt_id != only):
-                continue
+        chosen = [
+            visit
+            for visit in repo.visits_of(psn_no, call.fixmedins_code, begin, end + timedelta(seconds=1))
+            if not (med_type and visit.med_type != med_type) and not (only and visit.mdtrt_id != only)
+        ]
+        procedures = settlement.visit_procedures(uow=uow, mdtrt_ids=[v.mdtrt_id for v in chosen])
+        book = icd9(uow.session) if procedures else None
+        for visit in chosen:
+            done = procedures.get(visit.mdtrt_id)
+            main = done[0] if done else None
             day = visit.begntime.date()
             row = person_fields(person, basic_relation(relations, day, visit.insutype), relations, day)
             row |= {
@@ -72,6 +80,8 @@ def visits(call: Call) -> Result:
                 "atddr_no": visit.dr_code,
                 "adm_dept_codg": visit.dept_code,
                 "dscg_maindiag_code": (visit.diagnoses.split("|") or [""])[0] or None,
+                "oprn_oprt_code": main.code if main else None,
+                "oprn_oprt_name": (main.name or (book.name(main.code) if book else None)) if main else None,
                 "inhosp_stas": "0" if visit.endtime else "1",
                 "memo": visit.status,
             }

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from yibao.interface.nhsa import (
     catalogs,
+    disease_catalogs,
     fees,
     files,
     people,
@@ -16,6 +17,7 @@ from yibao.interface.nhsa import (
     rules,
     settle,
     signin,
+    special_flags,
     visits,
 )
 from yibao.interface.nhsa.envelope import Call, Result
@@ -32,12 +34,20 @@ HANDLERS: dict[str, Handler] = {
     "1301": catalogs.download,
     "1302": catalogs.download,
     "1303": catalogs.download,
+    "1304": catalogs.ethnic_drugs,
     "1305": catalogs.download,
     "1306": catalogs.download,
     "1306A": catalogs.download,
     "1307": catalogs.download,
     "1308": catalogs.download,
+    "1309": disease_catalogs.download,
+    "1310": disease_catalogs.download,
+    "1311": disease_catalogs.download,
     "1312": catalogs.catalog_info,
+    "1313": disease_catalogs.download,
+    "1314": disease_catalogs.download,
+    "1315": disease_catalogs.download,
+    "1316": catalogs.catalog_matches,
     "1317": catalogs.institution_mappings,
     "1318": catalogs.price_caps,
     "1319": catalogs.selfpay_ratios,
@@ -65,6 +75,8 @@ HANDLERS: dict[str, Handler] = {
     "2403": visits.change_admission,
     "2404": visits.cancel,
     "2405": visits.cancel_discharge,
+    "2406": special_flags.upload,
+    "2407": special_flags.query,
     "2601": reversal.reverse_message,
     "3101": rules.analyse,  # 明细审核事前分析 (monitoring rules, scenario pre)
     "3102": rules.analyse,  # 明细审核事中分析 (monitoring rules, scenario in)
@@ -79,7 +91,13 @@ HANDLERS: dict[str, Handler] = {
 }
 
 LIMITED: dict[str, str] = {  # served, with a limit written in docs/interface.md
+    "1309": "病种名称与大类为空：待遇政策只有病种代码与限额 names not held: policies give codes, limits",
+    "1311": "yibao 无日间手术病种目录，文件无数据行 no such list: empty file",
     "1312": "hilist_use_type（医保目录使用类别）为 null，目录不持有 not held by the catalog",
+    "1313": "yibao 无肿瘤形态学目录，文件无数据行 no such list: empty file",
+    "1314": "yibao 无中医疾病目录，文件无数据行 no such list: empty file",
+    "1315": "yibao 无中医证候目录，文件无数据行 no such list: empty file",
+    "2406": "上传即生效，尚无中心审核步骤 in force once uploaded, no review step yet",
 }
 
 PARTIAL: set[str] = set()  # checked, then refused (none left)

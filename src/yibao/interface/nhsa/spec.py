@@ -56,6 +56,19 @@ def _index(header: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _swapped(rows: list[list[str]], code_i: int, name_i: int) -> bool:
+    """Whether a table's header names its code and name columns the wrong way round (1304 does):
+    the field codes are identifiers, so the column holding them is the code column."""
+
+    def identifiers(i: int) -> int:
+        return sum(1 for row in rows if i < len(row) and _IDENTIFIER.match(str(row[i]).strip()))
+
+    return identifiers(name_i) > identifiers(code_i)
+
+
 def _node(caption: str) -> str | None:
     match = re.search(r"节点标识[：:]?\s*([A-Za-z_][A-Za-z0-9_]*)", caption)
     return match.group(1) if match else None
@@ -75,6 +88,8 @@ def load(reference_dir: Path) -> dict[str, Transaction]:
             name_i = _index(header, ("参数名称", "数据元名称"))
             if code_i is None:
                 continue
+            if name_i is not None and _swapped(table.get("rows") or [], code_i, name_i):
+                code_i, name_i = name_i, code_i
             fields = []
             for row in table.get("rows") or []:
                 if len(row) <= code_i or not str(row[code_i]).strip():

@@ -10,7 +10,9 @@ from yibao.interface.nhsa.common import own_visit, person_of
 from yibao.interface.nhsa.envelope import Call, Result
 from yibao.reference.lookup import diagnoses as icd10
 from yibao.reference.lookup import dictionaries
+from yibao.reference.lookup import procedures as icd9
 from yibao.settlement import service as settlement
+from yibao.settlement.service import ProcedureInput
 
 OUTPATIENT_DEFAULT = "11"  # 普通门诊
 
@@ -141,8 +143,63 @@ def admit(call: Call) -> Result:
     return Result({"result": {"mdtrt_id": visit.mdtrt_id}}, psn_no=psn_no, mdtrt_id=visit.mdtrt_id)
 
 
+def _procedures(call: Call, info: Fields) -> list[ProcedureInput] | None:
+    """The procedures a discharge sends (ICD-9-CM-3 医保版, no gray codes): the rows of `oprninfo` when
+    the HIS sends that node (主要手术 by main_oprn_flag 1 or oprn_oprt_type 1, rows with vali_flag 0 left
+    out), and dscginfo.oprn_oprt_code, the main procedure when no row is flagged (added first when no row
+    carries it). None when neither is sent: the stored procedures stay."""
+    rows = call.data.rows("oprninfo", required=False)
+    main_code = info.opt_text("oprn_oprt_code", max_len=30)
+    if not rows and main_code is None:
+        return None
+    found: list[ProcedureInput] = []
+    with call.uow() as uow:
+        book = icd9(uow.session)
+        dicts = dictionaries(uow.session)
+        for row in rows:
+            if row.opt_text("vali_flag") == "0":
+                continue
+            code = book.require_settleable(
+                row.text("oprn_oprt_code", max_len=30), field=f"{row.path}.oprn_oprt_code"
+            )
+            flag = row.code("main_oprn_flag", dicts, "main_oprn", required=False)
+            kind = row.code("oprn_oprt_type", dicts, required=False)
+            begun = row.moment("oprn_oprt_begntime", required=False)
+            day = row.day("oprn_oprt_date", required=False) or (begun.date() if begun else None)
+            found.append(
+                ProcedureInput(
+                    code=code,
+                    name=row.opt_text("oprn_oprt_name", max_len=500),
+                    main=flag == "1" or kind == "1",
+                    day=day,
+                    oper_dr_code=row.opt_text("oper_dr_code", max_len=30),
+                )
+            )
+        if main_code is not None:
+            main_code = book.require_settleable(main_code, field="input.dscginfo.oprn_oprt_code")
+    if main_code is not None and not any(p.main for p in found):
+        name = info.opt_text("oprn_oprt_name", max_len=500)
+        same = [p for p in found if p.code == main_code]
+        if same:
+            first = same[0]
+            found.remove(first)
+            found.insert(
+                0, ProcedureInput(first.code, first.name or name, True, first.day, first.oper_dr_code)
+            )
+        else:
+            found.insert(0, ProcedureInput(main_code, name, True))
+    if sum(p.main for p in found) > 1:
+        raise invalid(
+            "PROCEDURE_MAIN",
+            "input.oprninfo",
+            "字段 input.oprninfo 只能有一个主要手术（main_oprn_flag 为 1）",
+        )
+    return found
+
+
 def discharge(call: Call) -> Result:
-    """2402: record the discharge time (discharge diagnoses are checked against ICD-10 医保版)."""
+    """2402: record the discharge time and the procedures sent (discharge diagnoses are checked against
+    ICD-10 医保版, procedures against ICD-9-CM-3 医保版)."""
     info = call.data.node("dscginfo")
     mdtrt_id = info.text("mdtrt_id", max_len=40)
     psn_no = info.text("psn_no", max_len=30)
@@ -152,8 +209,9 @@ def discharge(call: Call) -> Result:
         info.code("dscg_way", dictionaries(uow.session), required=False)
         own_visit(call, uow, mdtrt_id, psn_no, path="input.dscginfo")
     _diagnosis_codes(call, call.data.rows("diseinfo", required=False), None)
+    procedures = _procedures(call, info)
     with call.uow() as uow:
-        visit = settlement.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=endtime)
+        visit = settlement.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=endtime, procedures=procedures)
     return Result(
         {"result": {"mdtrt_id": visit.mdtrt_id, "endtime": local_text(visit.endtime)}},
         psn_no=psn_no,
