@@ -445,7 +445,7 @@ def test_changes_suspension_termination_and_renewal_are_dated_states_in_the_hist
         {"action": "change", "day": date(2026, 5, 1), "reason": "法定代表人变更为李某"},
         {"action": "suspend", "day": date(2026, 6, 1), "until": date(2026, 8, 31), "reason": "限期整改"},
         {"action": "resume", "day": date(2026, 9, 1)},
-        {"action": "renew", "day": date(2027, 3, 20)},
+        {"action": "renew", "day": date(2027, 3, 20), "terms_profile": "general"},
         {"action": "terminate", "day": date(2027, 6, 1), "reason": "严重违规"},
     ]
     for body in actions:

@@ -235,7 +235,7 @@ def test_agreement_life_cycle_is_audited_step_by_step(container: Container) -> N
             "suspended",
         ),
         ({"action": "resume", "day": date(2025, 4, 15)}, "active"),
-        ({"action": "renew", "day": date(2025, 12, 1)}, "active"),
+        ({"action": "renew", "day": date(2025, 12, 1), "terms_profile": "general"}, "active"),
         ({"action": "expire", "day": date(2027, 1, 1)}, "expired"),
         ({"action": "terminate", "day": date(2027, 2, 1), "reason": "不再续签"}, "terminated"),
     ]

@@ -410,6 +410,7 @@ def agreement(
     end: str = typer.Option(None, help="新协议结束 Last day"),
     until: str = typer.Option(None, help="暂停截止 Suspended until"),
     reason: str = typer.Option(None, help="原因或变更内容 Reason"),
+    terms_profile: str = typer.Option(None, help="续签：新年度协议指标模板 general/specialist/pharmacy"),
 ) -> None:
     """协议操作：续签、变更、暂停、恢复、解除。Act on the agreement."""
     container = bootstrap()
@@ -423,6 +424,7 @@ def agreement(
             end=parse_date(end, field="end", required=False),
             until=parse_date(until, field="until", required=False),
             reason=reason,
+            terms_profile=terms_profile,
         )
     console.print(
         f"[green]{view.fixmedins_code}[/green] 协议状态：{view.agreement_status}，{view.settle_reason}"

@@ -540,6 +540,7 @@ def institution_agreement(request: Request, code: str, uow: ConsoleUow, form: Fo
             end=parse_date(form.get("end"), field="end", required=False),
             until=parse_date(form.get("until"), field="until", required=False),
             reason=form.get("reason"),
+            terms_profile=form.get("terms_profile") or None,
         )
     except BusinessError as exc:
         response = _detail(request, uow, code, form=form, error=exc)

@@ -67,6 +67,10 @@ class AgreementIn(ApiModel):
     end: date | None = Field(default=None, description="协议结束日期（默认一年）")
     until: date | None = Field(default=None, description="暂停截止日期（含当日），空为直到恢复")
     reason: str | None = Field(default=None, description="原因（暂停、解除必填）")
+    terms_profile: str | None = Field(
+        default=None,
+        description="续签：新年度尚无协议指标时按模板设定（general/specialist/pharmacy），否则拒绝",
+    )
 
 
 class SettleCheckOut(ApiModel):

@@ -401,11 +401,14 @@ def change_agreement(
     until: date | None = None,
     reason: str | None = None,
     commit: bool = True,
+    terms_profile: str | None = None,
 ) -> InstitutionView:
     """Apply an agreement action (sign, renew, suspend, resume, expire, terminate) on `day` (today).
 
-    `commit=False` leaves the commit to the caller's unit of work (an assessment or a supervision
-    decision that suspends the agreement as part of its own transaction).
+    A renewal (续签) needs the measurable terms of the new agreement's year: already set in the
+    assessment area, or set now from `terms_profile`; otherwise it is refused (TERMS_REQUIRED) and
+    nothing changes. `commit=False` leaves the commit to the caller's unit of work (an assessment or a
+    supervision decision that suspends the agreement as part of its own transaction).
     """
     uow.actor.require(Perm.INSTITUTION_WRITE)
     act = choice(rules.AgreementAction, action, code="AGREEMENT_ACTION", field="action", label="协议操作")
@@ -438,6 +441,19 @@ def change_agreement(
         until=until,
         reason=reason,
     )
+    profile = (terms_profile or "").strip() or None
+    terms_year = state.begin.year if state.begin is not None else when.year
+    renew_terms = act is rules.AgreementAction.RENEW and not _admission(uow).has_terms(
+        institution.fixmedins_code, terms_year
+    )
+    if renew_terms and profile is None:
+        raise conflict(
+            "TERMS_REQUIRED",
+            f"字段 terms_profile：续签须有 {terms_year} 年度协议指标（可量化条款）；机构 "
+            f"{institution.fixmedins_code} 尚未设定，请先在考核模块设定，或选择指标模板"
+            "（general/specialist/pharmacy）",
+            "terms_profile",
+        )
     _apply_state(institution, state)
     if act is rules.AgreementAction.CHANGE:
         institution.status_reason = reason_before  # a change leaves the status and its reason
@@ -458,7 +474,15 @@ def change_agreement(
         after=institution.snapshot(),
         note=state.reason,
     )
-    if commit:
+    if renew_terms:
+        # The assessment area owns the terms and its use case commits: the renewal and the new year's
+        # terms are stored together, or not at all when the terms are refused.
+        from yibao.assessment import service as assessment
+
+        assessment.set_terms(
+            uow=uow, fixmedins_code=institution.fixmedins_code, year=terms_year, profile=profile
+        )
+    elif commit:
         uow.commit()
     return _view(institution, dictionaries(uow.session), today())
 
