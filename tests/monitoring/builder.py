@@ -113,6 +113,8 @@ class DataBuilder:
         hosp_code: str | None = None,
         bkkp_sn: str | None = None,
         amount: str | None = None,
+        dept: str = "A03",
+        dr_code: str = "D1",
     ) -> str:
         """Add one fee line; returns its bkkp_sn."""
         self._sn += 1
@@ -142,8 +144,8 @@ class DataBuilder:
                 "overlmt_selfpay": "0.00",
                 "preselfpay_amt": "0.00",
                 "inscp_amt": total,
-                "bilg_dept_codg": "A03",
-                "bilg_dr_code": "D1",
+                "bilg_dept_codg": dept,
+                "bilg_dr_code": dr_code,
                 "prd_days": prd_days,
                 "dscg_tkdrug_flag": tkdrug,
             }
@@ -179,6 +181,32 @@ class DataBuilder:
     def check(self, mdtrt_id: str, result: int, *, time: str = "2024-03-01 08:05:00") -> None:
         self.rows["identity_check_d"].append(
             {"mdtrt_id": mdtrt_id, "check_time": time, "result": str(result)}
+        )
+
+    def special(
+        self,
+        psn_no: str,
+        code: str,
+        *,
+        fixmedins_code: str = "H1",
+        dept: str | None = "A03",
+        dr_code: str | None = "D1",
+        max_cnt_month: str | None = None,
+        begndate: str = "2024-01-01",
+        enddate: str | None = None,
+    ) -> None:
+        """Register a person for a special drug (特殊药品备案: hospital, department, doctor, monthly dose)."""
+        self.rows["special_drug_b"].append(
+            {
+                "psn_no": psn_no,
+                "med_list_codg": code,
+                "fixmedins_code": fixmedins_code,
+                "dept_codg": dept,
+                "dr_code": dr_code,
+                "max_cnt_month": max_cnt_month,
+                "begndate": begndate,
+                "enddate": enddate,
+            }
         )
 
     def write(self, folder: Path, fmt: str = "parquet") -> Path:

@@ -13,6 +13,7 @@ from tests.monitoring.test_service import ICD, KNOWLEDGE, _data
 from yibao.bootstrap import Container
 from yibao.cli import app
 from yibao.core.security import SYSTEM
+from yibao.domain.monitoring import LIBRARY
 from yibao.monitoring import service
 from yibao.staff import service as staff
 
@@ -32,7 +33,8 @@ def test_api_rules_settings_runs_findings_and_cases(
     app_client: TestClient, admin_headers: dict[str, str], container: Container, tmp_path: Path
 ) -> None:
     rules = app_client.get("/api/v1/monitoring/rules", headers=admin_headers).json()
-    assert len(rules) == 34 and {r["family"] for r in rules} >= {"split_admission", "duplicate_charge"}
+    assert len(rules) == len(LIBRARY) == 41
+    assert {r["family"] for r in rules} >= {"split_admission", "duplicate_charge", "upcoding"}
     bad = app_client.post(
         "/api/v1/monitoring/rules/GZ10000101009000/settings",
         headers=admin_headers,

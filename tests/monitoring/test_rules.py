@@ -327,6 +327,69 @@ def _outlier(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
     return "H9", 1200000  # 6 stays × 2,000 yuan more in the later half
 
 
+# ---- 第二批 surgery discounts, upcoding, special drugs (五定) ---------------------------------------
+
+
+@case("GZ10000102002000")
+def _surgery_discount(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
+    b.visit("V1")
+    at = "2024-03-02 10:00:00"
+    b.fee("V1", "003310010140000", time=at, pric="3000.00", cap="3000.00")  # 食管癌根治术, main (胃肠手术组)
+    # second operation of the same group, cap 1,500.00: at full price 1,500.00 − 50% × 1,500.00 = 750.00 yuan
+    # above the discounted price; the clean twin bills it at 750.00
+    return b.fee("V1", "003310010160000", time=at, pric="1500.00" if fire else "750.00", cap="1500.00"), 75000
+
+
+@case("YB20000201009000")
+def _upcoding(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
+    b.visit("V1", maindiag="J18.900", diagnoses=("J96.000",))  # pneumonia with respiratory failure
+    b.fee("V1", "XJ01DCA001B002010100007", pric="22.00", list_type="101")  # antibiotics only
+    if not fire:
+        b.fee("V1", "003106030010000", cnt="24", pric="8.00")  # 呼吸机辅助呼吸, 24 hours
+    return "V1", 0
+
+
+def _special_line(b: DataBuilder, **kw: str) -> str:
+    b.visit("V1", med_type="11", endtime=None)
+    return b.fee("V1", "XL01XEA001A001010100001", pric="200.00", cnt="30", list_type="101", **kw)
+
+
+@case("YB10000101014000")
+def _special_unregistered(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
+    b.special("P2", "XL01XEA001A001010100001")  # the drug is special: somebody is registered for it
+    if not fire:
+        b.special("P1", "XL01XEA001A001010100001")
+    return _special_line(b), 600000  # 30 × 200.00 yuan, the whole line
+
+
+@case("YB10000101015000")
+def _special_hospital(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
+    b.special("P1", "XL01XEA001A001010100001", fixmedins_code="H9" if fire else "H1")
+    return _special_line(b), 600000
+
+
+@case("YB10000101016000")
+def _special_department(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
+    b.special("P1", "XL01XEA001A001010100001", dept="A05")
+    return _special_line(b, dept="A03" if fire else "A05"), 600000
+
+
+@case("YB10000101017000")
+def _special_doctor(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
+    b.special("P1", "XL01XEA001A001010100001", dr_code="D7")
+    return _special_line(b, dr_code="D1" if fire else "D7"), 600000
+
+
+@case("YB10000101018000")
+def _special_dose(b: DataBuilder, fire: bool) -> tuple[str | None, int]:
+    # registered for 40 units a month: 30 on 03-02, then 15 (past the dose by 5: 5 × 200.00 yuan) or 10
+    b.special("P1", "XL01XEA001A001010100001", max_cnt_month="40")
+    _special_line(b)
+    return b.fee(
+        "V1", "XL01XEA001A001010100001", time="2024-03-20 09:00:00", pric="200.00", cnt="15" if fire else "10"
+    ), 100000
+
+
 def _key(row: dict[str, object], scope: str) -> object:
     return {
         "line": row["bkkp_sn"],

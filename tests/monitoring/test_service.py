@@ -56,6 +56,7 @@ def test_knowledge_load_is_versioned_by_content_and_reloading_reactivates(loaded
     assert [v.version for v in versions] == [again.version] and versions[0].active
     assert version == again.version == knowledge.version  # the stored rows give back the same content
     assert knowledge.counts()["sex"] == 6862 and knowledge.counts()["duplicate"] == 900
+    assert knowledge.counts()["surgery_group"] == 378  # 第二批 限定主次操作, operation → group
 
 
 def test_region_settings_are_versioned_by_period(container: Container) -> None:

@@ -55,6 +55,10 @@ def test_spark_returns_exactly_the_duckdb_findings(spark: Any, tmp_path: Path) -
     assert sparked.findings.to_pylist() == duck.findings.to_pylist()
     assert {r["rule_id"] for r in duck.findings.to_pylist()} == set(CASES)
     assert sparked.quarantine.num_rows == duck.quarantine.num_rows == 0
+    # the statistical indicators too: every level, unit and month, every figure
+    assert duck.indicators is not None and sparked.indicators is not None
+    assert duck.indicators.num_rows > 100
+    assert sparked.indicators.to_pylist() == duck.indicators.to_pylist()
 
 
 def test_the_spark_text_is_transpiled_not_a_second_copy() -> None:

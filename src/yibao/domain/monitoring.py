@@ -120,6 +120,27 @@ _OBSERVATION = (  # 001 第6篇 第17条: first outpatient or 72-hour observatio
     "N84",  # 宫颈息肉
 )
 _CHRONIC = ("I10", "I11", "I20", "I25", "E10", "E11", "E14", "J44", "N18", "I63", "I69", "F20", "C")
+# 高套编码: a severe complication (MCC) coded as a secondary diagnosis needs at least one line of its care
+# (diagnosis prefix : code prefix). 001201000010000 重症监护, 001109000030 重症监护病房床位,
+# 003106030010 呼吸机辅助呼吸, 0031100000 血液净化, XC01CA 血管活性药, XJ01DH 碳青霉烯类, XJ01XA 糖肽类.
+_ICU = ("001201000010000", "001109000030")
+_MCC_CARE = tuple(
+    f"{dx}:{care}"
+    for dx, cares in (
+        ("J96", ("003106030010", *_ICU)),
+        ("R57", (*_ICU, "XC01CA")),
+        ("A41", (*_ICU, "XJ01DH", "XJ01XA")),
+        ("N17", ("0031100000", *_ICU)),
+    )
+    for care in cares
+)
+_FIVE_FIXED = (  # 特殊药品 五定: rule id, name, which registration field, evidence
+    ("YB10000101014000", "定药品（未备案）", "drug", "特殊药品、参保人、备案期"),
+    ("YB10000101015000", "定医院", "hospital", "特殊药品、备案定点机构、就诊机构"),
+    ("YB10000101016000", "定科室", "department", "特殊药品、备案科室、开单科室"),
+    ("YB10000101017000", "定医生", "doctor", "特殊药品、备案责任医师、开单医师"),
+    ("YB10000101018000", "定剂量", "dose", "特殊药品、月累计数量、备案剂量"),
+)
 _DIALYSIS = ("003110000010000", "003110000020000", "003110000030000", "003110000040000")
 
 
@@ -572,6 +593,48 @@ LIBRARY: tuple[RuleDef, ...] = (
         scenarios=_POST,
     ),
     _rule(
+        "GZ10000102002000",
+        "手术项目未按规定折价收费",
+        "政策",
+        "unbundled_charge",
+        "surgery_discount",
+        "line",
+        VIOLATION,
+        "同日同组主手术、本台序号、单价、折价比例",
+        scenarios=_POST,
+        basis="知识点第二批 限定主次操作",
+        discount_pct=50,
+    ),
+    _rule(
+        "YB20000201009000",
+        "高套编码（严重并发症无相应诊疗）",
+        "管理",
+        "upcoding",
+        "upcoding",
+        "visit",
+        SUSPICIOUS,
+        "次要诊断、所需诊疗",
+        scenarios=_POST,
+        basis="CHS-DRG 1.1 严重并发症 (MCC)",
+        care=_MCC_CARE,
+    ),
+    *(
+        _rule(
+            rule_id,
+            f"特殊药品{name}",
+            "政策",
+            "special_drug_rules",
+            "special_drug",
+            "line",
+            VIOLATION,
+            evidence,
+            scenarios=_POST,
+            basis="特殊药品五定管理 (备案登记 special_drug_b)",
+            fixed=fixed,
+        )
+        for rule_id, name, fixed, evidence in _FIVE_FIXED
+    ),
+    _rule(
         "YB20000205009000",
         "重点机构（增长与同级比较）",
         "管理",
@@ -713,6 +776,7 @@ class Knowledge:
     frequency: tuple[tuple[str, int], ...] = ()  # code, most units a day
     cycle: tuple[tuple[str, int, int], ...] = ()  # code, times, per days
     gray_diagnoses: tuple[str, ...] = ()
+    surgery_group: tuple[tuple[str, str], ...] = ()  # operation code, group (第二批 限定主次操作)
     sources: tuple[tuple[str, int], ...] = ()  # file name, rows read
 
     def counts(self) -> dict[str, int]:
@@ -731,6 +795,7 @@ class Knowledge:
                 "frequency",
                 "cycle",
                 "gray_diagnoses",
+                "surgery_group",
             )
         }
 
@@ -801,6 +866,8 @@ def classify_file(name: str) -> str | None:
         table = "frequency"
     elif "限定周期" in name:
         table = "cycle"
+    elif "限定主次操作" in name:
+        table = "surgery_group"
     if table is None:
         return None
     return f"{table}:{'names' if name.endswith('__1.csv') and '药品' in name else 'rows'}"
@@ -860,6 +927,7 @@ _TABLES = (
     "duplicate",
     "frequency",
     "cycle",
+    "surgery_group",
 )
 
 
@@ -897,6 +965,7 @@ def _item_row(table: str, r: Mapping[str, str]) -> Any:
         "course": (code, "item", days) if days is not None else None,
         "frequency": (code, int(limit)) if limit.isdigit() else None,
         "cycle": (code, int(times), int(period)) if times.isdigit() and period.isdigit() else None,
+        "surgery_group": (code, group) if (group := (r.get("限定值域") or "").strip()) else None,
     }
     return rows.get(table)
 

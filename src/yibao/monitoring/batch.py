@@ -14,11 +14,12 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from yibao.domain.errors import invalid
@@ -53,6 +54,10 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "fixmedins_b": ("fixmedins_code", "fixmedins_name", "fixmedins_type", "hosp_lv", "admdvs"),
     "ward_round_d": ("round_id", "fixmedins_code", "round_time", "mdtrt_id", "in_bed"),
     "identity_check_d": ("mdtrt_id", "check_time", "result"),
+    "special_drug_b": (
+        "psn_no", "med_list_codg", "fixmedins_code", "dept_codg", "dr_code", "max_cnt_month", "begndate",
+        "enddate",
+    ),
 }
 # fmt: on
 
@@ -148,8 +153,10 @@ FROM raw_setl_list_diag_d""",
     ),
     (
         "fee",
-        """SELECT f.*, CAST(f.fee_time AS DATE) AS fee_day FROM fee_all f
-WHERE f.bad_reason IS NULL AND f.cnt > 0""",
+        """SELECT f.bkkp_sn, f.mdtrt_id, f.setl_id, f.psn_no, f.fixmedins_code, f.fee_time, f.code,
+  f.hosp_code, f.item_name, f.list_type, f.chrgitm_type, f.cnt, f.pric_fen, f.amt_fen, f.cap_fen, f.dept,
+  f.dr_code, f.prd_days, f.tkdrug, CAST(f.fee_time AS DATE) AS fee_day
+FROM fee_all f WHERE f.bad_reason IS NULL AND f.cnt > 0""",
     ),
     (
         "setl_sum",
@@ -180,9 +187,22 @@ FROM raw_ward_round_d WHERE TRY_CAST(round_time AS TIMESTAMP) IS NOT NULL AND {_
         f"""SELECT {_text("mdtrt_id")} AS mdtrt_id, TRY_CAST(check_time AS TIMESTAMP) AS check_time,
   {_int("result")} AS result FROM raw_identity_check_d WHERE {_int("result")} IN (0, 1)""",
     ),
+    (
+        "sdrug",
+        f"""SELECT {_text("psn_no")} AS psn_no, UPPER({_text("med_list_codg")}) AS code,
+  {_text("fixmedins_code")} AS fixmedins_code, {_text("dept_codg")} AS dept, {_text("dr_code")} AS dr_code,
+  {_int("max_cnt_month")} AS max_cnt,
+  COALESCE(TRY_CAST(begndate AS DATE), CAST('1900-01-01' AS DATE)) AS begin_day,
+  COALESCE(TRY_CAST(enddate AS DATE), CAST('9999-12-31' AS DATE)) AS end_day
+FROM raw_special_drug_b WHERE {_text("psn_no")} IS NOT NULL AND {_text("med_list_codg")} IS NOT NULL""",
+    ),
 )
 
 # fmt: on
+
+# Parsed views read once into their clean table and once more by the quarantine query: DuckDB keeps
+# them as views so the fee lines are held in memory once (Spark caches every step).
+VIEWS = frozenset({"fee_all", "visit_all", "setl_all", "diag_all"})
 
 QUARANTINE_SQL = """
 SELECT 'fee_list_d' AS source, bkkp_sn AS row_key, bad_reason AS reason FROM fee_all WHERE
@@ -270,15 +290,27 @@ WITH fee_mix AS (
     CASE WHEN m.admissions > 0 THEN m.readmissions * 1000 // m.admissions END AS readmission_31d_pm,
     m.admissions * 1000 // m.persons AS admissions_per_person_pm
   FROM measured m
+), ranked AS (
+  SELECT r.*,
+    ROW_NUMBER() OVER (PARTITION BY r.level, r.period, r.hosp_tier ORDER BY r.cost_per_visit_fen, r.unit)
+      AS peer_no,
+    RANK() OVER (PARTITION BY r.level, r.period, r.hosp_tier ORDER BY r.cost_per_visit_fen) AS peer_rank,
+    COUNT(*) OVER (PARTITION BY r.level, r.period, r.hosp_tier) AS peers
+  FROM rated r
 )
-SELECT r.*,
+SELECT r.level, r.unit, r.fixmedins_code, r.hosp_tier, r.period, r.visits, r.persons, r.admissions,
+  r.medfee_fen, r.stay_fen, r.readmissions, r.fee_fen, r.drug_fen, r.test_fen, r.consumable_fen,
+  r.cost_per_visit_fen, r.cost_per_stay_fen, r.drug_share_pm, r.test_share_pm, r.consumable_share_pm,
+  r.readmission_31d_pm, r.admissions_per_person_pm,
   LAG(r.cost_per_visit_fen) OVER (PARTITION BY r.level, r.unit ORDER BY r.period) AS prev_cost_per_visit_fen,
   LAG(r.visits) OVER (PARTITION BY r.level, r.unit ORDER BY r.period) AS prev_visits,
-  PERCENT_RANK() OVER (PARTITION BY r.level, r.period, r.hosp_tier ORDER BY r.cost_per_visit_fen)
-   AS peer_percentile,
-  quantile_cont(r.cost_per_visit_fen, 0.5) OVER (PARTITION BY r.level, r.period, r.hosp_tier) AS peer_p50_fen,
-  quantile_cont(r.cost_per_visit_fen, 0.9) OVER (PARTITION BY r.level, r.period, r.hosp_tier) AS peer_p90_fen
-FROM rated r
+  r.peers,
+  CASE WHEN r.peers > 1 THEN (r.peer_rank - 1) * 100 // (r.peers - 1) ELSE 0 END AS peer_percentile_pct,
+  MIN(CASE WHEN r.peer_no * 100 >= 50 * r.peers THEN r.cost_per_visit_fen END)
+    OVER (PARTITION BY r.level, r.period, r.hosp_tier) AS peer_p50_fen,
+  MIN(CASE WHEN r.peer_no * 100 >= 90 * r.peers THEN r.cost_per_visit_fen END)
+    OVER (PARTITION BY r.level, r.period, r.hosp_tier) AS peer_p90_fen
+FROM ranked r
 ORDER BY r.level, r.unit, r.period"""
 
 
@@ -303,6 +335,7 @@ def knowledge_tables(knowledge: Knowledge) -> dict[str, pa.Table]:
         "kb_freq": table(knowledge.frequency, ["code", "max_units"], [s, i]),
         "kb_cycle": table(knowledge.cycle, ["code", "times", "days"], [s, i, i]),
         "kb_gray": table([(c,) for c in knowledge.gray_diagnoses], ["code"], [s]),
+        "kb_surgery": table(knowledge.surgery_group, ["code", "grp"], [s, s]),
     }
 
 
@@ -427,7 +460,7 @@ class DuckRunner:
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
         steps, _findings_sql = _statements(rules)
         for name, sql in steps:
-            con.execute(f"CREATE TABLE {name} AS {sql}")
+            con.execute(f"CREATE {'VIEW' if name in VIEWS else 'TABLE'} {name} AS {sql}")
         seconds["stage"] = time.perf_counter() - start
         start = time.perf_counter()
         # One query per rule: DuckDB 1.5 can stall on one UNION ALL of every rule over a million lines.
@@ -437,7 +470,9 @@ class DuckRunner:
         quarantine = con.execute(QUARANTINE_SQL).to_arrow_table()
         scores = con.execute("SELECT * FROM outlier_scores ORDER BY rank_no").to_arrow_table()
         start = time.perf_counter()
-        indicators = con.execute(INDICATORS_SQL).to_arrow_table() if self.indicators else None
+        indicators = None
+        if self.indicators:
+            indicators = typed_indicators(con.execute(INDICATORS_SQL).to_arrow_table())
         seconds["indicators"] = time.perf_counter() - start
         con.close()
         return BatchResult(_sorted(findings), quarantine, scores, seconds, indicators)
@@ -453,9 +488,10 @@ def to_spark(sql: str) -> str:
 class SparkRunner:
     """Apache Spark: the same statements transpiled; master local[*] in tests, a cluster by configuration."""
 
-    def __init__(self, spark: Any = None, *, master: str = "local[2]") -> None:
+    def __init__(self, spark: Any = None, *, master: str = "local[2]", indicators: bool = True) -> None:
         self._spark = spark
         self.master = master
+        self.indicators = indicators
 
     @property
     def spark(self) -> Any:
@@ -497,9 +533,18 @@ class SparkRunner:
         seconds["rules"] = time.perf_counter() - start
         quarantine = _collect(spark.sql(to_spark(QUARANTINE_SQL)))
         scores = _collect(spark.sql(to_spark("SELECT * FROM outlier_scores ORDER BY rank_no")))
+        start = time.perf_counter()
+        indicators = _collect(spark.sql(to_spark(INDICATORS_SQL))) if self.indicators else None
+        seconds["indicators"] = time.perf_counter() - start
         for df in cached:
             df.unpersist()
-        return BatchResult(_sorted(_typed(findings)), quarantine, scores, seconds)
+        return BatchResult(
+            _sorted(_typed(findings)),
+            quarantine,
+            scores,
+            seconds,
+            None if indicators is None else typed_indicators(indicators),
+        )
 
 
 def _spark_schema(schema: pa.Schema) -> Any:
@@ -520,6 +565,18 @@ def _typed(table: pa.Table) -> pa.Table:
     """Findings columns with the DuckDB types (strings, int64 fen, int32 severity)."""
     types = {c: pa.string() for c in FINDING_COLUMNS} | {"vola_fen": pa.int64(), "sev_deg": pa.int32()}
     return pa.table({c: table.column(c).cast(types[c]) for c in FINDING_COLUMNS})
+
+
+_INDICATOR_TEXT = frozenset({"level", "unit", "fixmedins_code", "period"})
+
+
+def typed_indicators(table: pa.Table) -> pa.Table:
+    """The indicators with one schema on every engine (text keys, int64 counts, fen and ‰), in key order."""
+    columns = {
+        name: table.column(name).cast(pa.string() if name in _INDICATOR_TEXT else pa.int64())
+        for name in table.column_names
+    }
+    return pa.table(columns).sort_by([("level", "ascending"), ("unit", "ascending"), ("period", "ascending")])
 
 
 def empty_findings() -> pa.Table:
@@ -552,9 +609,18 @@ def spark_session(master: str = "local[2]") -> Any:
 
 
 def yuan_column(fen: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Fen (int64) as yuan decimal(18, 2), exactly."""
-    values = fen.to_pylist()
-    return pa.array([None if v is None else Decimal(v).scaleb(-2) for v in values], type=pa.decimal128(18, 2))
+    """Fen (int64) as yuan decimal(18, 2), exactly: the fen are the decimal's unscaled value, so the array
+    is built from the integers' bytes (128-bit two's complement) without a Python object per value."""
+    plain = fen.combine_chunks() if isinstance(fen, pa.ChunkedArray) else fen
+    plain = plain.cast(pa.int64())
+    values = np.asarray(pc.fill_null(plain, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    words = np.empty((len(values), 2), dtype=np.int64)
+    words[:, 0] = values
+    words[:, 1] = values >> 63  # the sign fills the high word
+    validity = plain.buffers()[0] if plain.null_count else None
+    if validity is not None and plain.offset:
+        validity = pc.is_valid(plain).buffers()[1]
+    return pa.Array.from_buffers(pa.decimal128(18, 2), len(values), [validity, pa.py_buffer(words.tobytes())])
 
 
 def findings_for_file(findings: pa.Table) -> pa.Table:
@@ -599,18 +665,19 @@ def write_outputs(result: BatchResult, out: Path, summary: dict[str, Any], *, cs
 def summarize(result: BatchResult, rules: Iterable[RuleDef]) -> dict[str, Any]:
     """Counts and amounts per rule, quarantine counts per source, timings."""
     per_rule: dict[str, dict[str, int]] = {r.rule_id: {"findings": 0, "vola_fen": 0} for r in rules}
-    ids = result.findings.column("rule_id").to_pylist()
-    fens = result.findings.column("vola_fen").to_pylist()
-    for rule_id, fen in zip(ids, fens, strict=True):
-        row = per_rule.setdefault(rule_id, {"findings": 0, "vola_fen": 0})
-        row["findings"] += 1
-        row["vola_fen"] += int(fen or 0)
-    quarantine: dict[str, int] = {}
-    for source in result.quarantine.column("source").to_pylist():
-        quarantine[source] = quarantine.get(source, 0) + 1
+    grouped = result.findings.group_by("rule_id").aggregate([("vola_fen", "sum"), ("rule_id", "count")])
+    for row in grouped.to_pylist():  # one row per rule, not per finding
+        per_rule[row["rule_id"]] = {
+            "findings": int(row["rule_id_count"]),
+            "vola_fen": int(row["vola_fen_sum"] or 0),
+        }
+    quarantine = {
+        row["source"]: int(row["source_count"])
+        for row in result.quarantine.group_by("source").aggregate([("source", "count")]).to_pylist()
+    }
     return {
         "findings": result.findings.num_rows,
-        "vola_fen": sum(int(f or 0) for f in fens),
+        "vola_fen": sum(r["vola_fen"] for r in per_rule.values()),
         "per_rule": per_rule,
         "quarantine": quarantine,
         "seconds": {k: round(v, 3) for k, v in result.seconds.items()},

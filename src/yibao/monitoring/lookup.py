@@ -46,7 +46,7 @@ def knowledge_from_rows(rows: object) -> Knowledge:
         row: object
         if tbl == "sex":
             row = (code, a, b)
-        elif tbl in ("child", "insutype"):
+        elif tbl in ("child", "insutype", "surgery_group"):
             row = (code, a)
         elif tbl in ("level", "frequency"):
             row = (code, n)

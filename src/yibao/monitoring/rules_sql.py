@@ -14,6 +14,7 @@ Staged tables (typed, money in fen):
   inst   fixmedins_code, fixmedins_type, hosp_tier
   ward   round_id, fixmedins_code, round_time, mdtrt_id, in_bed
   idcheck mdtrt_id, check_time, result
+  sdrug  psn_no, code, fixmedins_code, dept, dr_code, max_cnt, begin_day, end_day (special drug registry)
 Rules that must be identical on both engines avoid floating point in their output and compute
 day differences on dates (never timestamps).
 """
@@ -472,6 +473,111 @@ WHERE (s.rank_no = 1 OR s.rank_no * 100 <= {share} * s.ranked)
   AND s.score > 0 AND s.ratio_pm >= {1000 + 10 * growth}"""
 
 
+def surgery_discount(rule: RuleDef) -> str:
+    """A second or later operation of one group at the same visit on the same day billed above the
+    discounted share of its full price (手术项目未按规定折价收费, 第二批 限定主次操作).
+
+    The main operation is the dearest of the group that day; the full price of a later one is its price
+    cap (`pric_uplmt_amt`, the catalog price); a line without a cap cannot be decided and is left alone.
+    The amount at stake is the part above `discount_pct` % of the full price, times the quantity."""
+    pct = int(rule.params["discount_pct"])
+    return f"""
+SELECT {_LINE},
+  (CAST(ROUND((f.pric_fen * 100 - f.cap_fen * {pct}) * f.cnt) AS BIGINT) + 50) // 100 AS vola_fen,
+  '手术 ' || f.code || ' 与主手术 ' || f.main_code || ' 同日同组（' || f.grp || '）第 '
+    || CAST(f.op_no AS VARCHAR) || ' 台，单价 ' || {_yuan("f.pric_fen")} || ' 元，应按 {pct}% 折价（'
+    || {_yuan("f.cap_fen")} || ' 元的 {pct}%）' AS evidence
+FROM (
+  SELECT f.*, k.grp,
+    ROW_NUMBER() OVER w AS op_no, FIRST_VALUE(f.code) OVER w AS main_code
+  FROM fee f JOIN (SELECT code, MIN(grp) AS grp FROM kb_surgery GROUP BY code) k ON k.code = f.code
+  WINDOW w AS (PARTITION BY f.mdtrt_id, f.fee_day, k.grp ORDER BY f.pric_fen DESC, f.bkkp_sn)
+) f
+WHERE f.op_no > 1 AND f.cap_fen > 0 AND f.pric_fen * 100 > f.cap_fen * {pct}"""
+
+
+def _pairs(values: Iterable[str], left: str, right: str) -> str:
+    """ "A:B" parameter values as a small inline table of two text columns."""
+    rows = []
+    for value in values:
+        a, _, b = str(value).partition(":")
+        rows.append(f"SELECT {lit(a)} AS {left}, {lit(b)} AS {right}")
+    return " UNION ALL ".join(rows or [f"SELECT '-' AS {left}, '-' AS {right}"])
+
+
+def upcoding(rule: RuleDef) -> str:
+    """A stay coded with a severe complication (严重并发症, secondary diagnosis) for which none of the care
+    that complication needs was billed (高套编码): a ventilator for respiratory failure, intensive care or
+    vasopressors for shock, intensive care or last-line antibiotics for sepsis, blood purification for
+    acute kidney failure (parameter `care`: "diagnosis prefix:code prefix" pairs)."""
+    care = _pairs(rule.params["care"], "dx", "care")
+    coded = f"""SELECT DISTINCT d.mdtrt_id, d.diag_code, c.dx FROM diag d JOIN ({care}) c
+    ON starts_with(d.diag_code, c.dx) WHERE COALESCE(d.maindiag_flag, '0') <> '1'"""
+    return f"""
+SELECT NULL AS bkkp_sn, {_VISIT}, 0 AS vola_fen,
+  '次要诊断 ' || MIN(x.diag_code) || ' 属严重并发症，住院期间无相应诊疗（' || MIN(x.dx) || '）' AS evidence
+FROM ({coded}) x JOIN visit v ON v.mdtrt_id = x.mdtrt_id
+LEFT JOIN (
+  SELECT DISTINCT f.mdtrt_id, c.dx FROM fee f JOIN (SELECT DISTINCT mdtrt_id, dx FROM ({coded}) y) y
+    ON y.mdtrt_id = f.mdtrt_id
+  JOIN ({care}) c ON c.dx = y.dx AND starts_with(f.code, c.care)
+) t ON t.mdtrt_id = x.mdtrt_id AND t.dx = x.dx
+WHERE v.inpatient AND t.mdtrt_id IS NULL AND x.diag_code <> v.maindiag
+GROUP BY {_VISIT}"""
+
+
+_FIXED = {
+    "drug": "f.regs IS NULL",
+    "hospital": "f.regs > 0 AND f.hosp_ok = 0",
+    "department": "f.hosp_ok = 1 AND f.dept_ok = 0",
+    "doctor": "f.hosp_ok = 1 AND f.dr_ok = 0",
+    "dose": "f.hosp_ok = 1 AND f.max_cnt IS NOT NULL AND f.running > f.max_cnt",
+}
+_FIXED_EVIDENCE = {
+    "drug": "'特殊药品 ' || f.code || ' 患者未备案该药品或不在备案期内'",
+    "hospital": "'特殊药品 ' || f.code || ' 备案定点机构 ' || f.reg_hosp || '，本次 ' || f.fixmedins_code",
+    "department": "'特殊药品 ' || f.code || ' 备案科室 ' || COALESCE(f.reg_dept, '') || '，开单科室 '"
+    " || COALESCE(f.dept, '')",
+    "doctor": "'特殊药品 ' || f.code || ' 备案责任医师 ' || COALESCE(f.reg_dr, '') || '，开单医师 '"
+    " || COALESCE(f.dr_code, '')",
+    "dose": "'特殊药品 ' || f.code || ' ' || strftime(f.fee_time, '%Y-%m') || ' 累计 '"
+    " || CAST(f.running AS VARCHAR) || '，备案剂量每月 ' || CAST(f.max_cnt AS VARCHAR)",
+}
+
+
+def special_drug(rule: RuleDef) -> str:
+    """A special drug (特殊药品, "five fixed" 五定) billed outside its registration (备案, `special_drug_b`):
+    for a person not registered for the drug on the day (定药品), at another hospital (定医院), in another
+    department (定科室), by another doctor (定医生), or beyond the registered monthly dose (定剂量, the
+    units past it). Parameter `fixed` says which of the five the rule checks."""
+    fixed = str(rule.params["fixed"])
+    here = "r.fixmedins_code = f.fixmedins_code"
+    vola = "f.amt_fen"
+    if fixed == "dose":
+        vola = "CAST(ROUND(LEAST(f.cnt, f.running - f.max_cnt) * f.pric_fen) AS BIGINT)"
+    return f"""
+SELECT {_LINE}, {vola} AS vola_fen, {_FIXED_EVIDENCE[fixed]} AS evidence
+FROM (
+  SELECT f.*, m.regs, m.hosp_ok, m.dept_ok, m.dr_ok, m.max_cnt, m.reg_hosp, m.reg_dept, m.reg_dr,
+    SUM(CASE WHEN m.hosp_ok = 1 THEN f.cnt ELSE 0 END) OVER (PARTITION BY f.psn_no, f.code,
+      strftime(f.fee_time, '%Y-%m') ORDER BY f.fee_time, f.bkkp_sn
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
+  FROM fee f JOIN (SELECT DISTINCT code FROM sdrug) s ON s.code = f.code
+  LEFT JOIN (
+    SELECT f.bkkp_sn, f.mdtrt_id, COUNT(*) AS regs,
+      MAX(CASE WHEN {here} THEN 1 ELSE 0 END) AS hosp_ok,
+      MAX(CASE WHEN {here} AND (r.dept IS NULL OR r.dept = f.dept) THEN 1 ELSE 0 END) AS dept_ok,
+      MAX(CASE WHEN {here} AND (r.dr_code IS NULL OR r.dr_code = f.dr_code) THEN 1 ELSE 0 END) AS dr_ok,
+      MAX(CASE WHEN {here} THEN r.max_cnt END) AS max_cnt, MIN(r.fixmedins_code) AS reg_hosp,
+      MIN(CASE WHEN {here} THEN r.dept END) AS reg_dept, MIN(CASE WHEN {here} THEN r.dr_code END) AS reg_dr
+    FROM fee f JOIN sdrug r ON r.psn_no = f.psn_no AND r.code = f.code
+      AND f.fee_day >= r.begin_day AND f.fee_day <= r.end_day
+    GROUP BY f.bkkp_sn, f.mdtrt_id
+  ) m ON m.bkkp_sn = f.bkkp_sn AND m.mdtrt_id = f.mdtrt_id
+) f
+WHERE {_FIXED[fixed]}"""
+
+
 RULE_TYPES: dict[str, Callable[[RuleDef], str]] = {
     f.__name__: f
     for f in (
@@ -479,7 +585,7 @@ RULE_TYPES: dict[str, Callable[[RuleDef], str]] = {
         duplicate_pair, item_frequency, item_cycle, over_price_cap, excess_days, discharge_medication,
         split_admission, low_standard_admission, frequent_visits, bed_hanging, bed_rate, impersonation,
         dialysis_overcount, pharmacy_goods, unmapped_code, gray_diagnosis, fee_outside_stay, diagnosis_sex,
-        diagnosis_age, repeat_prescription, provider_outlier,
+        diagnosis_age, repeat_prescription, provider_outlier, surgery_discount, upcoding, special_drug,
     )
 }  # fmt: skip
 

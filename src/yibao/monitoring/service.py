@@ -191,6 +191,7 @@ def _knowledge_rows(k: dm.Knowledge) -> list[tuple[str, str, str | None, str | N
     rows += [("frequency", c, None, None, n) for c, n in k.frequency]
     rows += [("cycle", c, str(t), None, d) for c, t, d in k.cycle]
     rows += [("gray_diagnoses", c, None, None, None) for c in k.gray_diagnoses]
+    rows += [("surgery_group", c, g, None, None) for c, g in k.surgery_group]
     return rows
 
 
