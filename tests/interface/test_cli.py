@@ -15,7 +15,7 @@ from tests.settlement.test_pharmacy import PHARMACY, add_pharmacy
 from yibao.bootstrap import Container
 from yibao.cli import app
 from yibao.interface.models import Credential, Message
-from yibao.settlement.models import Settlement
+from yibao.settlement.models import Settlement, VisitProcedure
 
 runner = CliRunner()
 
@@ -64,10 +64,11 @@ def test_his_sim_runs_both_flows_over_http(cli_env: Container, live_server: str)
     args = ["interface", "his-sim", "--url", live_server, "--access-key", access_key, "--secret", secret]
     args += ["--fixmedins-code", HOSPITAL, "--psn-no", world.worker, "--day", "2024-03-01"]
     args += ["--end-day", "2024-03-04", "--line", "ZL001:300.00:3", "--line", "YP001:1.20:10", "--reverse"]
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, [*args, "--procedure", "36.0601"])
     assert result.exit_code == 0, result.output
     assert "2207" in result.output and "2305" in result.output
     with cli_env.uow() as uow:
+        assert [p.code for p in uow.session.scalars(select(VisitProcedure))] == ["36.0601"]
         kinds = sorted(s.kind for s in uow.session.scalars(select(Settlement)))
         infnos = {m.infno for m in uow.session.scalars(select(Message))}
     assert kinds == ["reversal", "reversal", "settlement", "settlement"]

@@ -80,6 +80,7 @@ def his_sim(
     end_day: str = typer.Option(None, help="出院日期 Discharge day yyyy-MM-dd (default: the visit day)"),
     line: list[str] = typer.Option(["ZL001:30.00:1"], help="费用明细 Fee line code:price:count (repeatable)"),
     diagnosis: str = typer.Option("J18.900", help="住院主诊断 Principal diagnosis"),
+    procedure: str = typer.Option("", help="出院时的主要手术（ICD-9-CM-3）Main procedure sent with 2402"),
     reverse: bool = typer.Option(False, help="结算后撤销 Reverse each settlement"),
 ) -> None:
     """模拟医院HIS：签名调用门诊/住院流程并统计耗时。Simulated HIS: signed outpatient/inpatient flows."""
@@ -103,6 +104,7 @@ def his_sim(
                         lines=_lines(line),
                         diagnosis=diagnosis,
                         reverse=reverse,
+                        procedure=procedure or None,
                     )
             except RuntimeError as exc:
                 failures += 1

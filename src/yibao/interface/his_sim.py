@@ -190,8 +190,10 @@ def inpatient(
     lines: list[tuple[str, str, str]],
     diagnosis: str,
     reverse: bool,
+    procedure: str | None = None,
 ) -> str:
-    """2401 → 2301 → 2303 → 2304 → 2402 (→ 2305); answers the setl_id."""
+    """2401 → 2301 → 2303 → 2304 → 2402 (→ 2305); answers the setl_id. A procedure code (ICD-9-CM-3
+    医保版) is sent with the discharge as its main procedure."""
     person = his.ok("1101", {"data": {"mdtrt_cert_type": "02", "psn_no": psn_no}})
     insutype = str(person["insuinfo"][0]["insutype"])
     info = {
@@ -213,7 +215,10 @@ def inpatient(
     data = _settle_data(psn_no, mdtrt_id, insutype, "2101", total)
     his.ok("2303", data)
     setl_id = str(his.ok("2304", data)["setlinfo"]["setl_id"])
-    his.ok("2402", {"dscginfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "endtime": f"{end_day} 10:00:00"}})
+    discharge = {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "endtime": f"{end_day} 10:00:00"}
+    if procedure:
+        discharge["oprn_oprt_code"] = procedure
+    his.ok("2402", {"dscginfo": discharge})
     if reverse:
         his.ok("2305", {"data": {"setl_id": setl_id, "mdtrt_id": mdtrt_id, "psn_no": psn_no}})
     return setl_id
