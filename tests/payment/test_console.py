@@ -83,3 +83,78 @@ def test_overview_table_and_clearing_statement(app_client: TestClient, container
     )
     assert bad.status_code == 422 and "CLEARING_PERIOD" in bad.text
     assert client.get("/console/payment/clearings/99999").status_code == 404
+
+
+def test_method_form_saves_a_method_and_names_bad_terms(app_client: TestClient, container: Container) -> None:
+    """配置支付方式: a DIP row for one institution is stored; bad JSON, a missing term and an
+    overlapping period are refused with the field named and nothing stored."""
+    add_region(container)
+    client = _signed_in(app_client, container)
+    page = client.get("/console/payment/methods/new")
+    assert page.status_code == 200 and 'id="method-form"' in page.text and "按病种分值付费 DIP" in page.text
+    good = {
+        "admdvs": "439901",
+        "fixmedins_code": "H43990100001",
+        "insutype": "",
+        "method": "dip",
+        "begin": "2025-01-01",
+        "end": "",
+        "params": '{"budget_fen": 850000000, "threshold": 15}',
+    }
+    saved = client.post("/console/payment/methods", data=good, follow_redirects=False)
+    assert saved.status_code == 303
+    assert "budget_fen" in client.get("/console/payment").text
+    for bad, code, field in (
+        ({**good, "params": "{budget_fen: 1"}, "PAYMENT_PARAMS_JSON", "err-params"),
+        ({**good, "params": "{}"}, "PAYMENT_PARAM_MISSING", "err-params"),
+        ({**good, "begin": "2025-13-01"}, "", "err-begin"),
+        (good, "PAYMENT_METHOD_OVERLAP", "err-begin"),
+    ):
+        refused = client.post("/console/payment/methods", data=bad)
+        assert refused.status_code in (409, 422), refused.text
+        assert code in refused.text and f'id="{field}"' in refused.text
+    with container.uow(SYSTEM) as uow:
+        assert len(service.list_methods(uow=uow)) == 1
+
+
+def test_table_form_loads_an_upload_and_a_published_table(
+    app_client: TestClient, container: Container
+) -> None:
+    """导入付费标准: a CSV upload in GB18030 and a published table by name are stored as versions;
+    a file that is not a table and an unknown published name are refused with the field."""
+    add_region(container)
+    client = _signed_in(app_client, container)
+    assert 'id="f-reference"' in client.get("/console/payment/tables/new").text
+    text = (container.settings.reference_dir / "drg-payment" / "苏州2023.csv").read_text("utf-8")
+    loaded = client.post(
+        "/console/payment/tables",
+        data={"admdvs": "439901", "name": "本市2025", "begin": "2025-01-01", "end": "", "reference": ""},
+        files={"file": ("本市2025.csv", text.encode("gb18030"), "text/csv")},
+        follow_redirects=False,
+    )
+    assert loaded.status_code == 303, loaded.text
+    assert "心脏移植" in client.get(loaded.headers["location"], params={"q": "AA19"}).text
+    published = client.post(
+        "/console/payment/tables",
+        data={"admdvs": "439901", "reference": "北京2022", "name": "", "begin": "", "end": ""},
+        follow_redirects=False,
+    )
+    assert published.status_code == 303
+    with container.uow(SYSTEM) as uow:
+        tables = {t.name: t for t in service.list_tables(uow=uow)}
+    assert tables["北京2022"].begin == date(2022, 1, 1) and tables["北京2022"].end == date(2022, 12, 31)
+    assert tables["本市2025"].source == "本市2025.csv"
+    unknown = client.post(
+        "/console/payment/tables", data={"admdvs": "439901", "reference": "火星2099", "begin": ""}
+    )
+    assert unknown.status_code == 422 and 'id="err-reference"' in unknown.text
+    missing = client.post("/console/payment/tables", data={"admdvs": "439901", "reference": "", "begin": ""})
+    assert missing.status_code == 422 and 'id="err-file"' in missing.text
+    binary = client.post(
+        "/console/payment/tables",
+        data={"admdvs": "439901", "reference": "", "begin": "2026-01-01"},
+        files={"file": ("x.csv", b"\xff\xfe\x00\x81\x00", "text/csv")},
+    )
+    assert binary.status_code == 422 and 'id="err-file"' in binary.text
+    with container.uow(SYSTEM) as uow:
+        assert len(service.list_tables(uow=uow)) == 2

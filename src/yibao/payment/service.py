@@ -46,6 +46,16 @@ from yibao.payment.repository import PaymentRepository, SettledCase
 
 MAX_FEN = 10**13  # 1,000 亿元: any amount or count above is a typing error, not a budget
 METHODS = ("fee_for_service", "drg", "dip", "per_diem", "capitation", "single_disease", "global_budget")
+METHOD_NAMES = pdf.METHOD_NAMES
+METHOD_EXAMPLES: dict[str, dict[str, Any]] = {
+    "fee_for_service": {"prepay_ratio": "0.9"},
+    "drg": {"table": "北京2022", "base_rate_fen": 1_500_000, "low_ratio": "0.35", "high_ratio": "2"},
+    "dip": {"budget_fen": 8_500_000_000, "threshold": 15, "level_coef": "1"},
+    "per_diem": {"rate_per_day_fen": 45_000, "cap_days": 90},
+    "capitation": {"rate_per_head_fen": 12_000, "enrolled": 5_000},
+    "single_disease": {"prices_fen": {"K35.200": 600_000}, "fund_share": "0.8"},
+    "global_budget": {"per_case_quota_fen": 800_000, "admission_cap": 1_200, "share_over": "0.30"},
+}
 DIP_POOL_TERMS = ("budget_fen", "cleared_budget_fen", "threshold", "expected_points")
 PERIOD_KINDS = ("month", "quarter", "year")
 GROUP_COLUMNS = (
@@ -197,6 +207,65 @@ def load_reference_tables(*, uow: UnitOfWork, admdvs: str, reference_dir: Path) 
         )
     uow.commit()
     return out
+
+
+def reference_table_names(reference_dir: Path) -> list[str]:
+    """The names of the published regional tables in the reference data (e.g. 北京2022)."""
+    return sorted(p.stem for p in (reference_dir / "drg-payment").glob("*.csv"))
+
+
+def decode_table_file(data: bytes) -> str:
+    """An uploaded table's text: UTF-8 (with or without BOM), else GB18030; refused otherwise."""
+    if not data.strip():
+        raise invalid("PAYMENT_TABLE_EMPTY", "file", "字段 file：文件为空")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise invalid("PAYMENT_TABLE_ENCODING", "file", "字段 file：文件编码应为 UTF-8 或 GB18030 的 CSV")
+
+
+def load_reference_table(
+    *, uow: UnitOfWork, admdvs: str, reference_dir: Path, name: str, begin: date | None, end: date | None
+) -> PaymentTable:
+    """Load one published table of the reference data; the period defaults to the year in its name."""
+    if name not in reference_table_names(reference_dir):
+        raise invalid(
+            "PAYMENT_REFERENCE_UNKNOWN", "reference", f"字段 reference：参考数据中没有付费标准 {name[:40]!r}"
+        )
+    if begin is None:  # the year in the table's name (北京2022 → 2022-01-01 … 2022-12-31)
+        if not name[-4:].isdigit():
+            raise invalid("REQUIRED", "begin", "字段 begin：请填写生效日期")
+        year = int(name[-4:])
+        begin, end = date(year, 1, 1), end or date(year, 12, 31)
+    path = reference_dir / "drg-payment" / f"{name}.csv"
+    return load_table(
+        uow=uow,
+        admdvs=admdvs,
+        name=name,
+        text=path.read_text(encoding="utf-8"),
+        begin=begin,
+        end=end,
+        source=f"drg-payment/{path.name}",
+    )
+
+
+def params_from_text(text: str) -> dict[str, Any]:
+    """A method's terms typed as a JSON object (console form); refused with the field named."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise invalid(
+            "PAYMENT_PARAMS_JSON",
+            "params",
+            f'字段 params 应为 JSON 对象，如 {{"budget_fen": 100000}}：{exc.msg}',
+        ) from exc
+    if not isinstance(value, dict):
+        raise invalid("PAYMENT_PARAMS_JSON", "params", "字段 params 应为 JSON 对象（{…}）")
+    return value
 
 
 def list_tables(*, uow: UnitOfWork, admdvs: str | None = None) -> list[PaymentTable]:
