@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,13 +12,15 @@ from fastapi.responses import Response
 from yibao.console.deps import ConsoleUow, FormData
 from yibao.console.nav import NavItem
 from yibao.console.templating import error_status, redirect, render
+from yibao.core.clock import LOCAL_TZ
 from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
 from yibao.core.validation import parse_date, require_date
 from yibao.domain.errors import BusinessError, invalid
 from yibao.domain.money import fen_to_yuan, yuan_to_fen
 from yibao.domain.monitoring import CASE_ACTIONS, CASE_LABELS, FAMILIES
-from yibao.monitoring import service
+from yibao.monitoring import indicators, service
+from yibao.web.deps import ContainerDep
 
 router = APIRouter(include_in_schema=False)
 NAV = [
@@ -100,13 +104,86 @@ def rules_set(request: Request, uow: ConsoleUow, form: FormData) -> Response:
     return redirect(f"{_M}/rules?admdvs={row.admdvs}&day={row.begin}")
 
 
+def _runs_page(request: Request, uow: UnitOfWork, page: int, **context: Any) -> Response:
+    result = service.list_runs(uow=uow, page=max(page, 1), size=20)
+    return _page(request, uow, "monitoring/runs.html", page=result, engines=service.ENGINES, **context)
+
+
 @router.get(f"{_M}/runs")
 def runs(request: Request, uow: ConsoleUow, page: int = 1) -> Response:
     try:
-        result = service.list_runs(uow=uow, page=max(page, 1), size=20)
+        return _runs_page(request, uow, page, form={})
     except BusinessError as exc:
         return _refused(request, uow, exc)
-    return _page(request, uow, "monitoring/runs.html", page=result)
+
+
+def default_out_dir(data_dir: Path, now: datetime) -> Path:
+    """Where a console run writes when no folder is given: beside the data set, named by the time."""
+    return data_dir.parent / f"{data_dir.name}_monitor_{now.strftime('%Y%m%d%H%M%S')}"
+
+
+@router.post(f"{_M}/runs")
+def run_start(request: Request, uow: ConsoleUow, form: FormData, container: ContainerDep) -> Response:
+    """Start a batch run on a data set folder of the server (批量运行); the page waits for the result."""
+    try:
+        data_text = form.get("data_dir", "").strip()
+        if not data_text:
+            raise invalid("DATA_DIR", "data_dir", "字段 data_dir 数据集目录必填")
+        data_dir = Path(data_text)
+        out_text = form.get("out_dir", "").strip()
+        row = service.run_batch(
+            uow=uow,
+            data_dir=data_dir,
+            out_dir=Path(out_text) if out_text else default_out_dir(data_dir, datetime.now(LOCAL_TZ)),
+            day=service.today(),
+            engine=form.get("engine") or "duckdb",
+            admdvs=form.get("admdvs") or None,
+            reference_dir=container.settings.reference_dir,
+        )
+    except BusinessError as exc:
+        uow.rollback()
+        try:
+            page = _runs_page(request, uow, 1, form=form, error=exc)
+        except BusinessError as refused:
+            return _refused(request, uow, refused)
+        page.status_code = error_status(exc)
+        return page
+    return redirect(f"{_M}/runs/{row.run_no}")
+
+
+@router.get(f"{_M}/runs/{{run_no}}/indicators")
+def run_indicators(request: Request, uow: ConsoleUow, run_no: str, level: str = "institution") -> Response:
+    """Charts of the statistical indicators over the months and the focus institutions (重点机构)."""
+    try:
+        view = indicators.run_indicators(uow=uow, run_no=run_no, level=level)
+    except BusinessError as exc:
+        return _refused(request, uow, exc)
+    chart = {
+        "periods": view.periods,
+        "units": view.units,
+        "cost": [view.cost_per_visit[u] for u in view.units],
+        "visits": [view.visits[u] for u in view.units],
+        "shares": {
+            "units": [r["unit"] for r in view.latest[:10]],
+            "drug": [r["drug_share"] for r in view.latest[:10]],
+            "test": [r["test_share"] for r in view.latest[:10]],
+            "consumable": [r["consumable_share"] for r in view.latest[:10]],
+        },
+        "focus": {
+            "codes": [f["fixmedins_code"] for f in view.focus[:10]],
+            "ratio": [f["ratio"] for f in view.focus[:10]],
+            "peer": [f["peer_ratio"] for f in view.focus[:10]],
+        },
+    }
+    return _page(
+        request,
+        uow,
+        "monitoring/indicators.html",
+        view=view,
+        chart=chart,
+        levels=indicators.LEVELS,
+        level_labels=indicators.LEVEL_LABELS,
+    )
 
 
 _FILTERS = ("rule_family", "rule_id", "fixmedins_code", "mdtrt_id", "psn_no", "sev_deg")
