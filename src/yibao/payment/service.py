@@ -1202,7 +1202,7 @@ def statement_rows(lines: list[ClearingLine]) -> list[list[str | int]]:
     rows: list[list[str | int]] = [
         [
             line.fixmedins_code,
-            line.method,
+            METHOD_NAMES.get(line.method, line.method),
             line.settlements,
             fen_to_yuan(line.declared),
             fen_to_yuan(line.deducted),
