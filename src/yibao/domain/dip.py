@@ -263,12 +263,19 @@ def expected_points(table: PacketTable, cases: Iterable[SettledDipCase]) -> Deci
     )
 
 
-def clear_period(
-    table: PacketTable, cases: Iterable[SettledDipCase], point_value: Decimal
-) -> list[DipPeriodAmount]:
-    """Each institution's DIP amount of a period: Σ case points × point value (budget point value
-    for monthly pre-settlement and quarters, settlement point value for the annual clearing),
-    rounded once per institution, minus the insured's own share."""
+@dataclass(frozen=True)
+class DipTally:
+    """An institution's cases of a period counted up: points, the insured's share, categories."""
+
+    fixmedins_code: str
+    cases: int
+    points: Decimal
+    own_fen: Fen
+    categories: Mapping[str, int]  # normal / low / high / unmatched → cases
+
+
+def tally(table: PacketTable, cases: Iterable[SettledDipCase]) -> list[DipTally]:
+    """Σ case points, own shares and case categories per institution (each case scored once)."""
     points: dict[str, Decimal] = defaultdict(Decimal)
     own: dict[str, int] = defaultdict(int)
     counts: dict[str, int] = defaultdict(int)
@@ -285,21 +292,32 @@ def clear_period(
         own[c.fixmedins_code] += c.own_fen
         counts[c.fixmedins_code] += 1
         categories[c.fixmedins_code][cp.category] += 1
+    return [
+        DipTally(code, counts[code], points[code], own[code], dict(categories[code]))
+        for code in sorted(points)
+    ]
+
+
+def price(tallies: Iterable[DipTally], point_value: Decimal) -> list[DipPeriodAmount]:
+    """Each institution's amount = its points × the point value, rounded once, minus its own share."""
     out = []
-    for code in sorted(points):
-        amount = amount_of(points[code], point_value)
+    for t in tallies:
+        amount = amount_of(t.points, point_value)
         out.append(
             DipPeriodAmount(
-                code,
-                counts[code],
-                points[code],
-                amount,
-                own[code],
-                amount - own[code],
-                dict(categories[code]),
+                t.fixmedins_code, t.cases, t.points, amount, t.own_fen, amount - t.own_fen, t.categories
             )
         )
     return out
+
+
+def clear_period(
+    table: PacketTable, cases: Iterable[SettledDipCase], point_value: Decimal
+) -> list[DipPeriodAmount]:
+    """Each institution's DIP amount of a period: Σ case points × point value (budget point value
+    for monthly pre-settlement and quarters, settlement point value for the annual clearing),
+    rounded once per institution, minus the insured's own share."""
+    return price(tally(table, cases), point_value)
 
 
 # -- the batch path (numpy): a year of cases at once ---------------------------------------------

@@ -951,16 +951,16 @@ def _clear_dip(
                 ),
             )
         budget_pv = dip.budget_point_value(budget_fen=int(params["budget_fen"]), expected_points=expected)
-        cases = [case for code in codes for case in acc[code].dip_cases]
+        tallies = dip.tally(table, (case for code in codes for case in acc[code].dip_cases))
         point_value, kind = budget_pv, "预算点值"
         if period_kind == "year":
-            actual = sum((p.points for p in dip.clear_period(table, cases, Decimal(1))), Decimal(0))
+            actual = sum((t.points for t in tallies), Decimal(0))
             point_value = dip.settlement_point_value(
                 cleared_budget_fen=int(params.get("cleared_budget_fen") or params["budget_fen"]),
                 actual_points=actual,
             )
             kind = "结算点值"
-        for amount in dip.clear_period(table, cases, point_value):
+        for amount in dip.price(tallies, point_value):
             a = acc[amount.fixmedins_code]
             a.dip_fund = amount.fund_fen
             a.dip_detail = {
