@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
@@ -332,10 +333,11 @@ class BillLines:
     earlier_id: int | None  # the settlement of this request id, if one was stored meanwhile
 
 
-def _earlier(request_id: str | None) -> Any:
+def _earlier(by_request: bool) -> Any:
+    """The id of the settlement of the bound `request_id`, or NULL when no request id is given."""
     return (
-        select(_S.c.id).where(_S.c.request_id == request_id).scalar_subquery()
-        if request_id is not None
+        select(_S.c.id).where(_S.c.request_id == bindparam("request_id")).scalar_subquery()
+        if by_request
         else null()
     )
 
@@ -431,6 +433,84 @@ def _version(row: Any) -> ItemVersion:
     )
 
 
+# The hot path's statements are built once per shape, with bound parameters: SQLAlchemy then
+# neither rebuilds the expression nor recomputes its cache key on every bill.
+@cache
+def _visit_statement(lock: bool, by_request: bool) -> Select[Any]:
+    """The visit with its person, institution, account and relations, by the bound `mdtrt_id`."""
+    stmt = (
+        select(*_VISIT_COLUMNS, _earlier(by_request).label("earlier_id"))
+        .select_from(
+            _V.outerjoin(_P, _P.c.psn_no == _V.c.psn_no)
+            .outerjoin(_I, _I.c.fixmedins_code == _V.c.fixmedins_code)
+            .outerjoin(_A, _A.c.psn_no == _V.c.psn_no)
+            .outerjoin(_R, _R.c.psn_no == _V.c.psn_no)
+        )
+        .where(_V.c.mdtrt_id == bindparam("mdtrt_id"))
+        .order_by(_R.c.id)
+    )
+    return stmt.with_for_update(of=_V) if lock else stmt
+
+
+@cache
+def _lines_statement(by_request: bool) -> Select[Any]:
+    """The unsettled lines of the bound `visit_id` with their catalog versions and what the visit's
+    settlements already took of the deductible."""
+    paid = (
+        select(func.coalesce(func.sum(_S.c.act_pay_dedc), 0))
+        .where(_S.c.visit_id == bindparam("visit_id"), _S.c.status == "settled")
+        .scalar_subquery()
+    )
+    return (
+        select(*_LINE_COLUMNS, paid.label("deductible_paid"), _earlier(by_request).label("earlier_id"))
+        .select_from(_L.outerjoin(_C, _C.c.code == _L.c.hilist_code))
+        .where(_L.c.visit_id == bindparam("visit_id"), _L.c.status == "uploaded")
+        .order_by(_L.c.id, _C.c.begin)
+    )
+
+
+_EARLIER = select(_S.c.id).where(_S.c.request_id == bindparam("request_id"))
+_COUNTERS = (
+    select(_LC.c.counter, _LC.c.amount)
+    .select_from(_PY.join(_LC, _LC.c.person_year_id == _PY.c.id))
+    .where(
+        _PY.c.psn_no == bindparam("psn_no"),
+        _PY.c.insutype == bindparam("insutype"),
+        _PY.c.year == bindparam("year"),
+    )
+)
+_PERSON_YEAR_LOCKED = (
+    select(_PY.c.id)
+    .where(
+        _PY.c.psn_no == bindparam("psn_no"),
+        _PY.c.insutype == bindparam("insutype"),
+        _PY.c.year == bindparam("year"),
+    )
+    .with_for_update()
+)
+
+
+@cache
+def _person_year_insert(dialect: str) -> Any:
+    return _dialect_insert(dialect)(_PY).on_conflict_do_nothing()
+
+
+@cache
+def _locked_counters_statement(with_account: bool) -> Any:
+    """The counters of the bound `person_year_id`, and the account balance of `psn_no` if asked."""
+    stmt: Any = select(literal(False).label("is_account"), _LC.c.counter, _LC.c.amount).where(
+        _LC.c.person_year_id == bindparam("person_year_id")
+    )
+    if with_account:
+        stmt = union_all(
+            stmt,
+            select(literal(True), literal("", _LC.c.counter.type), _A.c.balance).where(
+                _A.c.psn_no == bindparam("psn_no")
+            ),
+        )
+    return stmt
+
+
 class BillRepository:
     """The reads and writes of one bill on the hot path, on the unit of work's connection."""
 
@@ -450,20 +530,10 @@ class BillRepository:
 
         With `lock` the visit row is locked (``FOR UPDATE OF setl_visit``) until the transaction ends.
         """
-        stmt = (
-            select(*_VISIT_COLUMNS, _earlier(request_id).label("earlier_id"))
-            .select_from(
-                _V.outerjoin(_P, _P.c.psn_no == _V.c.psn_no)
-                .outerjoin(_I, _I.c.fixmedins_code == _V.c.fixmedins_code)
-                .outerjoin(_A, _A.c.psn_no == _V.c.psn_no)
-                .outerjoin(_R, _R.c.psn_no == _V.c.psn_no)
-            )
-            .where(_V.c.mdtrt_id == mdtrt_id)
-            .order_by(_R.c.id)
-        )
-        if lock:
-            stmt = stmt.with_for_update(of=_V)
-        rows = self.conn.execute(stmt).all()
+        params: dict[str, Any] = {"mdtrt_id": mdtrt_id}
+        if request_id is not None:
+            params["request_id"] = request_id
+        rows = self.conn.execute(_visit_statement(lock, request_id is not None), params).all()
         if not rows:
             return None
         first = rows[0]
@@ -512,23 +582,16 @@ class BillRepository:
     def lines(self, visit_id: int, *, request_id: str | None = None) -> BillLines:
         """The unsettled lines with their items' catalog versions, the deductible already paid by the
         visit and the settlement of `request_id` if any (one statement, read after the visit lock)."""
-        paid = (
-            select(func.coalesce(func.sum(_S.c.act_pay_dedc), 0))
-            .where(_S.c.visit_id == visit_id, _S.c.status == "settled")
-            .scalar_subquery()
-        )
-        stmt = (
-            select(*_LINE_COLUMNS, paid.label("deductible_paid"), _earlier(request_id).label("earlier_id"))
-            .select_from(_L.outerjoin(_C, _C.c.code == _L.c.hilist_code))
-            .where(_L.c.visit_id == visit_id, _L.c.status == "uploaded")
-            .order_by(_L.c.id, _C.c.begin)
-        )
+        params: dict[str, Any] = {"visit_id": visit_id}
+        if request_id is not None:
+            params["request_id"] = request_id
+        stmt = _lines_statement(request_id is not None)
         lines: list[BillLine] = []
         versions: dict[str, tuple[ItemVersion, ...]] = {}
         pending: list[ItemVersion] = []
         current: Any = None
         paid_fen, earlier = 0, None
-        for row in self.conn.execute(stmt):
+        for row in self.conn.execute(stmt, params):
             paid_fen, earlier = int(row.deductible_paid or 0), row.earlier_id
             if current is not None and row.id != current.id:
                 lines.append(self._line(current, pending, versions))
@@ -561,52 +624,34 @@ class BillRepository:
 
     def earlier(self, request_id: str) -> int | None:
         """The settlement of a request id (a fresh read, for the refusal paths after the lock)."""
-        found = self.conn.execute(select(_S.c.id).where(_S.c.request_id == request_id)).scalar()
+        found = self.conn.execute(_EARLIER, {"request_id": request_id}).scalar()
         return int(found) if found is not None else None
 
     def counters(self, psn_no: str, insutype: str, year: int) -> dict[str, int]:
         """The year ledger counters of a person (unlocked; pre-settlement)."""
-        rows = self.conn.execute(
-            select(_LC.c.counter, _LC.c.amount)
-            .select_from(_PY.join(_LC, _LC.c.person_year_id == _PY.c.id))
-            .where(_PY.c.psn_no == psn_no, _PY.c.insutype == insutype, _PY.c.year == year)
-        )
+        rows = self.conn.execute(_COUNTERS, {"psn_no": psn_no, "insutype": insutype, "year": year})
         return {counter: amount for counter, amount in rows}
 
     def lock_person_year(self, psn_no: str, insutype: str, year: int) -> int:
         """The id of the person-year row, created if missing, locked until the transaction ends."""
-        locked = (
-            select(_PY.c.id)
-            .where(_PY.c.psn_no == psn_no, _PY.c.insutype == insutype, _PY.c.year == year)
-            .with_for_update()
-        )
-        found = self.conn.execute(locked).scalar()
+        key = {"psn_no": psn_no, "insutype": insutype, "year": year}
+        found = self.conn.execute(_PERSON_YEAR_LOCKED, key).scalar()
         if found is None:
-            self.conn.execute(
-                _dialect_insert(self.conn.dialect.name)(_PY)
-                .values(psn_no=psn_no, insutype=insutype, year=year)
-                .on_conflict_do_nothing()
-            )
-            found = self.conn.execute(locked).scalar()
+            self.conn.execute(_person_year_insert(self.conn.dialect.name), key)
+            found = self.conn.execute(_PERSON_YEAR_LOCKED, key).scalar()
         assert found is not None
         return int(found)
 
     def locked_counters(self, person_year_id: int, psn_no: str | None) -> tuple[dict[str, int], int | None]:
         """The counters of the locked person-year and the account balance of `psn_no` (one statement,
         read after the lock so both are current)."""
-        stmt: Any = select(literal(False).label("is_account"), _LC.c.counter, _LC.c.amount).where(
-            _LC.c.person_year_id == person_year_id
-        )
+        params: dict[str, Any] = {"person_year_id": person_year_id}
         if psn_no is not None:
-            stmt = union_all(
-                stmt,
-                select(literal(True), literal("", _LC.c.counter.type), _A.c.balance).where(
-                    _A.c.psn_no == psn_no
-                ),
-            )
+            params["psn_no"] = psn_no
         counters: dict[str, int] = {}
         balance = None
-        for is_account, counter, amount in self.conn.execute(stmt):
+        stmt = _locked_counters_statement(psn_no is not None)
+        for is_account, counter, amount in self.conn.execute(stmt, params):
             if is_account:
                 balance = amount
             else:
@@ -657,86 +702,29 @@ class BillRepository:
         visit_id: int,
         visit_changes: Mapping[str, Any],
     ) -> int:
-        # Arrays unnested into rows keep the statement text the same whatever the number of lines,
-        # so SQLAlchemy compiles it once and psycopg prepares it once per connection.
-        new = insert(_S).values(**values).returning(_S.c.id).cte("new_settlement")
-        ctes: list[Any] = []
-        if funds:
-            rows = _unnest(
-                "fund_rows",
-                ("fund_pay_type", String(), [code for code, _ in funds]),
-                ("amount", BigInteger(), [amount for _, amount in funds]),
-            )
-            ctes.append(
-                insert(_SF)
-                .from_select(
-                    ["settlement_id", "fund_pay_type", "amount"],
-                    select(new.c.id, rows.c.fund_pay_type, rows.c.amount).select_from(new.join(rows, true())),
-                )
-                .cte("new_funds")
-            )
-        if splits:
-            lines = _unnest(
-                "line_rows",
-                *(
-                    (name, type_, [getattr(split, name) for split in splits])
-                    for name, type_ in (
-                        ("line_id", BigInteger()),
-                        ("fulamt_ownpay", BigInteger()),
-                        ("overlmt_selfpay", BigInteger()),
-                        ("preselfpay", BigInteger()),
-                        ("inscp", BigInteger()),
-                        ("split_reason", String()),
-                    )
-                ),
-            )
-            ctes.append(
-                update(_L)
-                .where(_L.c.id == lines.c.line_id)
-                .values(
-                    status="settled",
-                    settlement_id=select(new.c.id).scalar_subquery(),
-                    fulamt_ownpay=lines.c.fulamt_ownpay,
-                    overlmt_selfpay=lines.c.overlmt_selfpay,
-                    preselfpay=lines.c.preselfpay,
-                    inscp=lines.c.inscp,
-                    split_reason=lines.c.split_reason,
-                )
-                .cte("settled_lines")
-            )
         # No upsert (SQLAlchemy cannot cache ON CONFLICT DO UPDATE): under the person-year lock the
         # existing counters are known, so they are updated and the others inserted.
         known = [(c, a) for c, a in changes if c in existing]
-        if known:
-            deltas = _unnest(
-                "counter_deltas",
-                ("counter", String(), [c for c, _ in known]),
-                ("amount", BigInteger(), [a for _, a in known]),
-            )
-            ctes.append(
-                update(_LC)
-                .where(_LC.c.person_year_id == person_year_id, _LC.c.counter == deltas.c.counter)
-                .values(amount=_LC.c.amount + deltas.c.amount)
-                .cte("counters_changed")
-            )
         fresh = [(c, a) for c, a in changes if c not in existing]
-        if fresh:
-            first = _unnest(
-                "counter_firsts",
-                ("counter", String(), [c for c, _ in fresh]),
-                ("amount", BigInteger(), [a for _, a in fresh]),
-            )
-            ctes.append(
-                insert(_LC)
-                .from_select(
-                    ["person_year_id", "counter", "amount"],
-                    select(literal(person_year_id, BigInteger()), first.c.counter, first.c.amount),
-                )
-                .cte("counters_added")
-            )
-        if visit_changes:
-            ctes.append(update(_V).where(_V.c.id == visit_id).values(**visit_changes).cte("visit"))
-        return int(self.conn.execute(select(new.c.id).add_cte(*ctes)).scalar_one())
+        stmt = _write_statement(
+            tuple(values), bool(funds), bool(splits), bool(known), bool(fresh), tuple(visit_changes)
+        )
+        params: dict[str, Any] = {f"v_{name}": value for name, value in values.items()}
+        params |= {f"c_{name}": value for name, value in visit_changes.items()}
+        params |= {
+            "py_id": person_year_id,
+            "visit_row_id": visit_id,
+            "line_status": "settled",
+            "fund_rows_fund_pay_type": [code for code, _ in funds],
+            "fund_rows_amount": [amount for _, amount in funds],
+            "counter_deltas_counter": [c for c, _ in known],
+            "counter_deltas_amount": [a for _, a in known],
+            "counter_firsts_counter": [c for c, _ in fresh],
+            "counter_firsts_amount": [a for _, a in fresh],
+        }
+        for name, _type in _SPLIT_COLUMNS:
+            params[f"line_rows_{name}"] = [getattr(split, name) for split in splits]
+        return int(self.conn.execute(stmt, params).scalar_one())
 
     def insert_settlement(self, values: Mapping[str, Any]) -> int:
         return int(self.conn.execute(insert(_S).values(**values).returning(_S.c.id)).scalar_one())
@@ -802,12 +790,94 @@ def _dialect_insert(dialect: str) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-def _unnest(name: str, *columns: tuple[str, Any, list[Any]]) -> Any:
-    """`unnest(:a::T[], :b::U[]) AS name(a, b)`: parallel arrays as rows (PostgreSQL)."""
+def _unnest(name: str, *columns: tuple[str, Any]) -> Any:
+    """`unnest(:name_a::T[], :name_b::U[]) AS name(a, b)`: parallel bound arrays as rows (PostgreSQL)."""
     return (
-        func.unnest(
-            *(bindparam(f"{name}_{col}", values, type_=ARRAY(type_)) for col, type_, values in columns)
-        )
-        .table_valued(*(column(col, type_) for col, type_, _values in columns))
+        func.unnest(*(bindparam(f"{name}_{col}", type_=ARRAY(type_)) for col, type_ in columns))
+        .table_valued(*(column(col, type_) for col, type_ in columns))
         .render_derived(name=name)
     )
+
+
+_SPLIT_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("line_id", BigInteger()),
+    ("fulamt_ownpay", BigInteger()),
+    ("overlmt_selfpay", BigInteger()),
+    ("preselfpay", BigInteger()),
+    ("inscp", BigInteger()),
+    ("split_reason", String()),
+)
+
+
+@cache
+def _write_statement(
+    settlement_columns: tuple[str, ...],
+    funds: bool,
+    splits: bool,
+    known: bool,
+    fresh: bool,
+    visit_columns: tuple[str, ...],
+) -> Any:
+    """A settlement's writes as one statement of data-modifying CTEs (PostgreSQL), built once per
+    shape; every value is bound, and arrays unnested into rows keep the text the same whatever the
+    number of lines, so psycopg prepares it once per connection."""
+    new = (
+        insert(_S)
+        .values({name: bindparam(f"v_{name}", type_=_S.c[name].type) for name in settlement_columns})
+        .returning(_S.c.id)
+        .cte("new_settlement")
+    )
+    ctes: list[Any] = []
+    if funds:
+        rows = _unnest("fund_rows", ("fund_pay_type", String()), ("amount", BigInteger()))
+        ctes.append(
+            insert(_SF)
+            .from_select(
+                ["settlement_id", "fund_pay_type", "amount"],
+                select(new.c.id, rows.c.fund_pay_type, rows.c.amount).select_from(new.join(rows, true())),
+            )
+            .cte("new_funds")
+        )
+    if splits:
+        lines = _unnest("line_rows", *_SPLIT_COLUMNS)
+        ctes.append(
+            update(_L)
+            .where(_L.c.id == lines.c.line_id)
+            .values(
+                status=bindparam("line_status", type_=_L.c.status.type),
+                settlement_id=select(new.c.id).scalar_subquery(),
+                fulamt_ownpay=lines.c.fulamt_ownpay,
+                overlmt_selfpay=lines.c.overlmt_selfpay,
+                preselfpay=lines.c.preselfpay,
+                inscp=lines.c.inscp,
+                split_reason=lines.c.split_reason,
+            )
+            .cte("settled_lines")
+        )
+    person_year = bindparam("py_id", type_=BigInteger())  # not a column name: UPDATE would SET it
+    if known:
+        deltas = _unnest("counter_deltas", ("counter", String()), ("amount", BigInteger()))
+        ctes.append(
+            update(_LC)
+            .where(_LC.c.person_year_id == person_year, _LC.c.counter == deltas.c.counter)
+            .values(amount=_LC.c.amount + deltas.c.amount)
+            .cte("counters_changed")
+        )
+    if fresh:
+        first = _unnest("counter_firsts", ("counter", String()), ("amount", BigInteger()))
+        ctes.append(
+            insert(_LC)
+            .from_select(
+                ["person_year_id", "counter", "amount"],
+                select(person_year, first.c.counter, first.c.amount),
+            )
+            .cte("counters_added")
+        )
+    if visit_columns:
+        ctes.append(
+            update(_V)
+            .where(_V.c.id == bindparam("visit_row_id", type_=BigInteger()))
+            .values({name: bindparam(f"c_{name}", type_=_V.c[name].type) for name in visit_columns})
+            .cte("visit")
+        )
+    return select(new.c.id).add_cte(*ctes)
