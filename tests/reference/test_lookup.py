@@ -95,7 +95,22 @@ def test_lookups_answer_from_memory_without_queries(container: Container) -> Non
         assert isinstance(diagnoses.codes, dict) and len(diagnoses.codes) == 33307
 
 
-def test_the_cache_is_reused_and_asks_only_for_the_newest_data_set(container: Container) -> None:
+def test_the_cache_is_reused_without_a_query_between_rechecks(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup.ICD_TABLES["icd10"], "recheck_seconds", 3600.0)
+    with container.uow() as uow:
+        first = lookup.diagnoses(uow.session)
+        with count_queries(container) as statements:
+            again = lookup.diagnoses(uow.session)
+    assert again is first
+    assert statements == []
+
+
+def test_a_recheck_asks_only_for_the_newest_data_set(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup.ICD_TABLES["icd10"], "recheck_seconds", 0.0)
     with container.uow() as uow:
         first = lookup.diagnoses(uow.session)
         with count_queries(container) as statements:

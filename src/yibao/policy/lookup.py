@@ -3,37 +3,30 @@
 The index maps (admdvs, insutype) to the versions sorted by begin date. It costs no query on the
 hot path: a load in this process (`policy.service.load_policy`) calls `invalidate()`, which bumps a
 generation counter, and the next lookup rebuilds the index. A load made by another process (the CLI
-next to a running server) is seen within `RECHECK_SECONDS`: at most that often one cheap statement
-(`max(id), max(loaded_at)` of the versions) tells whether the stored versions changed.
+next to a running server) is seen within `TABLES.recheck_seconds` (see `yibao.core.cache`): at most
+that often one cheap statement (`max(id), max(loaded_at)` of the versions) tells whether the stored
+versions changed.
 """
 
 from __future__ import annotations
 
 import bisect
-import threading
-import time
-import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from yibao.core.cache import EngineCache
 from yibao.domain.policy import Policy
 from yibao.policy.document import load_document
 from yibao.policy.models import PolicyVersion
-
-RECHECK_SECONDS = 1.0  # how stale a version loaded by another process may be seen
 
 
 @dataclass
 class PolicyIndex:
     """Every policy version of a database: (admdvs, insutype) → versions by begin date."""
 
-    generation: tuple[int, datetime | None] = (-1, None)  # the stored versions it was built from
-    local: int = -1  # the in-process generation (`invalidate()` count) it was built at
-    checked: float = 0.0  # monotonic time the stored versions were last compared
     begins: dict[tuple[str, str], list[date]] = field(default_factory=dict)
     policies: dict[tuple[str, str], list[Policy]] = field(default_factory=dict)
 
@@ -49,46 +42,32 @@ class PolicyIndex:
         return policy if policy.end is None or day <= policy.end else None
 
 
-_lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Engine, PolicyIndex] = weakref.WeakKeyDictionary()
-_local = 0  # bumped by every `invalidate()`
-
-
-def _engine(session: Session) -> Engine:
-    bind = session.get_bind()
-    return bind if isinstance(bind, Engine) else bind.engine
-
-
 def _generation(session: Session) -> tuple[int, datetime | None]:
+    """The newest version id and load time: a load or a reload changes one of them."""
     row = session.execute(select(func.max(PolicyVersion.id), func.max(PolicyVersion.loaded_at))).one()
     return int(row[0] or 0), row[1]
 
 
-def policy_index(session: Session) -> PolicyIndex:
-    """The index of every version, cached per database engine and rebuilt after a load."""
-    engine = _engine(session)
-    local = _local
-    now = time.monotonic()
-    cached = _cache.get(engine)
-    if cached is not None and cached.local == local and now - cached.checked < RECHECK_SECONDS:
-        return cached
-    generation = _generation(session)
-    if cached is not None and cached.local == local and cached.generation == generation:
-        cached.checked = now
-        return cached
-    with _lock:
-        fresh = PolicyIndex(generation=generation, local=local, checked=now)
-        rows = session.execute(
-            select(PolicyVersion.admdvs, PolicyVersion.insutype, PolicyVersion.document).order_by(
-                PolicyVersion.admdvs, PolicyVersion.insutype, PolicyVersion.begin
-            )
+def _build(session: Session) -> PolicyIndex:
+    fresh = PolicyIndex()
+    rows = session.execute(
+        select(PolicyVersion.admdvs, PolicyVersion.insutype, PolicyVersion.document).order_by(
+            PolicyVersion.admdvs, PolicyVersion.insutype, PolicyVersion.begin
         )
-        for admdvs, insutype, document in rows:
-            policy = load_document(document)
-            fresh.begins.setdefault((admdvs, insutype), []).append(policy.begin)
-            fresh.policies.setdefault((admdvs, insutype), []).append(policy)
-        _cache[engine] = fresh
-        return fresh
+    )
+    for admdvs, insutype, document in rows:
+        policy = load_document(document)
+        fresh.begins.setdefault((admdvs, insutype), []).append(policy.begin)
+        fresh.policies.setdefault((admdvs, insutype), []).append(policy)
+    return fresh
+
+
+TABLES = EngineCache(generation=_generation, build=_build, recheck_seconds=1.0)
+
+
+def policy_index(session: Session) -> PolicyIndex:
+    """The index of every version, held per database engine and rebuilt after a load."""
+    return TABLES.get(session)
 
 
 def policy_in_force(session: Session, admdvs: str, insutype: str, day: date) -> Policy | None:
@@ -98,7 +77,4 @@ def policy_in_force(session: Session, admdvs: str, insutype: str, day: date) -> 
 
 def invalidate() -> None:
     """Forget every cached index (called after a load is committed, and by tests)."""
-    global _local  # noqa: PLW0603 - the one generation counter of this process
-    with _lock:
-        _local += 1
-        _cache.clear()
+    TABLES.invalidate()

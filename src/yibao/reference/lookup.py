@@ -1,19 +1,19 @@
 """In-memory O(1) lookups of reference codes for the hot path, rebuilt when a data set is loaded.
 
-Each lookup holds the version in force (the data set of its kind with no end date), is cached per
-database and rebuilt when the newest data set id changes (every load adds one), or after
-`invalidate()`.
+Each lookup holds the version in force (the data set of its kind with no end date), is held per
+database engine (`yibao.core.cache.EngineCache`) and rebuilt after `invalidate()` (a load in this
+process) or when the newest data set id changes (a load by another process, seen within a second).
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yibao.core.cache import EngineCache
 from yibao.domain.errors import invalid
 from yibao.domain.reference import EDITIONS, SYSTEMS, normalize_code
 from yibao.reference.models import DictEntry, IcdCode, IcdCrosswalk, RefDataset
@@ -25,7 +25,6 @@ class Dictionaries:
 
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
-    generation: int = -1
 
     def label(self, dict_name: str, code: str) -> str | None:
         """The label of `code` in dictionary `dict_name`, or None."""
@@ -56,7 +55,6 @@ class IcdCodes:
 
     system: str
     codes: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    generation: int = -1
     _by_upper: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -121,7 +119,6 @@ class Crosswalks:
     """The crosswalks in force: (system, from edition) → from code → 医保版 2.0 codes."""
 
     maps: dict[tuple[str, str], dict[str, tuple[str, ...]]] = field(default_factory=dict)
-    generation: int = -1
 
     def targets(self, system: str, from_edition: str, code: str | None) -> list[str]:
         """The 医保版 2.0 codes a code of another edition maps to (empty when unmapped)."""
@@ -150,65 +147,63 @@ def check_edition(system: str, edition: str, *, field: str = "edition") -> str:
     return edition
 
 
-T = TypeVar("T", Dictionaries, IcdCodes, Crosswalks)
-
-_lock = threading.Lock()
-_cache: dict[tuple[str, str], object] = {}
-
-
 def _generation(session: Session) -> int:
+    """The newest data set id: every load adds one."""
     return int(session.scalar(select(RefDataset.id).order_by(RefDataset.id.desc()).limit(1)) or 0)
 
 
-def _database(session: Session) -> str:
-    bind = session.get_bind()
-    return str(bind.engine.url if hasattr(bind, "engine") else bind)
+def _build_dictionaries(session: Session) -> Dictionaries:
+    fresh = Dictionaries()
+    rows = session.execute(
+        select(DictEntry.dict_name, DictEntry.dict_label, DictEntry.code, DictEntry.label)
+        .join(RefDataset, RefDataset.id == DictEntry.dataset_id)
+        .where(RefDataset.end.is_(None))
+    )
+    for dict_name, dict_label, code, label in rows:
+        fresh.codes.setdefault(dict_name, {})[code] = label
+        fresh.names[dict_name] = dict_label
+    return fresh
 
 
-def _cached(session: Session, what: str, kind: type[T]) -> tuple[T | None, int, tuple[str, str]]:
-    key = (_database(session), what)
-    generation = _generation(session)
-    cached = _cache.get(key)
-    if isinstance(cached, kind) and cached.generation == generation:
-        return cached, generation, key
-    return None, generation, key
-
-
-def dictionaries(session: Session) -> Dictionaries:
-    """The dictionaries in force, cached per database and rebuilt after every reference load."""
-    cached, generation, key = _cached(session, "dict", Dictionaries)
-    if cached is not None:
-        return cached
-    with _lock:
-        fresh = Dictionaries(generation=generation)
-        rows = session.execute(
-            select(DictEntry.dict_name, DictEntry.dict_label, DictEntry.code, DictEntry.label)
-            .join(RefDataset, RefDataset.id == DictEntry.dataset_id)
-            .where(RefDataset.end.is_(None))
-        )
-        for dict_name, dict_label, code, label in rows:
-            fresh.codes.setdefault(dict_name, {})[code] = label
-            fresh.names[dict_name] = dict_label
-        _cache[key] = fresh
-        return fresh
-
-
-def icd_codes(session: Session, system: str) -> IcdCodes:
-    """The ICD codes in force of `system` (icd10 / icd9), cached like `dictionaries`."""
-    check_system(system)
-    cached, generation, key = _cached(session, system, IcdCodes)
-    if cached is not None:
-        return cached
-    with _lock:
-        fresh = IcdCodes(system=system, generation=generation)
+def _icd_builder(system: str) -> Callable[[Session], IcdCodes]:
+    def build(session: Session) -> IcdCodes:
         rows = session.execute(
             select(IcdCode.code, IcdCode.name, IcdCode.gray)
             .join(RefDataset, RefDataset.id == IcdCode.dataset_id)
             .where(RefDataset.kind == system, RefDataset.end.is_(None))
         )
-        fresh.codes = {code: (name, bool(gray)) for code, name, gray in rows}
-        _cache[key] = fresh
-        return fresh
+        return IcdCodes(system=system, codes={code: (name, bool(gray)) for code, name, gray in rows})
+
+    return build
+
+
+def _build_crosswalks(session: Session) -> Crosswalks:
+    fresh = Crosswalks()
+    rows = session.execute(
+        select(IcdCrosswalk.system, IcdCrosswalk.from_edition, IcdCrosswalk.from_code, IcdCrosswalk.to_code)
+        .join(RefDataset, RefDataset.id == IcdCrosswalk.dataset_id)
+        .where(RefDataset.end.is_(None))
+        .order_by(IcdCrosswalk.id)
+    )
+    for system, edition, source, target in rows:
+        table = fresh.maps.setdefault((system, edition), {})
+        table[source] = (*table.get(source, ()), target)
+    return fresh
+
+
+DICTIONARY_TABLES = EngineCache(generation=_generation, build=_build_dictionaries)
+ICD_TABLES = {system: EngineCache(generation=_generation, build=_icd_builder(system)) for system in SYSTEMS}
+CROSSWALK_TABLES = EngineCache(generation=_generation, build=_build_crosswalks)
+
+
+def dictionaries(session: Session) -> Dictionaries:
+    """The dictionaries in force, held in memory per database and rebuilt after every reference load."""
+    return DICTIONARY_TABLES.get(session)
+
+
+def icd_codes(session: Session, system: str) -> IcdCodes:
+    """The ICD codes in force of `system` (icd10 / icd9), held like `dictionaries`."""
+    return ICD_TABLES[check_system(system)].get(session)
 
 
 def diagnoses(session: Session) -> IcdCodes:
@@ -222,25 +217,8 @@ def procedures(session: Session) -> IcdCodes:
 
 
 def crosswalks(session: Session) -> Crosswalks:
-    """Every crosswalk in force, cached like `dictionaries`."""
-    cached, generation, key = _cached(session, "crosswalk", Crosswalks)
-    if cached is not None:
-        return cached
-    with _lock:
-        fresh = Crosswalks(generation=generation)
-        rows = session.execute(
-            select(
-                IcdCrosswalk.system, IcdCrosswalk.from_edition, IcdCrosswalk.from_code, IcdCrosswalk.to_code
-            )
-            .join(RefDataset, RefDataset.id == IcdCrosswalk.dataset_id)
-            .where(RefDataset.end.is_(None))
-            .order_by(IcdCrosswalk.id)
-        )
-        for system, edition, source, target in rows:
-            table = fresh.maps.setdefault((system, edition), {})
-            table[source] = (*table.get(source, ()), target)
-        _cache[key] = fresh
-        return fresh
+    """Every crosswalk in force, held like `dictionaries`."""
+    return CROSSWALK_TABLES.get(session)
 
 
 def crosswalk(session: Session, system: str, from_edition: str, code: str | None) -> list[str]:
@@ -250,5 +228,7 @@ def crosswalk(session: Session, system: str, from_edition: str, code: str | None
 
 def invalidate() -> None:
     """Forget every cached lookup (after a load or in tests)."""
-    with _lock:
-        _cache.clear()
+    DICTIONARY_TABLES.invalidate()
+    CROSSWALK_TABLES.invalidate()
+    for codes in ICD_TABLES.values():
+        codes.invalidate()
