@@ -78,7 +78,10 @@ class Relation(IdMixin, Base):
     """An insurance relation (参保关系): one scheme for one person in one region over a period."""
 
     __tablename__ = "enrol_relation"
-    __table_args__ = (Index("ix_enrol_relation_psn", "person_id", "insutype"),)
+    __table_args__ = (
+        Index("ix_enrol_relation_psn", "person_id", "insutype"),
+        Index("ix_enrol_relation_psn_no", "psn_no"),  # settlement reads relations by person number
+    )
 
     person_id: Mapped[int] = mapped_column(IdType, ForeignKey("enrol_person.id"))
     psn_no: Mapped[str] = mapped_column(String(20))
