@@ -106,3 +106,30 @@ def test_routes_need_a_signed_in_user(app_client: TestClient) -> None:
 
 
 # The payment routes are fuzzed with every other route by tests/web/test_api_fuzz.py.
+
+
+def test_tables_load_from_text_or_a_published_name(
+    container: Container, app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """POST /tables: the CSV text of a regional table, or a published table by name (its year as the
+    period); missing text, an unknown name and an overlapping version are refused with the field."""
+    add_region(container)
+    text = (container.settings.reference_dir / "drg-payment" / "西安2020.csv").read_text("utf-8")
+    body = {"admdvs": "439901", "name": "本市2025", "text": text, "begin": "2025-01-01"}
+    created = app_client.post(f"{P}/tables", json=body, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["source"] == "api" and created.json()["row_count"] > 0
+    published = app_client.post(
+        f"{P}/tables", json={"admdvs": "439901", "reference": "北京2022"}, headers=admin_headers
+    )
+    assert published.status_code == 201, published.text
+    assert (published.json()["begin"], published.json()["end"]) == ("2022-01-01", "2022-12-31")
+    for bad, code, field in (
+        ({"admdvs": "439901", "name": "x", "begin": "2025-01-01"}, "REQUIRED", "text"),
+        ({"admdvs": "439901", "reference": "火星2099"}, "PAYMENT_REFERENCE_UNKNOWN", "reference"),
+        (body, "PAYMENT_TABLE_OVERLAP", "begin"),
+    ):
+        refused = app_client.post(f"{P}/tables", json=bad, headers=admin_headers)
+        assert refused.status_code in (409, 422), refused.text
+        assert (refused.json()["error"]["code"], refused.json()["error"]["field"]) == (code, field)
+    assert len(app_client.get(f"{P}/tables", headers=admin_headers).json()) == 2

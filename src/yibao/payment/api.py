@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from yibao.core.excel import XLSX_MEDIA_TYPE
 from yibao.core.schemas import ERROR_RESPONSES
 from yibao.domain.drg import GroupCase
+from yibao.domain.errors import invalid
 from yibao.payment import service
 from yibao.payment.schemas import (
     ClearingDetailOut,
@@ -17,6 +18,7 @@ from yibao.payment.schemas import (
     GroupOut,
     MethodIn,
     MethodOut,
+    TableIn,
     TableOut,
     TableRowOut,
 )
@@ -64,6 +66,31 @@ def group(body: GroupIn, uow: UowDep, container: ContainerDep) -> object:
 @router.get("/tables", response_model=list[TableOut])
 def list_tables(uow: UowDep, admdvs: str | None = None) -> object:
     return service.list_tables(uow=uow, admdvs=admdvs)
+
+
+@router.post("/tables", response_model=TableOut, status_code=201)
+def load_table(body: TableIn, uow: UowDep, container: ContainerDep) -> object:
+    if body.reference:
+        return service.load_reference_table(
+            uow=uow,
+            admdvs=body.admdvs,
+            reference_dir=container.settings.reference_dir,
+            name=body.reference,
+            begin=body.begin,
+            end=body.end,
+        )
+    if not body.text or body.begin is None:
+        field = "text" if not body.text else "begin"
+        raise invalid("REQUIRED", field, f"字段 {field}：上传付费标准时必须填写（或给出 reference）")
+    return service.load_table(
+        uow=uow,
+        admdvs=body.admdvs,
+        name=body.name or "",
+        text=body.text,
+        begin=body.begin,
+        end=body.end,
+        source="api",
+    )
 
 
 @router.get("/tables/{table_id}/rows", response_model=list[TableRowOut])

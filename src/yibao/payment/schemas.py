@@ -50,6 +50,17 @@ class GroupOut(ApiModel):
     payment: PaymentOut | None = None
 
 
+class TableIn(ApiModel):
+    """A regional DRG table to load: its CSV text, or the name of a published table (参考付费标准)."""
+
+    admdvs: str = Field(pattern=r"^\d{6}$")
+    name: str | None = Field(default=None, max_length=64, description="付费标准名称；空 = 参考标准名")
+    reference: str | None = Field(default=None, max_length=64, description="参考付费标准，如 北京2022")
+    text: str | None = Field(default=None, max_length=20_000_000, description="CSV 文本（首行为列名）")
+    begin: date | None = None
+    end: date | None = None
+
+
 class TableOut(ApiModel):
     id: int
     admdvs: str
