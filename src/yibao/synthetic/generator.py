@@ -36,9 +36,9 @@ PHARMACY_RATE = 0.8
 ADMISSION_KINDS = {310: (0.40, 0.45, 0.15), 390: (0.08, 0.44, 0.48)}
 # Daily inpatient care by price tier: drug lines a day, units per drug line, share of severe stays
 # (重症: the severe-case drugs on the first days) — a stay costs about 3,000 yuan at a township centre,
-# 7,000–9,000 at a county hospital and 15,000 at a tertiary hospital, as in a county's statistics.
+# 6,000–7,000 at a county hospital and 8,000–9,000 at the county's tertiary hospital.
 DAILY_CARE = {
-    "1": ((2, 2, 3), (3, 4, 5, 6)),
+    "1": ((2, 2, 3), (4, 5, 6, 8)),
     "2": ((3, 3, 4), (4, 6, 8, 10)),
     "3": ((3, 3, 4), (5, 6, 8, 10)),
 }
