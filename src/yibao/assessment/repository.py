@@ -61,6 +61,15 @@ class AssessmentRepository:
         )
         return {c: n for c, n in rows}
 
+    def doctors_with_points(self, regions: frozenset[str] | None, year: int, at_least: int) -> list[Doctor]:
+        """Qualified doctors with at least `at_least` points deducted in `year`, most points first."""
+        stmt = select(Doctor).where(
+            Doctor.status == "active", Doctor.points_year == year, Doctor.points_deducted >= at_least
+        )
+        if regions is not None:
+            stmt = stmt.where(Doctor.admdvs.in_(regions))
+        return list(self.session.scalars(stmt.order_by(Doctor.points_deducted.desc(), Doctor.dr_code)))
+
     def doctor(self, dr_code: str) -> Doctor | None:
         return self.session.scalar(select(Doctor).where(Doctor.dr_code == dr_code))
 

@@ -1009,6 +1009,37 @@ def _entry_view(e: DoctorPointEntry) -> PointEntryView:
 
 
 @dataclass(frozen=True)
+class PointsNear:
+    """A doctor whose year points stand just below the suspension threshold (临近暂停)."""
+
+    dr_code: str
+    name: str
+    admdvs: str
+    points: int
+    suspend_at: int
+
+
+def doctors_near_suspension(*, uow: UnitOfWork, day: date, margin: int = 2) -> list[PointsNear]:
+    """Qualified doctors in the actor's regions whose points of `day`'s year are within `margin` below
+    their region's suspension threshold on `day` (typically 4 or 5 of 6), most points first."""
+    uow.actor.require(Perm.ASSESS_READ)
+    if not 1 <= margin <= 12:
+        raise invalid("MARGIN_RANGE", "margin", "字段 margin 临近分值须为1至12分")
+    repo = AssessmentRepository(uow.session)
+    tables: dict[str, rules.PointsTable] = {}
+    out = []
+    for doctor in repo.doctors_with_points(uow.actor.region_filter(), day.year, 1):
+        if doctor.admdvs not in tables:
+            tables[doctor.admdvs] = points_in_force(repo, doctor.admdvs, day)
+        threshold = tables[doctor.admdvs].suspend_at
+        if rules.near_suspension(doctor.points_deducted, threshold, margin):
+            out.append(
+                PointsNear(doctor.dr_code, doctor.name, doctor.admdvs, doctor.points_deducted, threshold)
+            )
+    return out
+
+
+@dataclass(frozen=True)
 class DoctorPointsView:
     """A doctor's points of a year, qualification and trainings."""
 

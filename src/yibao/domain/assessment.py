@@ -797,3 +797,9 @@ def points_outcome(
 def refuse_config(code: str, message: str) -> BusinessError:
     """A configuration that cannot be used (conflict with what is stored)."""
     return BusinessError(code=code, message=message, kind=ErrorKind.CONFLICT)
+
+
+def near_suspension(points: int, suspend_at: int, margin: int) -> bool:
+    """Whether a doctor's year points stand within `margin` below the suspension threshold (临近暂停):
+    at 6 with a margin of 2, 4 and 5 points are near; 6 and more are already suspended, 3 is not near."""
+    return suspend_at - margin <= points < suspend_at

@@ -126,6 +126,22 @@ def renewal_deadline(end: date) -> date:
     return add_months(end, RENEWAL_GRACE_MONTHS)
 
 
+RENEWAL_REMINDER_STATUSES = frozenset({"active", "suspended", "expired"})
+
+
+def renewal_reminder(status: str, end: date | None, day: date, within_days: int) -> tuple[str, date] | None:
+    """Whether an agreement calls for a renewal reminder (续签提醒) on `day`, as (stage, due day):
+    `expiring` when it ends within `within_days` (due its last day); `grace` when it has ended and
+    the 2-month grace still runs (due the grace's last day, after which settlement is suspended);
+    None otherwise, and for agreements not signed or terminated."""
+    if end is None or status not in RENEWAL_REMINDER_STATUSES:
+        return None
+    if day <= end:
+        return ("expiring", end) if (end - day).days <= within_days else None
+    deadline = renewal_deadline(end)
+    return ("grace", deadline) if day <= deadline else None
+
+
 @dataclass(frozen=True)
 class AgreementState:
     """An institution's agreement: status, period and the facts of the current status."""

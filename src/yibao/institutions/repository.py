@@ -47,6 +47,22 @@ class InstitutionRepository:
     def by_code(self, fixmedins_code: str) -> Institution | None:
         return self.session.scalar(select(Institution).where(Institution.fixmedins_code == fixmedins_code))
 
+    def agreements_ending(
+        self, regions: frozenset[str] | None, first: date, last: date, statuses: Iterable[str]
+    ) -> list[Institution]:
+        """Active institutions whose agreement ends between `first` and `last`, soonest first."""
+        stmt = select(Institution).where(
+            Institution.active.is_(True),
+            Institution.agreement_status.in_(list(statuses)),
+            Institution.agreement_end >= first,
+            Institution.agreement_end <= last,
+        )
+        if regions is not None:
+            stmt = stmt.where(Institution.admdvs.in_(regions))
+        return list(
+            self.session.scalars(stmt.order_by(Institution.agreement_end, Institution.fixmedins_code))
+        )
+
     def by_codes(self, codes: Iterable[str]) -> dict[str, Institution]:
         """The stored institutions among `codes`, by code (few queries, for imports and views)."""
         found: dict[str, Institution] = {}

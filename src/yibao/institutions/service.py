@@ -487,6 +487,41 @@ def change_agreement(
     return _view(institution, dictionaries(uow.session), today())
 
 
+@dataclass(frozen=True)
+class RenewalDue:
+    """An agreement to renew (续签提醒): ending soon, or ended and inside the 2-month grace."""
+
+    fixmedins_code: str
+    name: str
+    admdvs: str
+    agreement_end: date
+    stage: str  # expiring / grace
+    due: date  # the agreement's last day, or the grace's last day (settlement suspended after it)
+
+
+def agreements_to_renew(*, uow: UnitOfWork, day: date, within_days: int = 60) -> list[RenewalDue]:
+    """Agreements in the actor's regions that call for renewal on `day`: ending within `within_days`,
+    or ended and still in the 2-month grace; soonest due first."""
+    uow.actor.require(Perm.INSTITUTION_READ)
+    if not 0 <= within_days <= 366:
+        raise invalid("WITHIN_DAYS_RANGE", "within_days", "字段 within_days 提前提醒天数须为0至366天")
+    first = rules.add_months(day, -rules.RENEWAL_GRACE_MONTHS) - timedelta(
+        days=4
+    )  # month-end clipping: filtered exactly below
+    rows = InstitutionRepository(uow.session).agreements_ending(
+        uow.actor.region_filter(), first, day + timedelta(days=within_days), rules.RENEWAL_REMINDER_STATUSES
+    )
+    out = []
+    for inst in rows:
+        found = rules.renewal_reminder(inst.agreement_status, inst.agreement_end, day, within_days)
+        if found is not None and inst.agreement_end is not None:
+            stage, due = found
+            out.append(
+                RenewalDue(inst.fixmedins_code, inst.name, inst.admdvs, inst.agreement_end, stage, due)
+            )
+    return sorted(out, key=lambda r: (r.due, r.fixmedins_code))
+
+
 def settlement_allowed(*, uow: UnitOfWork, fixmedins_code: str, day: date) -> tuple[bool, str, str]:
     """Whether the institution may settle on `day`: (allowed, reason code, Chinese reason)."""
     institution = get_institution(uow=uow, fixmedins_code=fixmedins_code)

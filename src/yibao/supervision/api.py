@@ -70,6 +70,11 @@ def take_up_case(case_no: str, body: CaseTakeUpIn, uow: UowDep) -> Any:
     return service.take_up_case(uow=uow, case_no=case_no, **body.model_dump())
 
 
+@router.get(f"{_S}/reminders")
+def reminders(uow: UowDep, day: date | None = None, within_days: int = 60, margin: int = 2) -> Any:
+    return service.reminders(uow=uow, day=day, within_days=within_days, margin=margin)
+
+
 @router.get(f"{_S}/inspections/{{number}}")
 def show_inspection(number: str, uow: UowDep) -> Any:
     return service.show_inspection(uow=uow, inspection_no=number)

@@ -204,6 +204,36 @@ def take_up(
         console.print(f"[yellow]未进入审核[/yellow] {finding}：{why}")
 
 
+@app.command("reminders")
+def reminders(
+    day: str = typer.Option(None, help="日期（默认今天）"),
+    within_days: int = typer.Option(60, help="协议到期提前提醒天数"),
+    margin: int = typer.Option(2, help="医师扣分距暂停的分值"),
+) -> None:
+    """到期提醒：协议续签、审核扣款待回复、医师扣分临近暂停。What comes due."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        found = service.reminders(
+            uow=uow,
+            day=require_date(day, field="day") if day else None,
+            within_days=within_days,
+            margin=margin,
+        )
+    table = Table("类别", "对象", "名称", "到期日", "剩余天数", "说明")
+    for r in found.items:
+        table.add_row(
+            r.kind_name,
+            r.code,
+            r.name,
+            str(r.due or ""),
+            "" if r.days_left is None else str(r.days_left),
+            r.detail,
+        )
+    console.print(table)
+    for why in found.unavailable:
+        console.print(f"[yellow]未列出[/yellow] {why}")
+
+
 @app.command("issue")
 def issue(
     number: str = typer.Argument(...),

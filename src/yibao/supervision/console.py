@@ -626,6 +626,17 @@ def decision_issue(request: Request, uow: ConsoleUow, number: str, form: FormDat
     )
 
 
+@router.get(f"{_S}/reminders")
+def reminders_page(request: Request, uow: ConsoleUow, within_days: int = 60, margin: int = 2) -> Response:
+    return _page(
+        request,
+        uow,
+        "supervision/reminders.html",
+        lambda: service.reminders(uow=uow, within_days=within_days, margin=margin),
+        name="found",
+    )
+
+
 @router.get(f"{_S}/disclosure")
 def disclosure(request: Request, uow: ConsoleUow, page: int = 1) -> Response:
     return _page(

@@ -1700,6 +1700,103 @@ def disclosure_list(*, uow: UnitOfWork, page: int = 1, size: int = 20) -> Page[D
     return Page([_decision_view(r) for r in result.items], result.total, page, size)
 
 
+# ---- reminders (到期提醒) ---------------------------------------------------------------------------
+
+REMINDER_KINDS = {
+    "agreement_expiring": "协议即将到期",
+    "agreement_grace": "协议已到期未续签",
+    "answer_due": "审核扣款待机构回复",
+    "doctor_points": "医师扣分临近暂停",
+}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One thing coming due (提醒): what, about whom, by when, and what happens then."""
+
+    kind: str
+    kind_name: str
+    code: str  # the institution, doctor or review item it concerns
+    name: str
+    admdvs: str
+    due: date | None
+    days_left: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """The reminders of a day, soonest first, and the lists the actor may not read (with why)."""
+
+    day: date
+    items: list[Reminder]
+    unavailable: list[str]
+
+
+def reminders(
+    *, uow: UnitOfWork, day: date | None = None, within_days: int = 60, margin: int = 2
+) -> Reminders:
+    """What comes due for the actor's regions (到期提醒): agreements ending within `within_days` or in their
+    2-month renewal grace; review deductions awaiting the institution's answer (the review's working
+    days); qualified doctors within `margin` points of suspension. A list the actor may not read is left
+    out and named."""
+    uow.actor.require(Perm.SUPERVISE_READ)
+    when = day or today()
+    items: list[Reminder] = []
+    unavailable: list[str] = []
+    if uow.actor.has(Perm.INSTITUTION_READ):
+        for r in institutions.agreements_to_renew(uow=uow, day=when, within_days=within_days):
+            kind = "agreement_expiring" if r.stage == "expiring" else "agreement_grace"
+            detail = (
+                f"协议 {r.agreement_end} 到期，请及时续签（续签须有新年度协议指标）"
+                if r.stage == "expiring"
+                else f"协议已于 {r.agreement_end} 到期，{r.due} 后仍未续签将暂停结算"
+            )
+            items.append(_reminder(kind, r.fixmedins_code, r.name, r.admdvs, r.due, when, detail))
+    else:
+        unavailable.append("协议到期：无定点机构查看权限")
+    if uow.actor.has(Perm.REVIEW_READ):
+        page = 1
+        while True:
+            found = review.review_queue(uow=uow, status="deducted", page=page, size=200, today=when)
+            for item in found.items:
+                detail = (
+                    f"{item.period} 申报，拒付 {item.total_fen / 100:.2f} 元"
+                    f"（{item.item_name or item.setl_id or item.claim_no or ''}），逾期未回复视同认可"
+                )
+                items.append(
+                    _reminder(
+                        "answer_due",
+                        item.fixmedins_code,
+                        f"审核条目 {item.id}",
+                        item.admdvs,
+                        item.answer_due,
+                        when,
+                        detail,
+                    )
+                )
+            if page * 200 >= found.total:
+                break
+            page += 1
+    else:
+        unavailable.append("审核扣款：无审核查看权限")
+    if uow.actor.has(Perm.ASSESS_READ):
+        for d in assessment.doctors_near_suspension(uow=uow, day=when, margin=margin):
+            detail = f"{when.year}年已扣 {d.points} 分，再扣 {d.suspend_at - d.points} 分即暂停医保医师资格"
+            items.append(_reminder("doctor_points", d.dr_code, d.name, d.admdvs, None, when, detail))
+    else:
+        unavailable.append("医师扣分：无考核查看权限")
+    items.sort(key=lambda r: (r.due is None, r.due or when, r.kind))  # stable: doctors keep most points first
+    return Reminders(when, items, unavailable)
+
+
+def _reminder(
+    kind: str, code: str, name: str, admdvs: str, due: date | None, day: date, detail: str
+) -> Reminder:
+    left = None if due is None else (due - day).days
+    return Reminder(kind, REMINDER_KINDS[kind], code, name, admdvs, due, left, detail)
+
+
 def form_options() -> dict[str, list[tuple[str, str]]]:
     """Choices for console forms with Chinese labels."""
     return {
