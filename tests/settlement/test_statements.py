@@ -22,7 +22,7 @@ def no_recheck_while_counting(monkeypatch: pytest.MonkeyPatch) -> None:
     """The in-memory tables recheck the database at most once a second for other processes' changes;
     a slow machine must not turn that into a statement counted here."""
     monkeypatch.setattr(policy_tables.TABLES, "recheck_seconds", 3600.0)
-    monkeypatch.setattr(rule_tables, "RECHECK_SECONDS", 3600.0)
+    monkeypatch.setattr(rule_tables.TABLES, "recheck_seconds", 3600.0)
 
 
 PRE_SETTLEMENT_MAX = 4  # visit+person+institution+account+relations, lines+catalog, ledger (+BEGIN on SQLite)

@@ -2,41 +2,31 @@
 database engine and rebuilt when a setting or the active knowledge version changes.
 
 No query on the hot path: a change made in this process (`monitoring.service`) calls `invalidate()`;
-a change made by another process is seen within `RECHECK_SECONDS` (one small query at most that often).
+a change made by another process is seen within `TABLES.recheck_seconds` (one small query at most that
+often; see `yibao.core.cache`).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
-import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from yibao.core.cache import EngineCache
 from yibao.domain.monitoring import Knowledge, KnowledgeIndex, RuleSetting, index_knowledge
 from yibao.monitoring.models import KnowledgeRow, KnowledgeVersion, RuleSettingRow
-
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
 class Loaded:
     """What the in-visit check reads: the knowledge (and its index), its version, every region setting."""
 
-    generation: tuple[int, int]
     knowledge: Knowledge
     index: KnowledgeIndex
     version: str | None
     settings: tuple[RuleSetting, ...]
-
-
-RECHECK_SECONDS = 1.0  # how stale a change made by another process may be seen
-_cache: weakref.WeakKeyDictionary[Engine, tuple[Loaded, int, float]] = weakref.WeakKeyDictionary()
-_local = 0  # bumped by every `invalidate()`
 
 
 def knowledge_from_rows(rows: object) -> Knowledge:
@@ -84,42 +74,32 @@ def settings_of(session: Session) -> tuple[RuleSetting, ...]:
     )
 
 
+def _build(session: Session) -> Loaded:
+    active = session.scalar(select(KnowledgeVersion).where(KnowledgeVersion.active.is_(True)))
+    knowledge = Knowledge()
+    if active is not None:
+        rows = session.execute(
+            select(KnowledgeRow.tbl, KnowledgeRow.code, KnowledgeRow.a, KnowledgeRow.b, KnowledgeRow.n).where(
+                KnowledgeRow.version_id == active.id
+            )
+        )
+        knowledge = knowledge_from_rows(rows)
+    return Loaded(
+        knowledge=knowledge,
+        index=index_knowledge(knowledge),
+        version=active.version if active is not None else None,
+        settings=settings_of(session),
+    )
+
+
+TABLES = EngineCache(generation=_generation, build=_build, recheck_seconds=1.0)
+
+
 def loaded(session: Session) -> Loaded:
     """The in-memory tables of this database, rebuilt after a change."""
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    local, now = _local, time.monotonic()
-    entry = _cache.get(engine)
-    if entry is not None and entry[1] == local and now - entry[2] < RECHECK_SECONDS:
-        return entry[0]
-    generation = _generation(session)
-    if entry is not None and entry[1] == local and entry[0].generation == generation:
-        _cache[engine] = (entry[0], local, now)
-        return entry[0]
-    with _lock:
-        active = session.scalar(select(KnowledgeVersion).where(KnowledgeVersion.active.is_(True)))
-        knowledge = Knowledge()
-        if active is not None:
-            rows = session.execute(
-                select(
-                    KnowledgeRow.tbl, KnowledgeRow.code, KnowledgeRow.a, KnowledgeRow.b, KnowledgeRow.n
-                ).where(KnowledgeRow.version_id == active.id)
-            )
-            knowledge = knowledge_from_rows(rows)
-        fresh = Loaded(
-            generation=generation,
-            knowledge=knowledge,
-            index=index_knowledge(knowledge),
-            version=active.version if active is not None else None,
-            settings=settings_of(session),
-        )
-        _cache[engine] = (fresh, local, now)
-        return fresh
+    return TABLES.get(session)
 
 
 def invalidate() -> None:
     """Forget every cached table (called after a setting or a knowledge version is committed)."""
-    global _local  # noqa: PLW0603 - the one generation counter of this process
-    with _lock:
-        _local += 1
-        _cache.clear()
+    TABLES.invalidate()
