@@ -520,3 +520,49 @@ def test_drug_share_ceiling_is_a_ratio(container: Container) -> None:
                     begin=date(2024, 1, 1),
                 )
             assert "params.max_drug_share" in err.value.message
+
+
+def test_clearing_groups_surgical_cases_with_the_procedures_of_the_discharge(container: Container) -> None:
+    """CHS-DRG 1.1 in the online clearing: K35.200 with the discharge's main procedure 47.0100
+    (腹腔镜下阑尾切除术) is GD15; its clean twin without a procedure stays in the medical group GZ15."""
+    world = build_world(container)
+    _load(container)
+    with container.uow(SYSTEM) as uow:
+        service.set_method(
+            uow=uow,
+            admdvs=REGION,
+            fixmedins_code=HOSPITAL,
+            method="drg",
+            params={"table": "北京2022", "base_rate_fen": 1_500_000},
+            begin=date(2024, 1, 1),
+        )
+    for procedures in ([settlement.ProcedureInput("47.0100", "腹腔镜下阑尾切除术", main=True)], None):
+        day = "2024-04-03"
+        mdtrt_id = open_visit(container, world.worker, institution=HOSPITAL, day=day, diagnoses=["K35.200"])
+        with container.uow(SYSTEM) as uow:
+            settlement.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "ZL001", "9000.00", day=day)])
+        with container.uow(SYSTEM) as uow:
+            settlement.discharge(
+                uow=uow, mdtrt_id=mdtrt_id, endtime=at(day) + timedelta(days=5), procedures=procedures
+            )
+        with container.uow(SYSTEM) as uow:
+            setl_id = settlement.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id()).setl_id
+        with container.uow(SYSTEM) as uow:
+            uow.session.execute(
+                update(Settlement)
+                .where(Settlement.setl_id == setl_id)
+                .values(settled_at=datetime(2024, 4, 10, tzinfo=UTC))
+            )
+            uow.commit()
+    with container.uow(SYSTEM) as uow:
+        run = service.run_clearing(
+            uow=uow,
+            admdvs=REGION,
+            period_kind="month",
+            period="2024-04",
+            reference_dir=container.settings.reference_dir,
+            deductions={},
+        )
+        _, lines, _ = service.get_clearing(uow=uow, clearing_id=run.id)
+    groups = json.loads(next(line for line in lines if line.fixmedins_code == HOSPITAL).detail)["drg_cases"]
+    assert sorted(g.split(":")[0] for g in groups) == ["GD15", "GZ15"]

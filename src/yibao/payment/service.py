@@ -725,6 +725,7 @@ def _drg_fund(
             age,
             age_days,
             diag_codes=tuple(c for c in case.diagnoses.split("|") if c),
+            oprn_codes=tuple(c for c in case.procedures.split("|") if c),
         )
     )
     payment = pay.pay_drg_case(
@@ -871,11 +872,10 @@ def _accumulate(
 
 
 def _dip_case(case: SettledCase, params: Mapping[str, Any]) -> dip.SettledDipCase:
-    # procedures are not stored with settlements yet: packets are by diagnosis (保守治疗)
     return dip.SettledDipCase(
         fixmedins_code=case.fixmedins_code,
         diag_code=case.diagnoses.split("|")[0],
-        oprn_code=None,
+        oprn_code=case.procedures.split("|")[0] or None,  # the main procedure, else 保守治疗
         total_fen=case.medfee_sumamt,
         own_fen=case.medfee_sumamt - case.fund_pay_sumamt,
         level_coef=Decimal(str(params.get("level_coef", "1"))),
@@ -929,7 +929,7 @@ def _clear_dip(
                     dip.HistoryCase(
                         _local_day(c.settled_at or c.begntime).year,
                         c.diagnoses.split("|")[0],
-                        None,
+                        c.procedures.split("|")[0] or None,
                         c.medfee_sumamt,
                     )
                     for c in history
