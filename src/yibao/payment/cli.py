@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -110,14 +109,7 @@ def set_method(
     """设置支付方式及其参数。Configure a payment method for a region or an institution."""
     container = bootstrap()
     with refusals(), container.uow() as uow:
-        try:
-            terms = json.loads(params)
-        except json.JSONDecodeError as exc:
-            err_console.print(f"[red]错误 PAYMENT_PARAMS_JSON[/red]: 字段 params 不是有效 JSON：{exc}")
-            raise typer.Exit(2) from exc
-        if not isinstance(terms, dict):
-            err_console.print("[red]错误 PAYMENT_PARAMS_JSON[/red]: 字段 params 应为 JSON 对象")
-            raise typer.Exit(2)
+        terms = service.params_from_text(params)
         row = service.set_method(
             uow=uow,
             admdvs=admdvs,
@@ -182,7 +174,7 @@ def statement(
 ) -> None:
     """导出已有清算的清算单（PDF/Excel，全部或单个机构）。Write a clearing's statement."""
     if not pdf and not excel:
-        console.print("[red]请至少给出 --pdf 或 --excel[/red]")
+        err_console.print("[red]错误 REQUIRED[/red]: 请至少给出 --pdf 或 --excel")
         raise typer.Exit(2)
     container = bootstrap()
     with refusals(), container.uow() as uow:
