@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -99,6 +102,37 @@ def _grid(data: Sequence[Sequence[Any]], widths: Sequence[float] | None = None) 
     return table
 
 
+_CHART_MAX = 30  # institutions drawn on the summary chart
+
+
+def _chart(lines: Sequence[ClearingLine]) -> Drawing:
+    """Declared, deducted and payable per institution as bars (fen values, yuan on the axis)."""
+    drawing = Drawing(250 * mm, 62 * mm)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 20 * mm, 8 * mm, 190 * mm, 50 * mm
+    chart.data = [
+        [line.declared for line in lines],
+        [line.deducted for line in lines],
+        [line.payable for line in lines],
+    ]
+    chart.categoryAxis.categoryNames = [line.fixmedins_code for line in lines]
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 6
+    chart.valueAxis.labels.fontSize = 6
+    chart.valueAxis.labelTextFormat = lambda v: fen_to_yuan(int(v))
+    palette = (colors.HexColor("#5470C6"), colors.HexColor("#EE6666"), colors.HexColor("#91CC75"))
+    for i, colour in enumerate(palette):
+        chart.bars[i].fillColor = colour
+    legend = Legend()
+    legend.x, legend.y = 215 * mm, 50 * mm
+    legend.fontName = FONT
+    legend.fontSize = 7
+    legend.colorNamePairs = list(zip(palette, ("申报(元)", "扣款(元)", "应付(元)"), strict=True))
+    drawing.add(chart)
+    drawing.add(legend)
+    return drawing
+
+
 def _detail_rows(detail: dict[str, Any]) -> list[list[str]]:
     rows: list[list[str]] = []
     for key, label in _DETAIL_MONEY.items():
@@ -174,6 +208,8 @@ def clearing_pdf(
             ),
             Paragraph(f"对账结果：{verdict}", body),
         ]
+    if 1 < len(lines) <= _CHART_MAX:
+        story += [Spacer(1, 3 * mm), _chart(lines)]
     order_of = {o.fixmedins_code: o for o in orders}
     for line in lines:
         order = order_of.get(line.fixmedins_code)
