@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import TypedDict, TypeVar
 
 import typer
 from rich.progress import Progress
@@ -10,9 +13,11 @@ from rich.table import Table
 
 from yibao.bootstrap import bootstrap
 from yibao.core.cli_support import console, refusals
+from yibao.core.uow import UnitOfWork
 from yibao.core.validation import parse_date, require_date
 from yibao.institutions import service
 
+T = TypeVar("T")
 NAME = "institutions"
 app = typer.Typer(
     help="定点机构与医保医师 Designated institutions and insurance doctors", no_args_is_help=True
@@ -32,9 +37,8 @@ def add(
     agreement_end: str = typer.Option(None, help="协议结束日期（默认一年） Agreement last day"),
 ) -> None:
     """新增定点机构。Register a designated institution."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.create_institution(
+    view = _run(
+        lambda uow: service.create_institution(
             uow=uow,
             fixmedins_code=code,
             name=name,
@@ -46,6 +50,7 @@ def add(
             agreement_begin=parse_date(agreement_begin, field="agreement_begin", required=False),
             agreement_end=parse_date(agreement_end, field="agreement_end", required=False),
         )
+    )
     console.print(
         f"[green]已新增定点机构[/green] {view.fixmedins_code} {view.name}（{view.agreement_status}）"
     )
@@ -58,11 +63,11 @@ def list_(
     status: str = typer.Option(None, help="协议状态 Agreement status"),
 ) -> None:
     """列出定点机构。List designated institutions."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        page = service.list_institutions(
+    page = _run(
+        lambda uow: service.list_institutions(
             uow=uow, q=q, admdvs=admdvs, agreement_status=status, page=1, size=500
         )
+    )
     table = Table()
     table.add_column("编码 Code", no_wrap=True)
     for title in (
@@ -154,6 +159,43 @@ def doctors_import(
 # ---- admission (定点准入) and the agreement's life -------------------------------------------------------
 
 
+def _run(action: Callable[[UnitOfWork], T]) -> T:
+    """Run one use case in its own unit of work; a refusal prints its code and exits 2."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        return action(uow)
+
+
+def _day(text: str | None) -> date | None:
+    """An optional yyyy-MM-dd option (None: the use case's default, usually today)."""
+    return parse_date(text, field="day", required=False)
+
+
+class _Facts(TypedDict):
+    licence_no: str | None
+    licence_valid_until: date | None
+    opened_on: date | None
+    systems_connected_on: date | None
+    contact: str | None
+
+
+def _facts(
+    licence_no: str | None,
+    licence_until: str | None,
+    opened_on: str | None,
+    systems_on: str | None,
+    contact: str | None,
+) -> _Facts:
+    """The facts of an application as the use cases take them (licence, opening, systems, contact)."""
+    return _Facts(
+        licence_no=licence_no,
+        licence_valid_until=parse_date(licence_until, field="licence_until", required=False),
+        opened_on=parse_date(opened_on, field="opened_on", required=False),
+        systems_connected_on=parse_date(systems_on, field="systems_on", required=False),
+        contact=contact,
+    )
+
+
 def _print_application(view: service.ApplicationView) -> None:
     console.print(f"[bold]{view.application_no}[/bold] {view.fixmedins_code} {view.name}：{view.status_name}")
     for check in view.checks:
@@ -180,18 +222,14 @@ def apply(
     contact: str = typer.Option(None, help="联系人 Contact"),
 ) -> None:
     """受理定点申请。Receive an application for designation."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.submit_application(
+    view = _run(
+        lambda uow: service.submit_application(
             uow=uow,
             fixmedins_code=code,
-            day=parse_date(day, field="day", required=False),
-            licence_no=licence_no,
-            licence_valid_until=parse_date(licence_until, field="licence_until", required=False),
-            opened_on=parse_date(opened_on, field="opened_on", required=False),
-            systems_connected_on=parse_date(systems_on, field="systems_on", required=False),
-            contact=contact,
+            day=_day(day),
+            **_facts(licence_no, licence_until, opened_on, systems_on, contact),
         )
+    )
     _print_application(view)
 
 
@@ -205,17 +243,13 @@ def application_update(
     contact: str = typer.Option(None, help="联系人 Contact"),
 ) -> None:
     """更正申请事实（资格审查通过前）。Correct the facts before the checks pass."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.update_application(
+    view = _run(
+        lambda uow: service.update_application(
             uow=uow,
             application_no=number,
-            licence_no=licence_no,
-            licence_valid_until=parse_date(licence_until, field="licence_until", required=False),
-            opened_on=parse_date(opened_on, field="opened_on", required=False),
-            systems_connected_on=parse_date(systems_on, field="systems_on", required=False),
-            contact=contact,
+            **_facts(licence_no, licence_until, opened_on, systems_on, contact),
         )
+    )
     _print_application(view)
 
 
@@ -226,11 +260,11 @@ def document(
     kind: str = typer.Option(..., help="材料类别 licence/business/systems/rules/floor_plan/other"),
 ) -> None:
     """上传申请材料。Attach a document to an application."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        doc = service.add_document(
+    doc = _run(
+        lambda uow: service.add_document(
             uow=uow, application_no=number, kind=kind, filename=file.name, data=file.read_bytes()
         )
+    )
     console.print(
         f"[green]已上传[/green] {doc.kind_name} {doc.filename}（{doc.size} 字节，SHA-256 {doc.sha256}）"
     )
@@ -242,11 +276,7 @@ def check(
     day: str = typer.Option(None, help="审查日期 Day (today)"),
 ) -> None:
     """资格审查。Run the eligibility checks."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.check_application(
-            uow=uow, application_no=number, day=parse_date(day, field="day", required=False)
-        )
+    view = _run(lambda uow: service.check_application(uow=uow, application_no=number, day=_day(day)))
     _print_application(view)
 
 
@@ -265,15 +295,15 @@ def assess(
             console.print(f"[red]错误 CHECKLIST_SCORE_FORMAT[/red]: 得分须写作 项目=整数，实际为 {item!r}")
             raise typer.Exit(2)
         scores[key.strip()] = int(value)
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.assess_application(
+    view = _run(
+        lambda uow: service.assess_application(
             uow=uow,
             application_no=number,
             scores=scores,
             assessors=assessor,
-            day=parse_date(day, field="day", required=False),
+            day=_day(day),
         )
+    )
     _print_application(view)
 
 
@@ -285,15 +315,15 @@ def notice(
     where: str = typer.Option(None, help="公示地点 Where"),
 ) -> None:
     """发布公示。Put the application on public notice."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.publish_notice(
+    view = _run(
+        lambda uow: service.publish_notice(
             uow=uow,
             application_no=number,
             begin=require_date(begin, field="begin"),
             end=require_date(end, field="end"),
             where=where,
         )
+    )
     _print_application(view)
 
 
@@ -305,15 +335,15 @@ def objection(
     objector: str = typer.Option(None, help="异议人（空为匿名） Objector"),
 ) -> None:
     """登记公示异议。Record an objection."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.add_objection(
+    view = _run(
+        lambda uow: service.add_objection(
             uow=uow,
             application_no=number,
             day=require_date(day, field="day"),
             content=content,
             objector=objector,
         )
+    )
     console.print(f"[green]已登记异议[/green] #{view.id}")
 
 
@@ -326,9 +356,8 @@ def answer(
     day: str = typer.Option(..., help="处理日期 Day"),
 ) -> None:
     """处理公示异议。Answer an objection."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.answer_objection(
+    view = _run(
+        lambda uow: service.answer_objection(
             uow=uow,
             application_no=number,
             objection_id=objection_id,
@@ -336,6 +365,7 @@ def answer(
             answer=text,
             day=require_date(day, field="day"),
         )
+    )
     console.print(f"[green]异议 #{view.id} 已处理[/green]：{view.status}")
 
 
@@ -345,11 +375,7 @@ def close(
     day: str = typer.Option(None, help="日期 Day (today)"),
 ) -> None:
     """公示期满，认定或不予认定。End the notice."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.close_notice(
-            uow=uow, application_no=number, day=parse_date(day, field="day", required=False)
-        )
+    view = _run(lambda uow: service.close_notice(uow=uow, application_no=number, day=_day(day)))
     _print_application(view)
 
 
@@ -363,17 +389,17 @@ def sign(
     terms_profile: str = typer.Option(None, help="协议指标模板 general/specialist/pharmacy"),
 ) -> None:
     """签订协议，发放证书与标牌。Sign the agreement, issue certificate and plaque."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.sign_application(
+    view = _run(
+        lambda uow: service.sign_application(
             uow=uow,
             application_no=number,
             begin=require_date(begin, field="begin"),
             end=parse_date(end, field="end", required=False),
-            day=parse_date(day, field="day", required=False),
+            day=_day(day),
             plaque_no=plaque_no,
             terms_profile=terms_profile,
         )
+    )
     _print_application(view)
 
 
@@ -384,18 +410,16 @@ def end_application(
     reason: str = typer.Option(..., help="原因 Reason"),
 ) -> None:
     """不予认定或撤回申请。Refuse or withdraw an application."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.end_application(uow=uow, application_no=number, action=action, reason=reason)
+    view = _run(
+        lambda uow: service.end_application(uow=uow, application_no=number, action=action, reason=reason)
+    )
     _print_application(view)
 
 
 @app.command("application")
 def application(number: str = typer.Argument(..., help="申请编号 Application number")) -> None:
     """查看定点申请。Show an application with its steps."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.show_application(uow=uow, application_no=number)
+    view = _run(lambda uow: service.show_application(uow=uow, application_no=number))
     _print_application(view)
     for step in view.steps:
         console.print(f"  {step.day} {step.action_name} → {step.to_status}（{step.actor}）{step.note or ''}")
@@ -413,19 +437,19 @@ def agreement(
     terms_profile: str = typer.Option(None, help="续签：新年度协议指标模板 general/specialist/pharmacy"),
 ) -> None:
     """协议操作：续签、变更、暂停、恢复、解除。Act on the agreement."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.change_agreement(
+    view = _run(
+        lambda uow: service.change_agreement(
             uow=uow,
             fixmedins_code=code,
             action=action,
-            day=parse_date(day, field="day", required=False),
+            day=_day(day),
             begin=parse_date(begin, field="begin", required=False),
             end=parse_date(end, field="end", required=False),
             until=parse_date(until, field="until", required=False),
             reason=reason,
             terms_profile=terms_profile,
         )
+    )
     console.print(
         f"[green]{view.fixmedins_code}[/green] 协议状态：{view.agreement_status}，{view.settle_reason}"
     )
@@ -465,9 +489,8 @@ def ban(
     decision_no: str = typer.Option(None, help="稽核处理决定编号 Decision number"),
 ) -> None:
     """登记禁入期。Record a re-entry ban."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        bans = service.record_ban(
+    bans = _run(
+        lambda uow: service.record_ban(
             uow=uow,
             fixmedins_code=code,
             kind=kind,
@@ -476,5 +499,6 @@ def ban(
             years=years,
             decision_no=decision_no,
         )
+    )
     for b in bans:
         console.print(f"禁入 {b.kind_name} {b.begin} 至 {b.end or '永久'}：{b.reason}（{b.source_ref}）")

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 from rich.table import Table
 
 from yibao.bootstrap import bootstrap
 from yibao.core.cli_support import console, refusals
+from yibao.core.uow import UnitOfWork
 from yibao.core.validation import require_date
 from yibao.supervision import service
 
+T = TypeVar("T")
 NAME = "supervision"
 app = typer.Typer(help="稽核 Supervision: inspections, rounds, reports, decisions", no_args_is_help=True)
+
+
+def _run(action: Callable[[UnitOfWork], T]) -> T:
+    """Run one use case in its own unit of work; a refusal prints its code and exits 2."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        return action(uow)
 
 
 def _yuan(fen: int) -> str:
@@ -31,9 +42,8 @@ def inspect(
     department: list[str] = typer.Option([], help="联合检查部门（可多次）"),
 ) -> None:
     """新建检查。Plan an inspection."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.create_inspection(
+    view = _run(
+        lambda uow: service.create_inspection(
             uow=uow,
             fixmedins_code=code,
             kind=kind,
@@ -42,15 +52,14 @@ def inspect(
             scope=scope,
             departments=department,
         )
+    )
     console.print(f"[green]已登记[/green] {view.inspection_no} {view.kind_name} {view.fixmedins_name}")
 
 
 @app.command("inspections")
 def inspections(code: str = typer.Option(None, help="机构")) -> None:
     """列出检查。List inspections."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        page = service.list_inspections(uow=uow, fixmedins_code=code, size=500)
+    page = _run(lambda uow: service.list_inspections(uow=uow, fixmedins_code=code, size=500))
     table = Table("编号", "类型", "机构", "计划", "状态", "问题金额")
     for i in page.items:
         table.add_row(
@@ -91,9 +100,7 @@ def ward_round(
 @app.command("reports")
 def reports(status: str = typer.Option(None, help="状态")) -> None:
     """列出举报。List whistleblower reports."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        page = service.list_reports(uow=uow, status=status, size=500)
+    page = _run(lambda uow: service.list_reports(uow=uow, status=status, size=500))
     table = Table("编号", "受理日期", "匿名", "对象", "状态", "追回", "奖励")
     for r in page.items:
         table.add_row(
@@ -117,9 +124,8 @@ def report_action(
     note: str = typer.Option(None),
 ) -> None:
     """处理举报（受理、查实、奖励）。Move a report."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.change_report(
+    view = _run(
+        lambda uow: service.change_report(
             uow=uow,
             report_no=number,
             action=action,
@@ -127,6 +133,7 @@ def report_action(
             recovered=recovered,
             note=note,
         )
+    )
     console.print(
         f"{view.report_no} {view.status_name} 追回 {_yuan(view.recovered)} 元 奖励 {_yuan(view.reward)} 元"
     )
@@ -149,9 +156,8 @@ def decide(
     permanent: bool = typer.Option(False, "--permanent", help="解除药店协议并永久退出"),
 ) -> None:
     """拟定处理决定。Draft a decision."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.create_decision(
+    view = _run(
+        lambda uow: service.create_decision(
             uow=uow,
             target_type=target_type,
             kind=kind,
@@ -167,6 +173,7 @@ def decide(
             ban_years=ban_years,
             ban_permanent=permanent,
         )
+    )
     console.print(
         f"[green]已拟定[/green] {view.decision_no} {view.kind_name} {view.target_name}"
         f" 金额 {_yuan(view.penalty)} 元"
@@ -182,9 +189,8 @@ def take_up(
     day: str = typer.Option(None, help="审核扣款日（默认今天）"),
 ) -> None:
     """监控案件转稽核：审核扣款并拟定追回与罚款决定。Take up a confirmed monitoring case."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        taken = service.take_up_case(
+    taken = _run(
+        lambda uow: service.take_up_case(
             uow=uow,
             case_no=case_no,
             fine_pct=fine_pct,
@@ -192,6 +198,7 @@ def take_up(
             team=team,
             day=require_date(day, field="day") if day else None,
         )
+    )
     console.print(
         f"[green]{taken.case_no}[/green] 确认追回 {_yuan(taken.recover_fen)} 元，"
         f"审核扣款 {_yuan(taken.deducted_fen)} 元（{len(taken.items)} 条，待机构回复）"
@@ -211,14 +218,14 @@ def reminders(
     margin: int = typer.Option(2, help="医师扣分距暂停的分值"),
 ) -> None:
     """到期提醒：协议续签、审核扣款待回复、医师扣分临近暂停。What comes due."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        found = service.reminders(
+    found = _run(
+        lambda uow: service.reminders(
             uow=uow,
             day=require_date(day, field="day") if day else None,
             within_days=within_days,
             margin=margin,
         )
+    )
     table = Table("类别", "对象", "名称", "到期日", "剩余天数", "说明")
     for r in found.items:
         table.add_row(
@@ -241,11 +248,11 @@ def issue(
     day: str = typer.Option(..., help="生效日期"),
 ) -> None:
     """签发并执行处理决定。Issue a decision and carry it out."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        view = service.issue_decision(
+    view = _run(
+        lambda uow: service.issue_decision(
             uow=uow, decision_no=number, document_no=document_no, day=require_date(day, field="day")
         )
+    )
     console.print(
         f"[yellow]已签发[/yellow] {view.decision_no} {view.document_no} {view.kind_name}"
         f"{'（已公开披露）' if view.disclose else ''}"
@@ -255,9 +262,7 @@ def issue(
 @app.command("disclosure")
 def disclosure() -> None:
     """信息披露名单。The public disclosure list."""
-    container = bootstrap()
-    with refusals(), container.uow() as uow:
-        page = service.disclosure_list(uow=uow, size=500)
+    page = _run(lambda uow: service.disclosure_list(uow=uow, size=500))
     table = Table("决定书", "对象", "处理", "金额", "披露日期")
     for d in page.items:
         table.add_row(d.document_no or "", d.target_name, d.kind_name, _yuan(d.penalty), str(d.disclosed_on))
