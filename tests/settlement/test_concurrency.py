@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import select
 
 from tests.settlement.helpers import build_world, fee, open_visit, request_id
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
+from yibao.domain.errors import BusinessError
 from yibao.enrolment import service as enrolment
+from yibao.enrolment.models import AccountEntry
 from yibao.settlement import service
 from yibao.settlement.models import LedgerCounter, Settlement
+from yibao.settlement.repository import BillRepository
 
 BILLS = 6
 
@@ -63,3 +67,38 @@ def test_concurrent_repeats_of_one_request_answer_the_first_settlement(container
     assert len(ids) == 1
     with container.uow(SYSTEM) as uow:
         assert len(uow.session.scalars(select(Settlement)).all()) == 1
+
+
+def test_a_balance_spent_since_it_was_read_refuses_the_whole_settlement(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account debit written with the settlement takes the money only if the balance still covers
+    it: when it no longer does, nothing of the settlement is kept (all or nothing)."""
+    world = build_world(container, account_fen=100_000)
+    mdtrt_id = open_visit(container, world.worker)
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "ZL001", "60000.00")])
+    read = BillRepository.locked_counters
+
+    def stale(
+        self: BillRepository, person_year_id: int, psn_no: str | None
+    ) -> tuple[dict[str, int], int | None]:
+        counters, balance = read(self, person_year_id, psn_no)
+        return counters, None if balance is None else balance + 50_000  # money spent meanwhile
+
+    monkeypatch.setattr(BillRepository, "locked_counters", stale)
+    with container.uow(SYSTEM) as uow, pytest.raises(BusinessError) as refused:
+        service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    assert refused.value.code == "ACCOUNT_INSUFFICIENT"
+    with container.uow(SYSTEM) as uow:
+        assert uow.session.scalars(select(Settlement)).all() == []
+        assert uow.session.scalars(select(AccountEntry).where(AccountEntry.amount < 0)).all() == []
+        assert enrolment.get_account(uow=uow, psn_no=world.worker).balance == 100_000
+        assert uow.session.scalars(select(LedgerCounter)).all() == []
+    monkeypatch.undo()
+    with container.uow(SYSTEM) as uow:
+        settled = service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    assert settled.acct_pay == 100_000  # the same bill settles once the balance is read as it is
+    with container.uow(SYSTEM) as uow:
+        entries = uow.session.scalars(select(AccountEntry).where(AccountEntry.amount < 0)).all()
+        assert [(e.amount, e.balance_after, e.reference) for e in entries] == [(-100_000, 0, settled.setl_id)]

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session, lazyload
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
 from yibao.domain.catalog import Restrictions
-from yibao.enrolment.models import Account, Person, Relation
+from yibao.domain.enrolment import EntryType
+from yibao.enrolment.models import Account, AccountEntry, Person, Relation
 from yibao.institutions.models import Institution
 from yibao.settlement.models import (
     ChronicRegistration,
@@ -234,6 +235,7 @@ _S = cast(Table, Settlement.__table__)
 _SF = cast(Table, SettlementFund.__table__)
 _PY = cast(Table, PersonYear.__table__)
 _LC = cast(Table, LedgerCounter.__table__)
+_AE = cast(Table, AccountEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,15 @@ class LineSplitRow(NamedTuple):
     preselfpay: int | None
     inscp: int | None
     split_reason: str | None
+
+
+class AccountDebit(NamedTuple):
+    """What a settlement takes from the person's personal account (个人账户支付)."""
+
+    psn_no: str
+    amount: int  # fen, > 0
+    reference: str  # the settlement's setl_id, written on the account ledger line
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -669,19 +680,25 @@ class BillRepository:
         existing: Collection[str],
         visit_id: int,
         visit_changes: Mapping[str, Any],
-    ) -> int:
-        """Store a settlement: its row, fund rows, line splits, counter deltas and visit changes.
+        debit: AccountDebit | None = None,
+    ) -> tuple[int, int | None]:
+        """Store a settlement: its row, fund rows, line splits, counter deltas, visit changes and the
+        personal-account debit with its ledger line.
 
         `existing` names the counters the locked person-year already has (read after the lock), so
-        these are updated and the others inserted, without an upsert.
+        these are updated and the others inserted, without an upsert. The debit takes the money only
+        if the balance covers it (one conditional UPDATE, so concurrent debits never drive it below
+        zero).
 
         On PostgreSQL all of it is one statement (data-modifying CTEs: one round trip whatever the
-        number of lines); elsewhere one statement per table. Answers the new settlement's id.
+        number of lines); elsewhere one statement per table. Answers the new settlement's id and the
+        balance after the debit — None when there was no debit or the balance did not cover it (the
+        caller then refuses and rolls back).
         """
         changes = [(counter, change) for counter, change in delta.items() if change]
         if self.conn.dialect.name == "postgresql":
             return self._write_at_once(
-                values, funds, splits, person_year_id, changes, existing, visit_id, visit_changes
+                values, funds, splits, person_year_id, changes, existing, visit_id, visit_changes, debit
             )
         settlement_id = self.insert_settlement(values)
         self.insert_funds(settlement_id, funds)
@@ -689,7 +706,23 @@ class BillRepository:
         self.add_to_counters(person_year_id, dict(changes), existing)
         if visit_changes:
             self.conn.execute(update(_V).where(_V.c.id == visit_id).values(**visit_changes))
-        return settlement_id
+        balance = None
+        if debit is not None:
+            debited = self.conn.execute(_DEBIT, _debit_params(debit)).one_or_none()
+            if debited is not None:
+                balance = int(debited.balance)
+                self.conn.execute(
+                    insert(_AE).values(
+                        account_id=debited.id,
+                        psn_no=debit.psn_no,
+                        entry_type=EntryType.DEBIT_SETTLEMENT.value,
+                        amount=-debit.amount,
+                        balance_after=balance,
+                        reference=debit.reference,
+                        at=debit.at,
+                    )
+                )
+        return settlement_id, balance
 
     def _write_at_once(
         self,
@@ -701,13 +734,20 @@ class BillRepository:
         existing: Collection[str],
         visit_id: int,
         visit_changes: Mapping[str, Any],
-    ) -> int:
+        debit: AccountDebit | None,
+    ) -> tuple[int, int | None]:
         # No upsert (SQLAlchemy cannot cache ON CONFLICT DO UPDATE): under the person-year lock the
         # existing counters are known, so they are updated and the others inserted.
         known = [(c, a) for c, a in changes if c in existing]
         fresh = [(c, a) for c, a in changes if c not in existing]
         stmt = _write_statement(
-            tuple(values), bool(funds), bool(splits), bool(known), bool(fresh), tuple(visit_changes)
+            tuple(values),
+            bool(funds),
+            bool(splits),
+            bool(known),
+            bool(fresh),
+            tuple(visit_changes),
+            debit is not None,
         )
         params: dict[str, Any] = {f"v_{name}": value for name, value in values.items()}
         params |= {f"c_{name}": value for name, value in visit_changes.items()}
@@ -724,7 +764,10 @@ class BillRepository:
         }
         for name, _type in _SPLIT_COLUMNS:
             params[f"line_rows_{name}"] = [getattr(split, name) for split in splits]
-        return int(self.conn.execute(stmt, params).scalar_one())
+        if debit is not None:
+            params |= _debit_params(debit)
+        settlement_id, balance = self.conn.execute(stmt, params).one()
+        return int(settlement_id), int(balance) if balance is not None else None
 
     def insert_settlement(self, values: Mapping[str, Any]) -> int:
         return int(self.conn.execute(insert(_S).values(**values).returning(_S.c.id)).scalar_one())
@@ -817,6 +860,7 @@ def _write_statement(
     known: bool,
     fresh: bool,
     visit_columns: tuple[str, ...],
+    debit: bool,
 ) -> Any:
     """A settlement's writes as one statement of data-modifying CTEs (PostgreSQL), built once per
     shape; every value is bound, and arrays unnested into rows keep the text the same whatever the
@@ -880,4 +924,44 @@ def _write_statement(
             .values({name: bindparam(f"c_{name}", type_=_V.c[name].type) for name in visit_columns})
             .cte("visit")
         )
-    return select(new.c.id).add_cte(*ctes)
+    balance: Any = null()
+    if debit:
+        debited = _DEBIT.cte("debited")
+        ctes.append(
+            insert(_AE)
+            .from_select(
+                ["account_id", "psn_no", "entry_type", "amount", "balance_after", "reference", "at"],
+                select(
+                    debited.c.id,
+                    debited.c.psn_no,
+                    literal(EntryType.DEBIT_SETTLEMENT.value, _AE.c.entry_type.type),
+                    -bindparam("debit_amount", type_=BigInteger()),
+                    debited.c.balance,
+                    bindparam("debit_reference", type_=_AE.c.reference.type),
+                    bindparam("debit_at", type_=_AE.c.at.type),
+                ),
+            )
+            .cte("debit_entry")
+        )
+        balance = select(debited.c.balance).scalar_subquery()
+    return select(new.c.id, balance.label("balance_after")).add_cte(*ctes)
+
+
+# The personal-account debit of a settlement: the money is taken only if the balance covers it, in
+# one conditional UPDATE evaluated on the row it changes (PostgreSQL re-checks it after waiting for
+# a concurrent writer; SQLite serialises writers), the rule of `EnrolmentRepository.debit`.
+_DEBIT = (
+    update(_A)
+    .where(_A.c.psn_no == bindparam("debit_psn_no"), _A.c.balance >= bindparam("debit_amount"))
+    .values(balance=_A.c.balance - bindparam("debit_amount"))
+    .returning(_A.c.id, _A.c.psn_no, _A.c.balance)
+)
+
+
+def _debit_params(debit: AccountDebit) -> dict[str, Any]:
+    return {
+        "debit_psn_no": debit.psn_no,
+        "debit_amount": debit.amount,
+        "debit_reference": debit.reference,
+        "debit_at": debit.at,
+    }

@@ -28,6 +28,7 @@ from yibao.domain import catalog as catalog_rules
 from yibao.domain import settlement as engine
 from yibao.domain.enrolment import scheme_of
 from yibao.domain.errors import BusinessError, ErrorKind, conflict, forbidden, invalid, not_found
+from yibao.domain.money import fen_to_yuan
 from yibao.domain.periods import check_order
 from yibao.domain.policy import Policy
 from yibao.enrolment import service as enrolment
@@ -48,6 +49,7 @@ from yibao.settlement.models import (
     VisitProcedure,
 )
 from yibao.settlement.repository import (
+    AccountDebit,
     BillLine,
     BillLines,
     BillRepository,
@@ -835,8 +837,13 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
     visit_changes: dict[str, object] = {} if mid_stay else {"status": "settled"}
     if b.ledger_delta.get("admissions"):
         visit_changes["admission_counted"] = True
+    debit = (
+        AccountDebit(visit.psn_no, b.acct_pay, values["setl_id"], values["settled_at"])
+        if b.acct_pay
+        else None
+    )
     try:
-        settlement_id = bills.write_settlement(
+        settlement_id, balance_after = bills.write_settlement(
             values,
             b.fund_details,
             rows,
@@ -845,16 +852,15 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
             counters.keys(),
             visit.id,
             visit_changes,
+            debit,
         )
     except IntegrityError:
         uow.rollback()
         if repo.settlement_by_request(request_id) is None:
             raise
         return _first_answer(uow, repo, request_id, mdtrt_id)  # the request id was used meanwhile
-    if b.acct_pay:
-        enrolment.debit_account(
-            uow=uow, psn_no=visit.psn_no, amount=b.acct_pay, reference=values["setl_id"], commit=False
-        )
+    if debit is not None:
+        _audit_debit(uow, visit, debit, balance_after)
     uow.audit(
         action="settlement.settle",
         entity="settlement",
@@ -865,6 +871,24 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
     settlement = Settlement(**values)
     settlement.id = settlement_id
     return _commit_once(uow, repo, settlement, request_id)
+
+
+def _audit_debit(uow: UnitOfWork, visit: BillVisit, debit: AccountDebit, balance_after: int | None) -> None:
+    """Record the personal-account debit written with the settlement, or refuse the whole settlement
+    when the balance no longer covered it (changed since it was read; nothing is kept)."""
+    if balance_after is None:
+        raise conflict(
+            "ACCOUNT_INSUFFICIENT",
+            f"字段 acct_pay：个人账户余额不足，需支付 {fen_to_yuan(debit.amount)} 元，请重新预结算",
+            "acct_pay",
+        )
+    uow.audit(
+        action="account.debit",
+        entity="account",
+        entity_id=debit.psn_no,
+        admdvs=visit.insu_admdvs,
+        after={"amount": -debit.amount, "balance_after": balance_after, "reference": debit.reference},
+    )
 
 
 def _first_answer(uow: UnitOfWork, repo: SettlementRepository, request_id: str, mdtrt_id: str) -> Settlement:
