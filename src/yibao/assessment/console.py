@@ -3,6 +3,7 @@ ranking, purchase reports, doctors' points; Excel exports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -37,6 +38,15 @@ def _page(request: Request, uow: UnitOfWork, template: str, **context: Any) -> R
 
 def _refused(request: Request, uow: UnitOfWork, exc: BusinessError) -> Response:
     return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=error_status(exc))
+
+
+def _shown(request: Request, uow: UnitOfWork, template: str, name: str, load: Callable[[], Any]) -> Response:
+    """A page showing what `load` reads (as `name`), or the refusal when it is refused."""
+    try:
+        value = load()
+    except BusinessError as exc:
+        return _refused(request, uow, exc)
+    return _page(request, uow, template, **{name: value})
 
 
 def _actuals(text: str) -> dict[str, int]:
@@ -214,11 +224,13 @@ async def reports_upload(
 
 @router.get(f"{_A}/reports/{{code}}/{{period}}")
 def report_detail(request: Request, uow: ConsoleUow, code: str, period: str) -> Response:
-    try:
-        view = service.show_report(uow=uow, fixmedins_code=code, period=period)
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _page(request, uow, "assessment/report.html", report=view)
+    return _shown(
+        request,
+        uow,
+        "assessment/report.html",
+        "report",
+        lambda: service.show_report(uow=uow, fixmedins_code=code, period=period),
+    )
 
 
 @router.get(f"{_A}/points")
@@ -283,11 +295,13 @@ def points_export(uow: ConsoleUow, year: int | None = None) -> Response:
 
 @router.get(f"{_A}/doctors/{{dr_code}}")
 def doctor(request: Request, uow: ConsoleUow, dr_code: str, year: int | None = None) -> Response:
-    try:
-        view = service.doctor_points(uow=uow, dr_code=dr_code, year=year)
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _page(request, uow, "assessment/doctor.html", doc=view)
+    return _shown(
+        request,
+        uow,
+        "assessment/doctor.html",
+        "doc",
+        lambda: service.doctor_points(uow=uow, dr_code=dr_code, year=year),
+    )
 
 
 @router.post(f"{_A}/doctors/{{dr_code}}/trainings")
@@ -309,20 +323,24 @@ def training_submit(request: Request, uow: ConsoleUow, dr_code: str, form: FormD
 
 @router.get(f"{_A}/{{code}}/{{period}}")
 def scorecard(request: Request, uow: ConsoleUow, code: str, period: str) -> Response:
-    try:
-        view = service.show_assessment(uow=uow, fixmedins_code=code, period=period)
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _page(request, uow, "assessment/scorecard.html", a=view)
+    return _shown(
+        request,
+        uow,
+        "assessment/scorecard.html",
+        "a",
+        lambda: service.show_assessment(uow=uow, fixmedins_code=code, period=period),
+    )
 
 
 @router.get(f"{_A}/{{code}}/{{period}}/letter")
 def letter(request: Request, uow: ConsoleUow, code: str, period: str) -> Response:
-    try:
-        view = service.show_assessment(uow=uow, fixmedins_code=code, period=period)
-    except BusinessError as exc:
-        return _refused(request, uow, exc)
-    return _page(request, uow, "assessment/letter.html", a=view)
+    return _shown(
+        request,
+        uow,
+        "assessment/letter.html",
+        "a",
+        lambda: service.show_assessment(uow=uow, fixmedins_code=code, period=period),
+    )
 
 
 @router.post(f"{_A}/{{code}}/{{period}}/apply")

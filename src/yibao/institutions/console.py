@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -447,8 +448,8 @@ def institution_certificate(request: Request, code: str, uow: ConsoleUow) -> Res
 @router.post(f"{_I}/{{code}}/bans")
 def institution_ban(request: Request, code: str, uow: ConsoleUow, form: FormData) -> Response:
     years = (form.get("years") or "").strip()
-    try:
-        service.record_ban(
+    return _submit(
+        lambda: service.record_ban(
             uow=uow,
             fixmedins_code=code,
             kind=form.get("ban_kind", ""),
@@ -456,12 +457,22 @@ def institution_ban(request: Request, code: str, uow: ConsoleUow, form: FormData
             reason=form.get("ban_reason", ""),
             years=int(years) if years.isdigit() else None,
             decision_no=form.get("decision_no"),
-        )
+        ),
+        lambda exc: _detail(request, uow, code, form=form, error=exc),
+        f"{_I}/{code}#bans",
+    )
+
+
+def _submit(act: Callable[[], object], again: Callable[[BusinessError], Response], target: str) -> Response:
+    """Carry out a form: on success go to `target`; when refused, show the page again (`again`) with
+    the form and the error, answered with the refusal's status."""
+    try:
+        act()
     except BusinessError as exc:
-        response = _detail(request, uow, code, form=form, error=exc)
+        response = again(exc)
         response.status_code = error_status(exc) if response.status_code == 200 else response.status_code
         return response
-    return redirect(f"{_I}/{code}#bans")
+    return redirect(target)
 
 
 def _detail(request: Request, uow: UnitOfWork, code: str, **context: Any) -> Response:
@@ -530,8 +541,8 @@ def institution_update(request: Request, code: str, uow: ConsoleUow, form: FormD
 
 @router.post(f"{_I}/{{code}}/agreement")
 def institution_agreement(request: Request, code: str, uow: ConsoleUow, form: FormData) -> Response:
-    try:
-        service.change_agreement(
+    return _submit(
+        lambda: service.change_agreement(
             uow=uow,
             fixmedins_code=code,
             action=form.get("action", ""),
@@ -541,18 +552,16 @@ def institution_agreement(request: Request, code: str, uow: ConsoleUow, form: Fo
             until=parse_date(form.get("until"), field="until", required=False),
             reason=form.get("reason"),
             terms_profile=form.get("terms_profile") or None,
-        )
-    except BusinessError as exc:
-        response = _detail(request, uow, code, form=form, error=exc)
-        response.status_code = error_status(exc) if response.status_code == 200 else response.status_code
-        return response
-    return redirect(f"{_I}/{code}")
+        ),
+        lambda exc: _detail(request, uow, code, form=form, error=exc),
+        f"{_I}/{code}",
+    )
 
 
 @router.post(f"{_I}/{{code}}/departments")
 def institution_department(request: Request, code: str, uow: ConsoleUow, form: FormData) -> Response:
-    try:
-        service.add_department(
+    return _submit(
+        lambda: service.add_department(
             uow=uow,
             fixmedins_code=code,
             dept_code=form.get("dept_code", ""),
@@ -560,12 +569,10 @@ def institution_department(request: Request, code: str, uow: ConsoleUow, form: F
             caty=form.get("caty", ""),
             begin=require_date(form.get("dept_begin"), field="dept_begin"),
             end=parse_date(form.get("dept_end"), field="dept_end", required=False),
-        )
-    except BusinessError as exc:
-        response = _detail(request, uow, code, form=form, error=exc)
-        response.status_code = error_status(exc) if response.status_code == 200 else response.status_code
-        return response
-    return redirect(f"{_I}/{code}#departments")
+        ),
+        lambda exc: _detail(request, uow, code, form=form, error=exc),
+        f"{_I}/{code}#departments",
+    )
 
 
 # ---- doctors --------------------------------------------------------------------------------------
@@ -668,35 +675,31 @@ def doctor_detail(request: Request, code: str, uow: ConsoleUow) -> Response:
 
 @router.post(f"{_D}/{{code}}/status")
 def doctor_status(request: Request, code: str, uow: ConsoleUow, form: FormData) -> Response:
-    try:
-        service.change_doctor_status(
+    return _submit(
+        lambda: service.change_doctor_status(
             uow=uow,
             dr_code=code,
             action=form.get("action", ""),
             day=parse_date(form.get("day"), field="day", required=False),
             until=parse_date(form.get("until"), field="until", required=False),
             reason=form.get("reason"),
-        )
-    except BusinessError as exc:
-        response = _doctor_detail(request, uow, code, form=form, error=exc)
-        response.status_code = error_status(exc) if response.status_code == 200 else response.status_code
-        return response
-    return redirect(f"{_D}/{code}")
+        ),
+        lambda exc: _doctor_detail(request, uow, code, form=form, error=exc),
+        f"{_D}/{code}",
+    )
 
 
 @router.post(f"{_D}/{{code}}/links")
 def doctor_link(request: Request, code: str, uow: ConsoleUow, form: FormData) -> Response:
-    try:
-        service.link_doctor(
+    return _submit(
+        lambda: service.link_doctor(
             uow=uow,
             dr_code=code,
             fixmedins_code=form.get("fixmedins_code", ""),
             dept_code=form.get("dept_code") or None,
             begin=require_date(form.get("begin"), field="begin"),
             end=parse_date(form.get("end"), field="end", required=False),
-        )
-    except BusinessError as exc:
-        response = _doctor_detail(request, uow, code, form=form, error=exc)
-        response.status_code = error_status(exc) if response.status_code == 200 else response.status_code
-        return response
-    return redirect(f"{_D}/{code}")
+        ),
+        lambda exc: _doctor_detail(request, uow, code, form=form, error=exc),
+        f"{_D}/{code}",
+    )
