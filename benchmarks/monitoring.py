@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from yibao.domain.monitoring import LIBRARY, LineInput, VisitInput, check_visit, index_knowledge  # noqa: E402
 from yibao.monitoring.batch import OPTIONAL, REQUIRED  # noqa: E402
 from yibao.monitoring.knowledge import reference_knowledge  # noqa: E402
+from yibao.synthetic.writer import SCHEMAS  # noqa: E402  (the typed layout `yibao generate` writes)
 
 REFERENCE = ROOT.parent / "shared" / "reference"
 CHUNK = 1_000_000
@@ -63,8 +64,21 @@ def _codes(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return plain, np.array(special)
 
 
-def make_data(folder: Path, lines: int, seed: int = 7) -> None:
-    """Write a WAREHOUSE data set of `lines` fee lines (chunks of one million)."""
+def _layout(table: str, columns: dict[str, list | np.ndarray], typed: bool) -> pa.Table:
+    """One table as text (a CSV-like extract) or typed the way `yibao generate` writes parquet (times as
+    timestamps, money as decimal(16, 2), counts and days as numbers)."""
+    names = REQUIRED.get(table) or OPTIONAL[table]
+    text = pa.table({c: pa.array(list(columns[c]), pa.string()) for c in names})
+    if not typed:
+        return text
+    schema = SCHEMAS[table]
+    return pa.table(
+        {c: text.column(c).cast(schema.field(c).type) if c in schema.names else text.column(c) for c in names}
+    )
+
+
+def make_data(folder: Path, lines: int, seed: int = 7, *, typed: bool = True) -> None:
+    """Write a WAREHOUSE data set of `lines` fee lines (chunks of one million), typed or as text."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     visits = max(lines // 8, 1)
@@ -79,7 +93,6 @@ def make_data(folder: Path, lines: int, seed: int = 7) -> None:
     los = np.where(inpatient, rng.integers(2, 12, visits), 0)
     begin = [start + timedelta(days=int(d), hours=8) for d in begin_days]
     end = [b + timedelta(days=int(n), hours=2) for b, n in zip(begin, los, strict=True)]
-    text = pa.string()
     mdtrt = {
         "mdtrt_id": [f"M{i:09d}" for i in v_ids],
         "psn_no": [f"P{p:08d}" for p in psn],
@@ -102,16 +115,12 @@ def make_data(folder: Path, lines: int, seed: int = 7) -> None:
         "chfpdr_code": [f"D{i:05d}" for i in inst],
         "mdtrt_cert_type": ["02"] * visits,
     }
-    pq.write_table(
-        pa.table({c: pa.array(mdtrt[c], text) for c in REQUIRED["mdtrt_d"]}), folder / "mdtrt_d.parquet"
-    )
+    pq.write_table(_layout("mdtrt_d", mdtrt, typed), folder / "mdtrt_d.parquet")
     per_visit = rng.integers(1, 16, visits)
     per_visit = np.maximum(1, (per_visit * (lines / per_visit.sum())).astype(int))
     per_visit[-1] += lines - per_visit.sum()
     fee_visit = np.repeat(v_ids, per_visit)[:lines]
-    writer = pq.ParquetWriter(
-        folder / "fee_list_d.parquet", pa.schema([(c, text) for c in REQUIRED["fee_list_d"]])
-    )
+    writer: pq.ParquetWriter | None = None
     total_fen = np.zeros(visits, dtype=np.int64)
     begin_ts = np.array([int(b.timestamp()) for b in begin])
     for lo in range(0, lines, CHUNK):
@@ -157,7 +166,10 @@ def make_data(folder: Path, lines: int, seed: int = 7) -> None:
             "dscg_tkdrug_flag": np.where(rng.random(n) < 0.01, "1", "0"),
         }
         chunk["fee_ocur_time"] = np.char.replace(chunk["fee_ocur_time"], "T", " ")
-        writer.write_table(pa.table({c: pa.array(chunk[c].tolist(), text) for c in REQUIRED["fee_list_d"]}))
+        part = _layout("fee_list_d", {c: chunk[c].tolist() for c in chunk}, typed)
+        writer = writer or pq.ParquetWriter(folder / "fee_list_d.parquet", part.schema)
+        writer.write_table(part)
+    assert writer is not None
     writer.close()
     setl = {c: ["0.00"] * visits for c in REQUIRED["setl_d"]}
     setl |= {
@@ -174,9 +186,7 @@ def make_data(folder: Path, lines: int, seed: int = 7) -> None:
         "init_setl_id": [None] * visits,
         "year": ["2024"] * visits,
     }
-    pq.write_table(
-        pa.table({c: pa.array(setl[c], text) for c in REQUIRED["setl_d"]}), folder / "setl_d.parquet"
-    )
+    pq.write_table(_layout("setl_d", setl, typed), folder / "setl_d.parquet")
     diag = {
         "setl_id": setl["setl_id"],
         "mdtrt_id": mdtrt["mdtrt_id"],
@@ -186,16 +196,14 @@ def make_data(folder: Path, lines: int, seed: int = 7) -> None:
         "diag_code": mdtrt["dscg_maindiag_code"],
         "diag_name": mdtrt["dscg_maindiag_code"],
     }
-    pq.write_table(
-        pa.table({c: pa.array(diag[c], text) for c in REQUIRED["setl_list_diag_d"]}),
-        folder / "setl_list_diag_d.parquet",
-    )
-    _events(folder, rng, mdtrt, v_ids[inpatient], visits)
+    pq.write_table(_layout("setl_list_diag_d", diag, typed), folder / "setl_list_diag_d.parquet")
+    _events(folder, rng, mdtrt, v_ids[inpatient], visits, typed)
 
 
-def _events(folder: Path, rng: np.random.Generator, mdtrt: dict, stays: np.ndarray, visits: int) -> None:
+def _events(
+    folder: Path, rng: np.random.Generator, mdtrt: dict, stays: np.ndarray, visits: int, typed: bool
+) -> None:
     """Ward rounds of the stays (3% absent) and identity checks of every visit (0.2% mismatched)."""
-    text = pa.string()
     rounds = {
         "round_id": [f"R{i}" for i in range(len(stays))],
         "fixmedins_code": [mdtrt["fixmedins_code"][i] for i in stays],
@@ -203,19 +211,13 @@ def _events(folder: Path, rng: np.random.Generator, mdtrt: dict, stays: np.ndarr
         "mdtrt_id": [mdtrt["mdtrt_id"][i] for i in stays],
         "in_bed": np.where(rng.random(len(stays)) < 0.03, "0", "1").tolist(),
     }
-    pq.write_table(
-        pa.table({c: pa.array(rounds[c], text) for c in OPTIONAL["ward_round_d"]}),
-        folder / "ward_round_d.parquet",
-    )
+    pq.write_table(_layout("ward_round_d", rounds, typed), folder / "ward_round_d.parquet")
     checks = {
         "mdtrt_id": mdtrt["mdtrt_id"],
         "check_time": mdtrt["begntime"],
         "result": np.where(rng.random(visits) < 0.002, "0", "1").tolist(),
     }
-    pq.write_table(
-        pa.table({c: pa.array(checks[c], text) for c in OPTIONAL["identity_check_d"]}),
-        folder / "identity_check_d.parquet",
-    )
+    pq.write_table(_layout("identity_check_d", checks, typed), folder / "identity_check_d.parquet")
 
 
 def _yuan(fen: np.ndarray) -> np.ndarray:
@@ -223,7 +225,7 @@ def _yuan(fen: np.ndarray) -> np.ndarray:
     return np.char.add(np.char.add((fen // 100).astype(str), "."), np.char.zfill((fen % 100).astype(str), 2))
 
 
-def run_child(data: Path, out: Path, engine: str) -> dict[str, float]:
+def run_child(data: Path, out: Path, engine: str, src: Path = ROOT / "src") -> dict[str, float]:
     """One batch run in a child process: wall seconds, peak RSS (MB), findings."""
     code = (
         "import json, sys, time\n"
@@ -240,14 +242,16 @@ def run_child(data: Path, out: Path, engine: str) -> dict[str, float]:
         "print(json.dumps({'seconds': time.perf_counter() - t, 'findings': result.findings.num_rows,"
         " 'parts': result.seconds}))\n"
     )
-    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYTHONPATH=str(ROOT / "src"))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYTHONPATH=str(src))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    figures["peak_rss_mb"] = max(peak, before) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures["peak_rss_mb"] = max(after.ru_maxrss, usage.ru_maxrss) / 1024
+    # CPU seconds of the child (user + system): less sensitive than wall time to a shared machine
+    figures["cpu_seconds"] = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     return figures
 
 
@@ -300,6 +304,11 @@ def main() -> None:
     parser.add_argument("--visits-checked", type=int, default=5000)
     parser.add_argument("--data", type=Path, default=None, help="an existing data set instead of generating")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
+    parser.add_argument("--text", action="store_true", help="write every column as text (a CSV-like extract)")
+    parser.add_argument(
+        "--src", type=Path, default=ROOT / "src", help="the yibao source the batch runs (to compare commits)"
+    )
+    parser.add_argument("--batch-only", action="store_true", help="skip the in-visit measure")
     args = parser.parse_args()
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
@@ -311,16 +320,22 @@ def main() -> None:
         if data is None:
             t = time.perf_counter()
             data = work / "data"
-            make_data(data, args.lines)
-            print(f"data: {args.lines:,} fee lines written in {time.perf_counter() - t:.1f}s ({data})")
-        duck = run_child(data, work / "out-duckdb", "duckdb")
+            make_data(data, args.lines, typed=not args.text)
+            kind = "text" if args.text else "typed"
+            took = time.perf_counter() - t
+            print(f"data: {args.lines:,} fee lines ({kind}) written in {took:.1f}s ({data})")
+        duck = run_child(data, work / "out-duckdb", "duckdb", args.src)
         rate = args.lines / duck["seconds"] if args.data is None else 0
         print(
-            f"duckdb batch: {duck['seconds']:.1f}s, peak RSS {duck['peak_rss_mb']:.0f} MB, "
+            f"duckdb batch: {duck['seconds']:.1f}s (CPU {duck['cpu_seconds']:.1f}s), "
+            f"peak RSS {duck['peak_rss_mb']:.0f} MB, "
             f"{duck['findings']:,} findings, "
             f"parts {json.dumps({k: round(v, 1) for k, v in duck['parts'].items()})}"
             + (f", {rate:,.0f} lines/s" if rate else "")
         )
+        print(f"load average after the batch: {os.getloadavg()[0]:.1f}")
+        if args.batch_only:
+            return
         p50, p99, worst, cpu99 = in_visit(args.visits_checked)
         print(
             f"in-visit (50 lines, {args.visits_checked} checks): wall p50 {p50:.3f} ms, p99 {p99:.3f} ms, "
@@ -329,7 +344,7 @@ def main() -> None:
         print(f"ratio: in-visit wall p99 / 10 ms budget = {p99 / 10:.3f} (CPU p99 {cpu99 / 10:.3f})")
         if args.spark_lines:
             small = work / "small"
-            make_data(small, args.spark_lines)
+            make_data(small, args.spark_lines, typed=not args.text)
             d = run_child(small, work / "out-small-duckdb", "duckdb")
             s = run_child(small, work / "out-small-spark", "spark")
             same = pq.read_table(work / "out-small-duckdb" / "findings.parquet").equals(

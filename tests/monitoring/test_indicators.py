@@ -150,3 +150,26 @@ def test_default_output_folder_is_beside_the_data_set() -> None:
 
     out = default_out_dir(Path("/data/region"), datetime(2024, 5, 6, 7, 8, 9))
     assert out == Path("/data/region_monitor_20240506070809")
+
+
+def test_api_starts_a_run_reads_its_indicators_and_refuses_bad_folders(
+    app_client: TestClient, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    data = _region(tmp_path)
+    started = app_client.post(
+        "/api/v1/monitoring/runs",
+        headers=admin_headers,
+        json={"data_dir": str(data), "out_dir": str(tmp_path / "api-out")},
+    )
+    assert started.status_code == 201, started.text
+    run_no = started.json()["run_no"]
+    answer = app_client.get(f"/api/v1/monitoring/runs/{run_no}/indicators", headers=admin_headers).json()
+    assert answer["cost_per_visit"] == {"H1": ["200.00", "500.00"], "H2": ["50.00", None]}
+    assert answer["latest"][0]["cost_change"] == "150.0" and answer["focus"] == []
+    for bad in (str(tmp_path / "nope"), "x" * 300, "a\x00b"):
+        refused = app_client.post(
+            "/api/v1/monitoring/runs", headers=admin_headers, json={"data_dir": bad, "out_dir": "/tmp/x"}
+        )
+        assert refused.status_code == 422 and refused.json()["error"]["code"], refused.text
+    level = app_client.get(f"/api/v1/monitoring/runs/{run_no}/indicators?level=ward", headers=admin_headers)
+    assert level.status_code == 422 and level.json()["error"]["code"] == "LEVEL"

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter
 
 from yibao.core.schemas import ERROR_RESPONSES, PageOut
-from yibao.monitoring import service
+from yibao.monitoring import indicators, service
 from yibao.monitoring.schemas import (
     CaseActionIn,
     CaseDetailOut,
     CaseOut,
     CasesIn,
     FindingOut,
+    IndicatorsOut,
     RuleOut,
     RuleSettingIn,
     RuleSettingOut,
+    RunIn,
     RunOut,
 )
-from yibao.web.deps import UowDep
+from yibao.web.deps import ContainerDep, UowDep
 
 router = APIRouter(tags=["智能监控 monitoring"], responses=ERROR_RESPONSES)
 _M = "/api/v1/monitoring"
@@ -57,6 +60,35 @@ def set_rule(rule_id: str, body: RuleSettingIn, uow: UowDep) -> object:
 @router.get(f"{_M}/runs", response_model=PageOut[RunOut])
 def list_runs(uow: UowDep, page: int = 1, size: int = 20) -> object:
     return service.list_runs(uow=uow, page=page, size=size)
+
+
+@router.post(f"{_M}/runs", response_model=RunOut, status_code=201)
+def start_run(body: RunIn, uow: UowDep, container: ContainerDep) -> object:
+    return service.run_batch(
+        uow=uow,
+        data_dir=Path(body.data_dir),
+        out_dir=Path(body.out_dir),
+        day=service.today(),
+        engine=body.engine,
+        admdvs=body.admdvs,
+        rule_ids=body.rule_ids,
+        reference_dir=container.settings.reference_dir,
+    )
+
+
+@router.get(f"{_M}/runs/{{run_no}}/indicators", response_model=IndicatorsOut)
+def run_indicators(run_no: str, uow: UowDep, level: str = "institution") -> object:
+    view = indicators.run_indicators(uow=uow, run_no=run_no, level=level)
+    return {
+        "run_no": view.run.run_no,
+        "level": view.level,
+        "periods": view.periods,
+        "units": view.units,
+        "cost_per_visit": view.cost_per_visit,
+        "visits": view.visits,
+        "latest": view.latest,
+        "focus": view.focus,
+    }
 
 
 @router.get(f"{_M}/runs/{{run_no}}", response_model=RunOut)

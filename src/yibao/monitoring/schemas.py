@@ -133,3 +133,65 @@ class CaseActionIn(ApiModel):
     note: str | None = Field(default=None, max_length=2000)
     attachment: str | None = Field(default=None, max_length=255)
     recover_fen: int | None = Field(default=None, ge=0, le=10**13)
+
+
+_FOLDER = r"^[^\x00-\x1f]+$"  # a server folder: no control characters
+
+
+class RunIn(ApiModel):
+    """Start a batch run on a data set folder of the server (the answer comes when the run is done)."""
+
+    data_dir: str = Field(min_length=1, max_length=500, pattern=_FOLDER)
+    out_dir: str = Field(min_length=1, max_length=500, pattern=_FOLDER)
+    engine: str = Field(default="duckdb", max_length=10)
+    admdvs: str | None = Field(default=None, min_length=6, max_length=6)
+    rule_ids: list[str] | None = Field(default=None, max_length=200)
+
+
+class IndicatorRowOut(BaseModel):
+    unit: str
+    fixmedins_code: str
+    hosp_tier: int
+    period: str
+    visits: int
+    persons: int
+    admissions: int
+    medfee: str
+    cost_per_visit: str
+    cost_per_stay: str | None
+    drug_share: str | None
+    test_share: str | None
+    consumable_share: str | None
+    readmission_31d: str | None
+    admissions_per_person: str | None
+    cost_change: str | None
+    visits_change: str | None
+    peer_percentile: int
+    peer_p50: str | None
+    peer_p90: str | None
+
+
+class FocusOut(BaseModel):
+    rank_no: int
+    fixmedins_code: str
+    hosp_tier: int
+    stays: int
+    early: str
+    late: str
+    growth: str
+    ratio: str
+    peer_ratio: str
+    score: str
+
+
+class IndicatorsOut(BaseModel):
+    """A run's indicators at one level: yuan as text, shares and changes in percent as text."""
+
+    run_no: str
+    level: str
+    periods: list[str]
+    units: list[str]
+    cost_per_visit: dict[str, list[str | None]]
+    visits: dict[str, list[int | None]]
+    latest: list[IndicatorRowOut]
+    focus: list[FocusOut]
