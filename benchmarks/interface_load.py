@@ -1,7 +1,11 @@
 """Load benchmark of the national interface: N simulated HIS clients against a uvicorn server.
 
 Run: .venv/bin/python benchmarks/interface_load.py --db postgres --clients 200 --seconds 600
-         [--lines 20] [--persons P] [--items I] [--institutions K]
+         [--think S] [--lines 20] [--persons P] [--items I] [--institutions K]
+
+With --think S each client is a hospital desk that pauses S seconds on average (uniformly 0.5–1.5 ×
+S) between two patients, as a real HIS does; without it the clients run flows back to back, which
+measures the server's saturation throughput and makes latency mostly queueing.
 
 Setup (not timed): a fresh database (a private PostgreSQL schema dropped afterwards, or a temporary
 SQLite file), the world of benchmarks/settlement.py (national dictionaries, region 439901, three
@@ -124,6 +128,7 @@ class Client(threading.Thread):
         deadline: float,
         day: str,
         slot: tuple[int, int],
+        think: float = 0.0,
     ) -> None:
         super().__init__(daemon=True)
         self.his = SimulatedHis(
@@ -141,6 +146,7 @@ class Client(threading.Thread):
         self.lines = lines
         self.deadline = deadline
         self.rng = random.Random(n)
+        self.think = think  # mean pause between two patients at this desk (0: back to back)
         self.flows = 0
         self.failed_flows = 0
         self.answers: list[dict[str, Any]] = []  # setlinfo of every 2207 answered infcode 0
@@ -161,6 +167,8 @@ class Client(threading.Thread):
             self.failed_flows += 1
             return
         attempt = 0
+        if self.think:
+            time.sleep(self.rng.uniform(0, self.think))  # desks do not all start at the same instant
         while time.monotonic() < self.deadline:
             psn_no = self.persons[attempt % len(self.persons)]
             attempt += 1
@@ -169,6 +177,9 @@ class Client(threading.Thread):
                 self.flows += 1
             except Exception:
                 self.failed_flows += 1
+            if self.think:
+                pause = self.rng.uniform(0.5, 1.5) * self.think
+                time.sleep(max(0.0, min(pause, self.deadline - time.monotonic())))
         self.his.close()
 
 
@@ -236,6 +247,12 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--lines", type=int, default=20)
     parser.add_argument("--persons", type=int, default=0, help="default: 4 per client, at least 20")
     parser.add_argument("--items", type=int, default=60)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a desk pauses between two patients (uniform 0.5-1.5 x); 0 = back to back",
+    )
     parser.add_argument("--day", default="2024-06-03", help="visit day (the sample policies are of 2024)")
     parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -248,7 +265,8 @@ def main() -> None:  # noqa: PLR0915
         f"python={platform.python_version()} load={os.getloadavg()[0]:.2f}"
     )
     print(
-        f"run: db={args.db} clients={args.clients} seconds={args.seconds:g} lines={args.lines} "
+        f"run: db={args.db} clients={args.clients} seconds={args.seconds:g} think={args.think:g} "
+        f"lines={args.lines} "
         f"persons={persons} items={args.items}"
     )
     with world_bench.database(args.db) as url:
@@ -291,6 +309,7 @@ def main() -> None:  # noqa: PLR0915
                     deadline=deadline,
                     day=args.day,
                     slot=(n // len(codes), -(-args.clients // len(codes))),
+                    think=args.think,
                 )
                 _record_settlements(client)
                 clients.append(client)
