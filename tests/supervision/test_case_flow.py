@@ -13,7 +13,7 @@ from tests.factories import make_actor
 from tests.review.helpers import DECIDE_DAY, HOSPITAL, PERIOD, answer, declare, settled_month
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM, Role
-from yibao.domain.errors import BusinessError
+from yibao.domain.errors import BusinessError, ErrorKind
 from yibao.monitoring import service as monitoring
 from yibao.monitoring.models import CaseFinding, CaseNote, CaseRow, RunRow
 from yibao.payment import service as payment
@@ -21,7 +21,7 @@ from yibao.payment.models import ClearingLine
 from yibao.review.models import ReviewItem
 from yibao.settlement.models import Settlement, Visit
 from yibao.supervision import service
-from yibao.supervision.models import Decision
+from yibao.supervision.models import Decision, Inspection
 
 TEAM = ["王稽核", "李稽核"]
 
@@ -204,6 +204,36 @@ def test_a_case_without_an_open_declaration_is_decided_and_its_findings_left_asi
     assert [fid for fid, _ in taken.left_aside] == ["F2", "F1"]  # largest first
     assert all("没有 2024-03 的申报" in why for _, why in taken.left_aside)
     assert [(d.kind, d.penalty) for d in taken.decisions] == [("recovery", 130_000), ("fine", 260_000)]
+
+
+def test_a_take_up_failing_in_review_keeps_nothing(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All or nothing: when the review deduction fails half way (here the second item's decision),
+    neither the inspection, the decisions nor the first deduction are kept, and the case can be taken
+    up again."""
+    month = settled_month(container, bills=2)
+    declare(container)
+    case_no = _case(container, month.setl_ids, case_no="C-T0003")
+    _confirm(container, case_no, recover_fen=120_000)
+    decide = service.review.decide
+    calls: list[int] = []
+
+    def fail_second(**kw: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise BusinessError("REVIEW_DOWN", "审核服务暂不可用", kind=ErrorKind.CONFLICT)
+        return decide(**kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service.review, "decide", fail_second)
+    _refused(container, "REVIEW_DOWN", case_no=case_no, fine_pct=300, team=TEAM, day=DECIDE_DAY)
+    assert len(calls) == 2
+    assert _count(container, Decision) == 0 and _count(container, ReviewItem) == 0
+    assert _count(container, Inspection) == 0
+    monkeypatch.undo()
+    with container.uow(SYSTEM) as uow:
+        taken = service.take_up_case(uow=uow, case_no=case_no, fine_pct=300, team=TEAM, day=DECIDE_DAY)
+    assert (taken.recover_fen, taken.deducted_fen) == (120_000, 120_000)
 
 
 def test_take_up_from_the_console_and_the_api(

@@ -758,8 +758,11 @@ def close_overdue(*, uow: UnitOfWork, today: date | None = None) -> int:
     return moved
 
 
-def get_declaration(*, uow: UnitOfWork, decl_no: str, today: date | None = None) -> DeclarationView:
-    """A declaration with everything on it; silence past a deadline is recorded on the way."""
+def get_declaration(
+    *, uow: UnitOfWork, decl_no: str, today: date | None = None, commit: bool = True
+) -> DeclarationView:
+    """A declaration with everything on it; silence past a deadline is recorded on the way (committed
+    at once unless the caller composes it into its own unit of work)."""
     _can_read(uow.actor)
     repo = ReviewRepository(uow.session)
     decl = _visible_declaration(uow, repo, decl_no)
@@ -770,7 +773,10 @@ def get_declaration(*, uow: UnitOfWork, decl_no: str, today: date | None = None)
         for i in items
     ):
         _apply_silence(uow, repo, items, day)
-        uow.commit()
+        if commit:
+            uow.commit()
+        else:
+            uow.flush()
         items = repo.items_of(decl.id)
     events = repo.events_of(decl.id)
     if _is_institution_operator(uow.actor):  # items still pending are the agency's business
@@ -1029,7 +1035,7 @@ def _match_finding(
 
 
 def import_findings(
-    *, uow: UnitOfWork, admdvs: str, period: str, rows: Sequence[Mapping[str, str]]
+    *, uow: UnitOfWork, admdvs: str, period: str, rows: Sequence[Mapping[str, str]], commit: bool = True
 ) -> FindingsResult:
     """Turn monitoring findings (WAREHOUSE "Findings") into pending review items of the month's declarations.
 
@@ -1113,7 +1119,10 @@ def import_findings(
             "declarations": sorted(result.declarations),
         },
     )
-    uow.commit()
+    if commit:  # a caller composing it into its own unit of work commits once for all
+        uow.commit()
+    else:
+        uow.flush()
     return result
 
 
@@ -1251,6 +1260,7 @@ def decide(
     amount_fen: int | None = None,
     note: str | None = None,
     today: date | None = None,
+    commit: bool = True,
 ) -> ReviewItem:
     """A reviewer's decision on an item: deduct or clear (first review), uphold or overturn (appeal).
 
@@ -1269,12 +1279,16 @@ def decide(
     before = ItemStatus(item.status)
     if before is ItemStatus.DEDUCTED and rules.effective_status(before, item.answer_due, day) is not before:
         _apply_silence(uow, repo, [item], day)
-        uow.commit()
+        if commit:
+            uow.commit()
     _decide_one(
         uow, repo, item, decl, act, reason_code=reason_code, amount_fen=amount_fen, note=note, day=day
     )
     _maybe_close(uow, repo, decl)
-    uow.commit()
+    if commit:  # a caller composing it into its own unit of work commits once for all
+        uow.commit()
+    else:
+        uow.flush()
     return item
 
 

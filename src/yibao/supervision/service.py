@@ -702,7 +702,7 @@ def take_up_case(
     why = f"智能监控案件 {case.case_no}（{case.period}，{case.findings}条疑点）确认违规" + (
         f"：{text}" if text else ""
     )
-    # validate the decisions before anything is written (the review services commit as they go)
+    # validate the decisions before anything is written
     rules.check_decision(
         kind=rules.DecisionKind.FINE,
         target_type=rules.TargetType.INSTITUTION,
@@ -739,8 +739,8 @@ def take_up_case(
         )
         for kind, pct in (("recovery", None), ("fine", fine_pct))
     ]
-    uow.commit()
     items, deducted, left = _deduct_in_review(uow, view, recover, day)
+    uow.commit()  # the inspection, the decisions and the review deductions together, or nothing
     return CaseTakeUp(
         case.case_no, case.fixmedins_code, case.period, recover, deducted, items, left, decisions, inspection
     )
@@ -760,7 +760,7 @@ def _deduct_in_review(
             uow=uow, admdvs=case.admdvs, period=case.period, fixmedins_code=case.fixmedins_code, size=100
         ).items
         return [
-            review.get_declaration(uow=uow, decl_no=d.decl_no, today=day)
+            review.get_declaration(uow=uow, decl_no=d.decl_no, today=day, commit=False)
             for d in found
             if d.status in _OPEN_DECLARATION
         ]
@@ -788,7 +788,7 @@ def _deduct_in_review(
         }
         for f in ranked
     ]
-    result = review.import_findings(uow=uow, admdvs=case.admdvs, period=case.period, rows=rows)
+    result = review.import_findings(uow=uow, admdvs=case.admdvs, period=case.period, rows=rows, commit=False)
     left = [(fid, why) for fid, why in result.skipped if why != "已导入过"]
     order = {f.finding_id: n for n, f in enumerate(ranked)}
     pending = sorted(
@@ -805,12 +805,19 @@ def _deduct_in_review(
     for item, part in zip(pending, rules.allocate_recovery(recover, caps), strict=True):
         note = f"智能监控案件 {case.case_no} 确认违规"
         if part > 0:
-            review.decide(uow=uow, item_id=item.id, action="deduct", amount_fen=part, note=note, today=day)
+            review.decide(
+                uow=uow, item_id=item.id, action="deduct", amount_fen=part, note=note, today=day, commit=False
+            )
             done.append(item.id)
             deducted += part
         else:
             review.decide(
-                uow=uow, item_id=item.id, action="clear", note=f"{note}，确认追回金额已扣足", today=day
+                uow=uow,
+                item_id=item.id,
+                action="clear",
+                note=f"{note}，确认追回金额已扣足",
+                today=day,
+                commit=False,
             )
     uow.audit(
         action="supervision.case.take_up",
@@ -819,7 +826,6 @@ def _deduct_in_review(
         admdvs=case.admdvs,
         after={"recover_fen": recover, "deducted_fen": deducted, "items": done, "left_aside": left[:50]},
     )
-    uow.commit()
     return done, deducted, left
 
 
