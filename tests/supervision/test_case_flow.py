@@ -10,7 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.factories import make_actor
+from tests.institutions.helpers import add_doctor
 from tests.review.helpers import DECIDE_DAY, HOSPITAL, PERIOD, answer, declare, settled_month
+from tests.settlement.helpers import open_visit
+from yibao.assessment import service as assessment
+from yibao.assessment.models import DoctorPointEntry
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM, Role
 from yibao.domain.errors import BusinessError, ErrorKind
@@ -26,9 +30,15 @@ from yibao.supervision.models import Decision, Inspection
 TEAM = ["王稽核", "李稽核"]
 
 
-def _case(container: Container, setl_ids: list[str], case_no: str = "C-T0001") -> str:
+def _case(
+    container: Container,
+    setl_ids: list[str],
+    case_no: str = "C-T0001",
+    doctors: tuple[str | None, str | None] = (None, None),
+) -> str:
     """The monitoring run found two lines (丙类 300.00 on the first bill, 1,000.00 of the 10,000.00
-    甲类 line on the second) and grouped them into one case of the hospital's March."""
+    甲类 line on the second) and grouped them into one case of the hospital's March; `doctors` are the
+    doctor codes the two findings name."""
     now = datetime(2024, 4, 6, tzinfo=UTC)
     with container.uow(SYSTEM) as uow:
         visits = dict(
@@ -75,7 +85,10 @@ def _case(container: Container, setl_ids: list[str], case_no: str = "C-T0001") -
         )
         uow.session.add(case)
         uow.flush()
-        for fid, setl_id, line, fen in (("F1", setl_ids[0], "3", 30_000), ("F2", setl_ids[1], "1", 100_000)):
+        for fid, setl_id, line, fen, dr_code in (
+            ("F1", setl_ids[0], "3", 30_000, doctors[0]),
+            ("F2", setl_ids[1], "1", 100_000, doctors[1]),
+        ):
             uow.session.add(
                 CaseFinding(
                     case_id=case.id,
@@ -87,7 +100,7 @@ def _case(container: Container, setl_ids: list[str], case_no: str = "C-T0001") -
                     bkkp_sn=line,
                     mdtrt_id=visits[setl_id],
                     psn_no=None,
-                    dr_code=None,
+                    dr_code=dr_code,
                     vola_fen=fen,
                     sev_deg=3,
                     evidence="收费高于政府指导价",
@@ -142,6 +155,9 @@ def test_confirmed_case_is_deducted_in_clearing_and_decided_with_recovery_and_a_
     with container.uow(SYSTEM) as uow:
         taken = service.take_up_case(uow=uow, case_no=case_no, fine_pct=300, team=TEAM, day=DECIDE_DAY)
     assert (taken.recover_fen, taken.deducted_fen, taken.left_aside) == (120_000, 120_000, [])
+    # the clean twin of the doctor points: findings naming no doctor penalise nobody
+    assert (taken.doctors, taken.doctors_left_aside) == ([], [])
+    assert _count(container, DoctorPointEntry) == 0
     assert taken.inspection is not None and taken.inspection.source_ref == case_no
     recovery, fine = taken.decisions
     assert (recovery.kind, recovery.penalty, recovery.status, recovery.source_ref) == (
@@ -272,3 +288,109 @@ def test_take_up_from_the_console_and_the_api(
         },
     )
     assert bad.status_code == 422 and "PERMANENT_EXIT_PHARMACY" in bad.text
+
+
+DOCTOR = "D43990100001"
+OTHER_DOCTOR = "D43990100002"
+
+
+def _doctor_with_four_points(container: Container, code: str = DOCTOR, seq: int = 1) -> None:
+    """A doctor of the hospital with two unreasonable prescriptions this year: 2 + 2 = 4 points."""
+    add_doctor(container, code, seq=seq, fixmedins_code=HOSPITAL, begin=date(2024, 1, 1))
+    for day in (date(2024, 3, 1), date(2024, 3, 5)):
+        with container.uow(SYSTEM) as uow:
+            assessment.deduct_points(uow=uow, dr_code=code, violation="unreasonable_prescription", day=day)
+
+
+def _year_points(container: Container, code: str) -> tuple[int, str]:
+    """The doctor's points of 2024 and qualification."""
+    with container.uow(SYSTEM) as uow:
+        view = assessment.doctor_points(uow=uow, dr_code=code, year=2024)
+    return view.points, view.status
+
+
+def test_issue_6_a_confirmed_case_costs_each_named_doctor_one_violation_and_six_points_suspend(
+    container: Container,
+) -> None:
+    """Issue 6 (确认案件 → 医保医师扣分), 002 扣分达6分暂停: both findings name the doctor, who gets ONE
+    `monitoring_confirmed` violation of the typical table (2 points), not two: 4 + 2 = 6 points, so the
+    qualification is suspended from the take-up day (8 April) and settlement refuses the doctor's
+    visits from then on; a visit the day before passes."""
+    month = settled_month(container, bills=2)
+    declare(container)
+    _doctor_with_four_points(container)
+    case_no = _case(container, month.setl_ids, case_no="C-T0004", doctors=(DOCTOR, DOCTOR.lower()))
+    _confirm(container, case_no, recover_fen=120_000)
+    with container.uow(SYSTEM) as uow:
+        taken = service.take_up_case(uow=uow, case_no=case_no, fine_pct=300, day=DECIDE_DAY)
+    assert taken.doctors_left_aside == []
+    assert [(e.dr_code, e.violation, e.points, e.year_total, e.outcome) for e in taken.doctors] == [
+        (DOCTOR, "monitoring_confirmed", 2, 6, "suspend")
+    ]
+    (entry,) = taken.doctors
+    assert (entry.source, entry.source_ref, entry.fixmedins_code, entry.day) == (
+        "monitoring",
+        case_no,
+        HOSPITAL,
+        DECIDE_DAY,
+    )
+    assert entry.note is not None and "2条疑点" in entry.note
+    assert _year_points(container, DOCTOR) == (6, "suspended")
+    assert _count(container, DoctorPointEntry) == 3  # the two prescriptions and the one case
+    open_visit(container, month.world.worker, med_type="11", day="2024-04-07", dr_code=DOCTOR)
+    with pytest.raises(BusinessError) as refused:
+        open_visit(container, month.world.worker, med_type="11", day="2024-04-08", dr_code=DOCTOR)
+    assert (refused.value.code, refused.value.field) == ("DOCTOR_NOT_QUALIFIED", "dr_code")
+    _refused(container, "CASE_TAKEN_UP", case_no=case_no, fine_pct=300)  # never a second violation
+    assert _year_points(container, DOCTOR) == (6, "suspended")
+
+
+def test_issue_6_a_doctor_not_in_the_registry_is_left_aside_without_failing(container: Container) -> None:
+    """The first finding names a code nobody registered, the second none: no points, the code is
+    listed as left aside with why, and the rest of the take-up stands."""
+    month = settled_month(container, bills=2)
+    declare(container)
+    case_no = _case(container, month.setl_ids, case_no="C-T0005", doctors=("D43990199999", None))
+    _confirm(container, case_no, recover_fen=120_000)
+    with container.uow(SYSTEM) as uow:
+        taken = service.take_up_case(uow=uow, case_no=case_no, fine_pct=300, day=DECIDE_DAY)
+    assert taken.doctors == []
+    assert taken.doctors_left_aside == [("D43990199999", "不是登记的医保医师，未扣分")]
+    assert (taken.deducted_fen, len(taken.decisions)) == (120_000, 2)
+    assert _count(container, DoctorPointEntry) == 0
+
+
+def test_issue_6_a_take_up_failing_at_the_second_doctor_keeps_nothing(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All or nothing: the first doctor's deduction (named by the largest finding, to 6 points, a
+    suspension) went through when the second fails; the points, the suspension, the review deductions
+    and the decisions are all gone, and the case is taken up again afterwards."""
+    month = settled_month(container, bills=2)
+    declare(container)
+    _doctor_with_four_points(container)
+    add_doctor(container, OTHER_DOCTOR, seq=2, fixmedins_code=HOSPITAL, begin=date(2024, 1, 1))
+    case_no = _case(container, month.setl_ids, case_no="C-T0006", doctors=(OTHER_DOCTOR, DOCTOR))
+    _confirm(container, case_no, recover_fen=120_000)
+    deduct = service.assessment.deduct_points
+    calls: list[str] = []
+
+    def fail_second(**kw: object) -> object:
+        calls.append(str(kw["dr_code"]))
+        if len(calls) == 2:
+            raise BusinessError("ASSESSMENT_DOWN", "考核服务暂不可用", kind=ErrorKind.CONFLICT)
+        return deduct(**kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service.assessment, "deduct_points", fail_second)
+    _refused(container, "ASSESSMENT_DOWN", case_no=case_no, fine_pct=300, day=DECIDE_DAY)
+    assert calls == [DOCTOR, OTHER_DOCTOR]
+    assert _year_points(container, DOCTOR) == (4, "active")
+    assert _count(container, DoctorPointEntry) == 2
+    assert _count(container, Decision) == 0 and _count(container, ReviewItem) == 0
+    monkeypatch.undo()
+    with container.uow(SYSTEM) as uow:
+        taken = service.take_up_case(uow=uow, case_no=case_no, fine_pct=300, day=DECIDE_DAY)
+    assert [(e.dr_code, e.year_total, e.outcome) for e in taken.doctors] == [
+        (DOCTOR, 6, "suspend"),
+        (OTHER_DOCTOR, 2, "none"),
+    ]

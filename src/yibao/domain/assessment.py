@@ -762,6 +762,8 @@ DEFAULT_POINTS = PointsTable(
         PointRule("no_consent", "自费项目未告知签字", 1),
         PointRule("false_admission", "挂床住院、冒名住院", 6),
         PointRule("forged_records", "伪造医疗文书骗取医保基金", 12, severe=True),
+        # a confirmed monitoring case (智能监控疑点经核查确认违规), once per doctor the case names
+        PointRule("monitoring_confirmed", "智能监控疑点经核查确认违规", 2),
     )
 )
 

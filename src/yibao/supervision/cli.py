@@ -209,6 +209,10 @@ def take_up(
         console.print(f"已开立检查 {taken.inspection.inspection_no}")
     for finding, why in taken.left_aside:
         console.print(f"[yellow]未进入审核[/yellow] {finding}：{why}")
+    for e in taken.doctors:
+        console.print(f"医保医师 {e.dr_code} 扣 {e.points} 分（年度累计 {e.year_total} 分，{e.outcome}）")
+    for dr_code, why in taken.doctors_left_aside:
+        console.print(f"[yellow]未扣分[/yellow] {dr_code}：{why}")
 
 
 @app.command("reminders")

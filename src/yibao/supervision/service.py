@@ -646,7 +646,8 @@ def decide_from_case(
 @dataclass(frozen=True)
 class CaseTakeUp:
     """What taking up a confirmed monitoring case did: the review items deducting its recovery, the
-    findings left aside (with why), and the drafted recovery and fine decisions."""
+    findings left aside (with why), the drafted recovery and fine decisions, and the points deducted
+    from each registered doctor the findings name (doctors not registered are left aside, with why)."""
 
     case_no: str
     fixmedins_code: str
@@ -657,8 +658,11 @@ class CaseTakeUp:
     left_aside: list[tuple[str, str]]
     decisions: list[DecisionView]
     inspection: InspectionView | None = None
+    doctors: list[assessment.PointEntryView] = field(default_factory=list)
+    doctors_left_aside: list[tuple[str, str]] = field(default_factory=list)
 
 
+CASE_VIOLATION = "monitoring_confirmed"  # the points table entry a confirmed case costs each doctor
 _OPEN_DECLARATION = ("submitted", "reviewing")
 
 
@@ -677,7 +681,9 @@ def take_up_case(
     institution answers within the review's working days; accepted or unanswered, the deduction is
     withheld by clearing), and a recovery decision and a fine of `fine_pct` (200–500: 2–5×) are drafted
     against the institution, to act when issued with their document. With a team, a special
-    inspection is planned too. A case not confirmed, or taken up before, is refused with nothing changed."""
+    inspection is planned too. Each distinct registered insurance doctor the findings name (医保医师)
+    gets one violation of the points table's `monitoring_confirmed` (6 points in a year suspend). A case
+    not confirmed, or taken up before, is refused with nothing changed."""
     uow.actor.require(Perm.SUPERVISE_WRITE)
     uow.actor.require(Perm.REVIEW_WRITE)
     number = require_text(case_no, field="case_no", max_len=32, label="监控案件编号")
@@ -697,6 +703,8 @@ def take_up_case(
         raise conflict(
             "CASE_NOTHING_TO_RECOVER", f"字段 case_no：监控案件 {number} 确认的追回金额为0", "case_no"
         )
+    if _named_doctors(view):
+        uow.actor.require(Perm.ASSESS_WRITE)  # doctor points
     day = day or today()
     text = (reason or "").strip() or (case.decision_note or "").strip()
     why = f"智能监控案件 {case.case_no}（{case.period}，{case.findings}条疑点）确认违规" + (
@@ -740,10 +748,69 @@ def take_up_case(
         for kind, pct in (("recovery", None), ("fine", fine_pct))
     ]
     items, deducted, left = _deduct_in_review(uow, view, recover, day)
-    uow.commit()  # the inspection, the decisions and the review deductions together, or nothing
+    doctors, doctors_left = _penalise_doctors(uow, view, day)
+    uow.commit()  # the inspection, the decisions, the review deductions and the points together, or nothing
     return CaseTakeUp(
-        case.case_no, case.fixmedins_code, case.period, recover, deducted, items, left, decisions, inspection
+        case.case_no,
+        case.fixmedins_code,
+        case.period,
+        recover,
+        deducted,
+        items,
+        left,
+        decisions,
+        inspection,
+        doctors,
+        doctors_left,
     )
+
+
+def _named_doctors(view: CaseView) -> list[str]:
+    """The distinct doctor codes a case's findings name, in the order first named, largest finding first."""
+    ranked = sorted(view.findings, key=lambda f: (-f.vola_fen, f.finding_id))
+    codes = ((f.dr_code or "").strip().upper() for f in ranked)
+    return list(dict.fromkeys(c for c in codes if c))
+
+
+def _penalise_doctors(
+    uow: UnitOfWork, view: CaseView, day: date
+) -> tuple[list[assessment.PointEntryView], list[tuple[str, str]]]:
+    """One `monitoring_confirmed` violation for each distinct registered doctor the findings name,
+    however many findings name them; a code not in the registry, or a region whose points table has
+    no such entry, is left aside with why. The caller commits."""
+    case = view.case
+    penalised: list[assessment.PointEntryView] = []
+    left: list[tuple[str, str]] = []
+    for code in _named_doctors(view):
+        try:
+            doctor = institutions.get_doctor(uow=uow, dr_code=code)
+        except BusinessError as exc:
+            if exc.code != "DOCTOR_NOT_FOUND":
+                raise
+            left.append((code, "不是登记的医保医师，未扣分"))
+            continue
+        try:
+            assessment.check_violation(uow=uow, admdvs=doctor.admdvs, violation=CASE_VIOLATION, day=day)
+        except BusinessError as exc:
+            if exc.code != "VIOLATION_UNKNOWN":
+                raise
+            left.append((code, f"统筹区 {doctor.admdvs} 的扣分标准没有违规类型 {CASE_VIOLATION}，未扣分"))
+            continue
+        named = sum(1 for f in view.findings if (f.dr_code or "").strip().upper() == code)
+        penalised.append(
+            assessment.deduct_points(
+                uow=uow,
+                dr_code=code,
+                violation=CASE_VIOLATION,
+                day=day,
+                fixmedins_code=case.fixmedins_code,
+                note=f"智能监控案件 {case.case_no} 确认违规（{named}条疑点）",
+                source="monitoring",
+                source_ref=case.case_no,
+                commit=False,
+            )
+        )
+    return penalised, left
 
 
 def _deduct_in_review(
