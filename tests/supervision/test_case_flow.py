@@ -394,3 +394,33 @@ def test_issue_6_a_take_up_failing_at_the_second_doctor_keeps_nothing(
         (DOCTOR, 6, "suspend"),
         (OTHER_DOCTOR, 2, "none"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        (4, ([(DOCTOR, 4, 4)], [])),
+        (None, ([], [(DOCTOR, "统筹区 439901 的扣分标准没有违规类型 monitoring_confirmed，未扣分")])),
+    ],
+)
+def test_issue_6_the_points_come_from_the_region_table_in_force(
+    container: Container, points: int | None, expected: tuple[list[object], list[tuple[str, str]]]
+) -> None:
+    """The region's own points table decides: with `monitoring_confirmed` at 4 points the doctor gets 4;
+    a table without the entry leaves the doctor aside with why, and the take-up still stands."""
+    month = settled_month(container, bills=2)
+    add_doctor(container, DOCTOR, fixmedins_code=HOSPITAL, begin=date(2024, 1, 1))
+    body = assessment.default_body("points")
+    body["rules"] = [r for r in body["rules"] if r["code"] != "monitoring_confirmed"]
+    if points is not None:
+        body["rules"].append({"code": "monitoring_confirmed", "label": "监控确认违规", "points": points})
+    with container.uow(SYSTEM) as uow:
+        assessment.set_config(uow=uow, admdvs="439901", kind="points", begin=date(2024, 1, 1), body=body)
+    case_no = _case(container, month.setl_ids, case_no="C-T0007", doctors=(DOCTOR, None))
+    _confirm(container, case_no, recover_fen=120_000)
+    with container.uow(SYSTEM) as uow:
+        taken = service.take_up_case(uow=uow, case_no=case_no, fine_pct=300, day=DECIDE_DAY)
+    penalised, left = expected
+    assert [(e.dr_code, e.points, e.year_total) for e in taken.doctors] == penalised
+    assert taken.doctors_left_aside == left
+    assert len(taken.decisions) == 2
