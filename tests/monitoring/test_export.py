@@ -1,0 +1,154 @@
+"""Export of yibao's own settled data in the WAREHOUSE layout, and the batch run on it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+
+from tests.factories import make_actor
+from tests.monitoring.test_service import ICD, KNOWLEDGE
+from tests.settlement.helpers import DRUG_B, HOSPITAL, World, at, build_world, fee, open_visit, request_id
+from yibao.audit.models import AuditEntry
+from yibao.bootstrap import Container
+from yibao.core.security import SYSTEM, Role
+from yibao.domain.errors import BusinessError
+from yibao.monitoring import export, service
+from yibao.monitoring.export import EXPORTED, export_dataset
+from yibao.settlement import service as settlement
+from yibao.synthetic.writer import SCHEMAS
+
+OVER_CAP = "GZ10000102001000"  # 医疗服务项目超限定单价收费 (002 §3 最高限价)
+
+
+@pytest.fixture
+def world(container: Container) -> World:
+    made = build_world(container, account_fen=0)
+    with container.uow(SYSTEM) as uow:
+        service.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    return made
+
+
+def _settle_stay(container: Container, psn_no: str, day: str, drug_price: str) -> str:
+    """A three-day stay: 诊查费 3 × 20.00, the 乙类 drug (cap 1.50) 10 × `drug_price`, then settlement."""
+    mdtrt_id = open_visit(container, psn_no, day=day)
+    with container.uow(SYSTEM) as uow:
+        settlement.upload_fees(
+            uow=uow,
+            mdtrt_id=mdtrt_id,
+            fees=[
+                fee("1", "ZL001", "20.00", cnt="3", day=day),
+                fee("2", "YP001", drug_price, cnt="10", day=day),
+            ],
+        )
+    end = at(day, 9).replace(day=at(day).day + 3)
+    with container.uow(SYSTEM) as uow:
+        settlement.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=end)
+    with container.uow(SYSTEM) as uow:
+        settlement.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    return mdtrt_id
+
+
+def _export(container: Container, out: Path, begin: date, end: date) -> dict[str, int]:
+    with container.uow(SYSTEM) as uow:
+        return export_dataset(uow=uow, admdvs="439901", begin=begin, end=end, out=out).rows
+
+
+def test_a_settled_month_exports_every_table_with_the_generator_schemas(
+    container: Container, world: World, tmp_path: Path
+) -> None:
+    """Money is yuan with two decimals (WAREHOUSE.md); the cap is the catalog's 最高限价 1.50 yuan."""
+    mdtrt_id = _settle_stay(container, world.worker, "2024-03-04", "2.00")
+    _settle_stay(container, world.resident, "2024-04-08", "1.50")  # outside the period
+    out = tmp_path / "march"
+    rows = _export(container, out, date(2024, 3, 1), date(2024, 3, 31))
+    assert rows["setl_d"] == 1 and rows["mdtrt_d"] == 1 and rows["fee_list_d"] == 2
+    assert rows["setl_list_diag_d"] == 1 and rows["fixmedins_b"] == 1 and rows["ward_round_d"] == 0
+    for table in EXPORTED:
+        schema = pq.read_schema(out / f"{table}.parquet")
+        assert schema.names == SCHEMAS[table].names
+        for got, want in zip(schema, SCHEMAS[table], strict=True):  # Parquet keeps seconds as ms
+            assert got.type == want.type or (
+                pa.types.is_timestamp(got.type) and pa.types.is_timestamp(want.type)
+            )
+    visit = pq.read_table(out / "mdtrt_d.parquet").to_pylist()[0]
+    assert visit["mdtrt_id"] == mdtrt_id and visit["fixmedins_code"] == HOSPITAL
+    assert visit["hosp_lv"] == "2" and visit["ipt_days"] == 3 and visit["dscg_maindiag_code"] == "J18.900"
+    assert visit["begntime"] == datetime(2024, 3, 4, 17, 0)  # 09:00 UTC is 17:00 in Beijing
+    drug = next(
+        r for r in pq.read_table(out / "fee_list_d.parquet").to_pylist() if r["med_list_codg"] == DRUG_B
+    )
+    assert drug["pric"] == Decimal("2.00") and drug["pric_uplmt_amt"] == Decimal("1.50")
+    assert drug["det_item_fee_sumamt"] == Decimal("20.00") and drug["cnt"] == Decimal("10.00")
+    assert drug["overlmt_selfpay"] == Decimal("5.00")  # (2.00 − 1.50) × 10
+    setl = pq.read_table(out / "setl_d.parquet").to_pylist()[0]
+    assert setl["medfee_sumamt"] == Decimal("80.00")  # 3 × 20.00 + 10 × 2.00
+    assert setl["refd_setl_flag"] == "0" and setl["year"] == 2024
+    with container.uow(SYSTEM) as uow:
+        audit = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "monitoring.export"))
+        assert audit is not None and audit.admdvs == "439901"
+
+
+def test_the_batch_on_an_export_finds_the_line_above_its_cap_and_not_in_the_clean_twin_month(
+    container: Container, world: World, tmp_path: Path
+) -> None:
+    """002 §3: 10 × 2.00 against a cap of 1.50 is 5.00 yuan at stake; April at 1.50 is clean."""
+    over = _settle_stay(container, world.worker, "2024-03-04", "2.00")
+    _settle_stay(container, world.worker, "2024-04-08", "1.50")
+    _export(container, tmp_path / "march", date(2024, 3, 1), date(2024, 3, 31))
+    _export(container, tmp_path / "april", date(2024, 4, 1), date(2024, 4, 30))
+    found = {}
+    for month in ("march", "april"):
+        with container.uow(SYSTEM) as uow:
+            service.run_batch(
+                uow=uow, data_dir=tmp_path / month, out_dir=tmp_path / f"{month}-out", day=date(2024, 3, 1)
+            )
+        table = pq.read_table(tmp_path / f"{month}-out" / "findings.parquet").to_pylist()
+        found[month] = [r for r in table if r["rule_id"] == OVER_CAP]
+    assert [(r["mdtrt_id"], r["bkkp_sn"], r["vola_amt"]) for r in found["march"]] == [
+        (over, f"{over}-2", Decimal("5.00"))
+    ]
+    assert found["april"] == []
+
+
+def test_an_export_never_overwrites_and_needs_the_monitoring_permission(
+    container: Container, world: World, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports"
+    out = folder / "full"
+    out.mkdir(parents=True)
+    (out / "keep.txt").write_text("x")
+    with container.uow(SYSTEM) as uow, pytest.raises(BusinessError) as err:
+        export_dataset(uow=uow, admdvs="439901", begin=date(2024, 3, 1), end=date(2024, 3, 31), out=out)
+    assert err.value.code == "EXPORT_OUT_EXISTS"
+    assert sorted(p.name for p in folder.iterdir()) == ["full"]  # no staging folder left behind
+    clerk = make_actor(Role.INSTITUTION, institution_code=HOSPITAL, username="op")
+    with container.uow(clerk) as uow, pytest.raises(BusinessError):
+        export_dataset(
+            uow=uow, admdvs="439901", begin=date(2024, 3, 1), end=date(2024, 3, 31), out=folder / "x"
+        )
+    assert sorted(p.name for p in folder.iterdir()) == ["full"]
+
+
+def test_a_failure_half_way_leaves_no_data_set(
+    container: Container, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Write then rename: the settlements are written, the ward rounds fail, nothing appears."""
+    _settle_stay(container, world.worker, "2024-03-04", "2.00")
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "_ward_rounds", broken)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with pytest.raises(OSError, match="disk full"):
+        _export(container, folder / "march", date(2024, 3, 1), date(2024, 3, 31))
+    assert list(folder.iterdir()) == []
+    with container.uow(SYSTEM) as uow:
+        assert uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "monitoring.export")) is None
