@@ -10,16 +10,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from tests.factories import make_actor
 from tests.monitoring.test_service import ICD, KNOWLEDGE
 from tests.settlement.helpers import DRUG_B, HOSPITAL, World, at, build_world, fee, open_visit, request_id
 from yibao.audit.models import AuditEntry
 from yibao.bootstrap import Container
+from yibao.cli import app
 from yibao.core.security import SYSTEM, Role
 from yibao.domain.errors import BusinessError
 from yibao.monitoring import export, service
 from yibao.monitoring.export import EXPORTED, export_dataset
+from yibao.settings import get_settings
 from yibao.settlement import service as settlement
 from yibao.synthetic.writer import SCHEMAS
 
@@ -152,3 +155,23 @@ def test_a_failure_half_way_leaves_no_data_set(
     assert list(folder.iterdir()) == []
     with container.uow(SYSTEM) as uow:
         assert uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "monitoring.export")) is None
+
+
+def test_cli_export_then_run(
+    container: Container, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _settle_stay(container, world.worker, "2024-03-04", "2.00")
+    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "march"
+        args = ["monitor", "export", "--admdvs", "439901", "--begin", "2024-03-01", "--end", "2024-03-31"]
+        done = CliRunner().invoke(app, [*args, "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        assert "导出完成" in done.output and "fee_list_d 2" in done.output
+        ran = CliRunner().invoke(app, ["monitor", "run", "--data", str(out), "--out", str(tmp_path / "o")])
+        assert ran.exit_code == 0, ran.output
+        bad = CliRunner().invoke(app, [*args[:5], "2024-13-01", *args[6:], "--out", str(tmp_path / "b")])
+        assert bad.exit_code == 2 and "begin" in bad.output
+    finally:
+        get_settings.cache_clear()

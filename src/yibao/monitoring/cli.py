@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from yibao.bootstrap import bootstrap
@@ -17,6 +18,7 @@ from yibao.core.validation import parse_date, require_date
 from yibao.domain.errors import invalid
 from yibao.domain.money import fen_to_yuan
 from yibao.monitoring import service
+from yibao.monitoring.export import export_dataset
 
 NAME = "monitor"
 app = typer.Typer(help="智能监控 Intelligent monitoring: rules, runs, findings, cases", no_args_is_help=True)
@@ -169,6 +171,32 @@ def run(
         f"涉及 {fen_to_yuan(row.vola_fen)} 元；隔离行 {sum(summary['quarantine'].values())}；"
         f"用时 {summary['seconds']} → {out / 'findings.parquet'}"
     )
+
+
+@app.command("export")
+def export(
+    admdvs: str = typer.Option(..., help="统筹区 Pooling region"),
+    begin: str = typer.Option(..., help="起始日（就诊结束日） First day, yyyy-MM-dd"),
+    end: str = typer.Option(..., help="截止日 Last day, yyyy-MM-dd"),
+    out: Path = typer.Option(..., help="输出目录（不存在或为空） Output folder, new or empty"),
+) -> None:
+    """从业务库导出 WAREHOUSE 数据集。Export settled data for `monitor run`."""
+    with refusals():
+        first, last = require_date(begin, field="begin"), require_date(end, field="end")
+    container = bootstrap()
+    with (
+        refusals(),
+        Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar,
+        container.uow() as uow,
+    ):
+        task = bar.add_task("导出结算 Settlements", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = export_dataset(uow=uow, admdvs=admdvs, begin=first, end=last, out=out, progress=advance)
+    rows = "，".join(f"{name} {count}" for name, count in result.rows.items())
+    console.print(f"[green]导出完成[/green] → {out}：{rows}")
 
 
 @app.command("evaluate")
