@@ -175,3 +175,25 @@ def test_cli_export_then_run(
         assert bad.exit_code == 2 and "begin" in bad.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_reversed_and_settled_again_visit_is_one_visit_with_its_lines_once_across_chunks(
+    container: Container, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """冲正 then settling again: three settlement rows (the reversal flagged), one visit, the two lines
+    under the settlement in force; chunks of one settlement each change nothing."""
+    mdtrt_id = _settle_stay(container, world.worker, "2024-03-04", "2.00")
+    with container.uow(SYSTEM) as uow:
+        first = settlement.get_visit(uow=uow, mdtrt_id=mdtrt_id).settlements[0].setl_id
+    with container.uow(SYSTEM) as uow:
+        settlement.reverse(uow=uow, setl_id=first, request_id=request_id())
+    with container.uow(SYSTEM) as uow:
+        second = settlement.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id()).setl_id
+    monkeypatch.setattr(export, "CHUNK", 1)
+    out = tmp_path / "march"
+    rows = _export(container, out, date(2024, 3, 1), date(2024, 3, 31))
+    assert (rows["setl_d"], rows["mdtrt_d"], rows["fee_list_d"], rows["setl_list_diag_d"]) == (3, 1, 2, 1)
+    setl = pq.read_table(out / "setl_d.parquet").to_pylist()
+    assert [r["refd_setl_flag"] for r in setl] == ["0", "1", "0"]
+    assert setl[1]["init_setl_id"] == first and setl[1]["medfee_sumamt"] == Decimal("-80.00")
+    assert {r["setl_id"] for r in pq.read_table(out / "fee_list_d.parquet").to_pylist()} == {second}

@@ -238,6 +238,7 @@ def _chunk(
     catalog: _Catalog,
     settlements: list[Settlement],
     hosp_lv: dict[str, str | None],
+    seen: set[int],
 ) -> None:
     """Write one chunk of settlements with their visits, lines, diagnoses and procedures."""
     session = uow.session
@@ -268,8 +269,11 @@ def _chunk(
     writers.write(
         "setl_d", [_settlement_row(s, visits[s.visit_id], hosp_lv.get(s.fixmedins_code)) for s in settlements]
     )
-    # The visit's own settlement (not a reversal) carries its visit, diagnoses, procedures and lines.
-    first = {s.visit_id: s for s in reversed(settlements) if s.kind != "reversal"}
+    # A visit is written once, with its diagnoses and procedures, under its latest settlement of the
+    # chunk (not a reversal); fee lines go with the settlement that settled them (中途结算 has several).
+    charged = [s for s in settlements if s.kind != "reversal"]
+    first = {s.visit_id: s for s in charged if s.visit_id not in seen}
+    seen.update(first)
     visit_rows: list[dict[str, Any]] = []
     diag_rows: list[dict[str, Any]] = []
     for visit_id, s in sorted(first.items()):
@@ -316,7 +320,7 @@ def _chunk(
             for p in procedures
         ],
     )
-    by_setl = {s.id: s for s in first.values()}
+    by_setl = {s.id: s for s in charged}
     lines = (
         session.execute(
             select(FeeLine)
@@ -397,6 +401,7 @@ def export_dataset(
         writers = _Writers(staging)
         catalog = _Catalog(uow)
         hosp_lv: dict[str, str | None] = {}
+        seen: set[int] = set()
         last, done = 0, 0
         while True:
             chunk = list(
@@ -409,7 +414,7 @@ def export_dataset(
             )
             if not chunk:
                 break
-            _chunk(uow, writers, catalog, chunk, hosp_lv)
+            _chunk(uow, writers, catalog, chunk, hosp_lv, seen)
             last, done = chunk[-1].id, done + len(chunk)
             uow.session.expunge_all()  # bounded memory: nothing read stays in the session
             if progress:
