@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,9 +24,11 @@ from yibao.monitoring import export, service
 from yibao.monitoring.export import EXPORTED, export_dataset
 from yibao.settings import get_settings
 from yibao.settlement import service as settlement
+from yibao.supervision import service as supervision
 from yibao.synthetic.writer import SCHEMAS
 
 OVER_CAP = "GZ10000102001000"  # 医疗服务项目超限定单价收费 (002 §3 最高限价)
+BED_HANGING = "YB20000204009000"  # 挂床住院（查房不在床）
 
 
 @pytest.fixture
@@ -197,3 +199,35 @@ def test_a_reversed_and_settled_again_visit_is_one_visit_with_its_lines_once_acr
     assert [r["refd_setl_flag"] for r in setl] == ["0", "1", "0"]
     assert setl[1]["init_setl_id"] == first and setl[1]["medfee_sumamt"] == Decimal("-80.00")
     assert {r["setl_id"] for r in pq.read_table(out / "fee_list_d.parquet").to_pylist()} == {second}
+
+
+def test_a_ward_round_missing_the_patient_exports_and_the_batch_finds_bed_hanging(
+    container: Container, world: World, tmp_path: Path
+) -> None:
+    """挂床: the round of 5 March (10:00 Beijing) found the worker's bed empty during the stay."""
+    absent = _settle_stay(container, world.worker, "2024-03-04", "1.50")
+    present = _settle_stay(container, world.resident, "2024-03-04", "1.50")
+    patients = [
+        {"psn_no": world.worker, "mdtrt_id": absent, "present": False},
+        {"psn_no": world.resident, "mdtrt_id": present, "present": True},
+    ]
+    with container.uow(SYSTEM) as uow:
+        supervision.record_ward_round(
+            uow=uow,
+            fixmedins_code=HOSPITAL,
+            round_at=datetime(2024, 3, 5, 2, 0, tzinfo=UTC),
+            inspectors=["稽查员甲", "稽查员乙"],
+            patients=patients,
+            standard_fen=0,
+        )
+    out = tmp_path / "march"
+    _export(container, out, date(2024, 3, 1), date(2024, 3, 31))
+    rounds = pq.read_table(out / "ward_round_d.parquet").to_pylist()
+    assert sorted((r["mdtrt_id"], r["in_bed"], r["fixmedins_code"]) for r in rounds) == sorted(
+        [(absent, 0, HOSPITAL), (present, 1, HOSPITAL)]
+    )
+    assert rounds[0]["round_time"] == datetime(2024, 3, 5, 10, 0)
+    with container.uow(SYSTEM) as uow:
+        service.run_batch(uow=uow, data_dir=out, out_dir=tmp_path / "o", day=date(2024, 3, 1))
+    findings = pq.read_table(tmp_path / "o" / "findings.parquet").to_pylist()
+    assert [r["mdtrt_id"] for r in findings if r["rule_id"] == BED_HANGING] == [absent]
