@@ -74,6 +74,27 @@ class PersonSequence(Base):
     last: Mapped[int] = mapped_column(BigInteger)
 
 
+RELATION_SNAPSHOT_FIELDS = (
+    "id",
+    "psn_no",
+    "insutype",
+    "psn_type",
+    "admdvs",
+    "unit_id",
+    "idet_type",
+    "disa_lv",
+    "begin",
+    "end",
+    "waiting_end",
+    "status",
+)
+
+
+def relation_snapshot(relation: object) -> dict[str, object]:
+    """The fields of a relation the audit trail records (from the ORM row or a plain row alike)."""
+    return {name: getattr(relation, name) for name in RELATION_SNAPSHOT_FIELDS}
+
+
 class Relation(IdMixin, Base):
     """An insurance relation (参保关系): one scheme for one person in one region over a period."""
 
@@ -97,20 +118,7 @@ class Relation(IdMixin, Base):
     status: Mapped[str] = mapped_column(String(16))
 
     def snapshot(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "psn_no": self.psn_no,
-            "insutype": self.insutype,
-            "psn_type": self.psn_type,
-            "admdvs": self.admdvs,
-            "unit_id": self.unit_id,
-            "idet_type": self.idet_type,
-            "disa_lv": self.disa_lv,
-            "begin": self.begin,
-            "end": self.end,
-            "waiting_end": self.waiting_end,
-            "status": self.status,
-        }
+        return relation_snapshot(self)
 
 
 class Contribution(IdMixin, Base):

@@ -23,6 +23,7 @@ from yibao.enrolment.models import (
     Relation,
     Transfer,
     Unit,
+    relation_snapshot,
 )
 from yibao.regions.models import Region
 
@@ -47,20 +48,7 @@ class RelationRow:
 
     def snapshot(self) -> dict[str, object]:
         """As `Relation.snapshot()`."""
-        return {
-            "id": self.id,
-            "psn_no": self.psn_no,
-            "insutype": self.insutype,
-            "psn_type": self.psn_type,
-            "admdvs": self.admdvs,
-            "unit_id": self.unit_id,
-            "idet_type": self.idet_type,
-            "disa_lv": self.disa_lv,
-            "begin": self.begin,
-            "end": self.end,
-            "waiting_end": self.waiting_end,
-            "status": self.status,
-        }
+        return relation_snapshot(self)
 
 
 _RELATION_COLUMNS = tuple(RelationRow.__slots__)
