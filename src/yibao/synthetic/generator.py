@@ -50,6 +50,12 @@ GROUP_ADMISSIONS = 2.5  # admission rate of the special assistance groups relati
 CHRONIC_MONTHLY = 0.85  # share of registered chronic patients seen each month
 ACCOUNT_CREDIT = {"11": 15_000, "12": 12_000}  # fen credited to the personal account per month
 ACCOUNT_OPENING = 60_000
+# 重复开药 (GZ10000301006000): an outpatient drug bought again at another visit before half its supply is
+# used (days since the last purchase × 2 < its days). The clean model never does: a chronic patient's
+# monthly visit comes at least REFILL_DAYS after the last one (half of the 30-day supply), and an acute drug
+# is not bought again while half of the last supply of it lasts.
+CHRONIC_DAYS = 30
+REFILL_DAYS = CHRONIC_DAYS // 2
 
 
 @dataclass
@@ -96,7 +102,14 @@ class Generator:
         self.ledgers: dict[int, dict[int, dict[str, int]]] = {}
         self.balance = np.where(persons.insutype == 310, ACCOUNT_OPENING, 0).astype(np.int64)
         self.last_discharge = np.full(len(persons), -10_000, dtype=np.int64)  # day number
+        self.last_chronic = np.full(len(persons), -10_000, dtype=np.int64)  # ordinal day of the last one
+        # Outpatient drug supplies by block of persons: person → drug → [[ordinal day, days supplied]].
+        self.supplies: dict[int, dict[int, dict[int, list[list[int]]]]] = {}
+        self._supplies: dict[int, dict[int, list[list[int]]]] = {}
         self.catalog = world.catalog
+        self.kb = world.catalog.kb
+        self.kb_restricted = self.kb.restricted
+        self.oral = {int(i) for i in self.catalog.pools.get("oral", ())}
         self._facts: dict[tuple[int, str], engine.CatalogFacts] = {}
         self._refusal: dict[tuple[int, str, int, str, bool, str], str | None] = {}
         items = self.catalog.items
@@ -198,10 +211,14 @@ class Generator:
         """Draw, inject and settle the visits of persons [start, end) in `month`."""
         rng = np.random.default_rng([self.knobs.seed, 1 + month, start])
         rnd = random.Random(int(rng.integers(0, 2**62)))
+        # Draws of the repeat-free supplies, the refills and the inpatient-only injection come from their own
+        # stream, so the rest of the region stays what the seed always gave.
+        self.side = random.Random(f"{self.knobs.seed}-{month}-{start}")
         first = self.month_start(month)
         days = (self.month_start(month + 1) - first).days
         for year in [y for y in self.ledgers if y < first.year]:  # no later chunk settles in a past year
             del self.ledgers[year]
+        self._supplies = self._live_supplies(start // self.knobs.chunk_persons, first.toordinal())
         visits = self._draw(rng, rnd, month, first, days, start, end)
         visits.sort(key=lambda v: (v.end, v.person))
         breakdowns: list[engine.Breakdown] = []
@@ -210,6 +227,72 @@ class Generator:
             ids.append(f"{self.world.admdvs}{month:03d}{start // self.knobs.chunk_persons:05d}{serial:07d}")
             breakdowns.append(self._settle(visit))
         return Chunk(visits, breakdowns, ids)
+
+    # ------------------------------------------------------------------ outpatient supplies (重复开药)
+
+    def _live_supplies(self, block: int, day0: int) -> dict[int, dict[int, list[list[int]]]]:
+        """The block's supplies that a purchase on or after `day0` could still repeat (2 × gap < days)."""
+        kept: dict[int, dict[int, list[list[int]]]] = {}
+        for person, drugs in self.supplies.get(block, {}).items():
+            for item, entries in drugs.items():
+                live = [e for e in entries if 2 * e[0] + e[1] > 2 * day0]
+                if live:
+                    kept.setdefault(person, {})[item] = live
+        self.supplies[block] = kept
+        return kept
+
+    def _clash(self, person: int, item: int, day: int, prd: int, skip: list[int] | None = None) -> bool:
+        """Whether a purchase of `item` for `prd` days on ordinal `day` and another of the person's supplies
+        would make the later of the two a repeat (the earlier's days > 2 × the gap)."""
+        drugs = self._supplies.get(person)
+        if not drugs:
+            return False
+        for entry in drugs.get(item, ()):
+            if entry is skip:
+                continue
+            d, p = entry
+            if (day - d) * 2 < p if d <= day else (d - day) * 2 < prd:
+                return True
+        return False
+
+    def _free(self, item: int | None, person: int, pool: Any, day: int, prd: int) -> int | None:
+        """`item`, or another drug of `pool` when there is no `item` or buying it for `prd` days on `day`
+        would repeat one of the person's supplies (None when every drug of the pool would)."""
+        if item is not None and not self._clash(person, int(item), day, prd):
+            return int(item)
+        free = [int(i) for i in pool if not self._clash(person, int(i), day, prd)]
+        return free[self.side.randrange(len(free))] if free else None
+
+    def _supply(self, person: int, item: int, day: int) -> list[int] | None:
+        for entry in self._supplies.get(person, {}).get(item, ()):
+            if entry[0] == day:
+                return entry
+        return None
+
+    # ------------------------------------------------------------------ labels
+
+    def _label(self, visit: Visit, family: str, line: int, detail: str) -> None:
+        """Label an injected line with its family and with every other restriction family it breaks."""
+        visit.labels.append((family, line, detail))
+        self._also(visit, line, family)
+
+    def _also(self, visit: Visit, line: int, family: str = "") -> None:
+        """Label a line with the restriction families it breaks (other than `family`), as monitoring decides
+        them from the knowledge: a maternity-only drug given to a man breaks both 限性别 and 限保险类型."""
+        item = int(visit.lines[line][0])
+        if item not in self.kb_restricted:
+            return
+        p = self.world.persons
+        for other in self.kb.breaks(
+            item,
+            gend=str(p.gend[visit.person]),
+            age=self._person_age(visit.person, visit.begin.date()),
+            insutype=str(p.insutype[visit.person]),
+            med_type=visit.med_type,
+            hosp_lv=self.world.institutions.hosp_lv[visit.inst],
+        ):
+            if other != family and not any(f == other and w == line for f, w, _ in visit.labels):
+                visit.labels.append((other, line, f"同一明细亦违反限定支付范围（{other}）"))
 
     # ------------------------------------------------------------------ drawing visits
 
@@ -276,7 +359,7 @@ class Generator:
             (p.chronic[idx] > 0) & (rng.random(len(idx)) < min(1.0, CHRONIC_MONTHLY * k.visit_scale))
         ]
         for person in chronic:
-            visits.append(self._chronic(rnd, int(person), first, days))
+            visits.extend(self._chronic(rnd, int(person), first, days))
         # Pharmacy purchases (定点药店购药 41).
         n_ph = rng.poisson(PHARMACY_RATE / 12 * k.visit_scale * np.where(p.insutype[idx] == 310, 2.5, 0.8))
         for person in np.repeat(idx, n_ph):
@@ -311,7 +394,11 @@ class Generator:
 
     def _add(self, visit: Visit, item: int, qty: int, day: datetime, prd: int = 0, dscg: int = 0) -> int:
         tier = self.world.institutions.tier[visit.inst]
-        visit.lines.append([int(item), qty, self.catalog.items[item].price(tier), day, prd, dscg, None])
+        it = self.catalog.items[item]
+        visit.lines.append([int(item), qty, it.price(tier), day, prd, dscg, None])
+        if prd and not dscg and visit.med_type[0] != "2" and it.kind == "drug":  # an outpatient supply
+            drugs = self._supplies.setdefault(visit.person, {})
+            drugs.setdefault(int(item), []).append([day.toordinal(), prd])
         return len(visit.lines) - 1
 
     def _common_abuse(self, rnd: random.Random, visit: Visit, day: datetime) -> None:
@@ -325,29 +412,28 @@ class Generator:
             pool = self._pool(f"sex{3 - gend}")
             if len(pool):
                 line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 7)
-                visit.labels.append(("sex_restricted", line, "限性别项目用于异性参保人"))
+                self._label(visit, "sex_restricted", line, "限性别项目用于异性参保人")
         if age >= 30 and rnd.random() < k.rate("age_restricted"):
             pool = self._pool("child")
             line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 5)
-            visit.labels.append(("age_restricted", line, f"限儿童药品用于 {age} 岁参保人"))
+            self._label(visit, "age_restricted", line, f"限儿童药品用于 {age} 岁参保人")
         if tier == "1" and rnd.random() < k.rate("level_restricted"):
             pool = self._pool("level")
             line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 3)
-            visit.labels.append(("level_restricted", line, "限二级及以上医疗机构药品在一级机构使用"))
+            self._label(visit, "level_restricted", line, "限二级及以上医疗机构药品在一级机构使用")
         if rnd.random() < k.rate("insurance_type_restricted"):
             pool = self._pool("insutype")
             line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 3)
-            visit.labels.append(("insurance_type_restricted", line, "限工伤/生育保险药品由基本医保结算"))
+            self._label(visit, "insurance_type_restricted", line, "限工伤/生育保险药品由基本医保结算")
         if self.catalog.pairs and rnd.random() < k.rate("duplicate_charge"):
             main, sub = self.catalog.pairs[rnd.randrange(len(self.catalog.pairs))]
-            self._add(visit, main, 1, day)
+            self._also(visit, self._add(visit, main, 1, day))
             line = self._add(visit, sub, 1, day)
-            visit.labels.append(
-                (
-                    "duplicate_charge",
-                    line,
-                    f"{self.catalog.items[sub].name} 与 {self.catalog.items[main].name} 重复收费",
-                )
+            self._label(
+                visit,
+                "duplicate_charge",
+                line,
+                f"{self.catalog.items[sub].name} 与 {self.catalog.items[main].name} 重复收费",
             )
         if rnd.random() < k.rate("over_price_cap"):
             capped = [
@@ -374,8 +460,12 @@ class Generator:
         )
         self._add(visit, self._pool("opt_exam")[0], 1, at)
         acute = self._pool("acute")
+        ordinal = day.toordinal()
         for _ in range(rnd.choice((1, 1, 2, 2, 3))):
-            self._add(visit, acute[rnd.randrange(len(acute))], rnd.choice((1, 1, 2)), at, rnd.randrange(3, 8))
+            item, qty, prd = acute[rnd.randrange(len(acute))], rnd.choice((1, 1, 2)), rnd.randrange(3, 8)
+            found = self._free(item, person, acute, ordinal, prd)
+            if found is not None:
+                self._add(visit, found, qty, at, prd)
         if rnd.random() < 0.3:
             labs = self._pool("lab")
             self._add(visit, labs[rnd.randrange(len(labs))], 1, at)
@@ -387,23 +477,50 @@ class Generator:
                 self._add(visit, pool[rnd.randrange(len(pool))], 1, at)
         if self._person_age(person, day) <= 12 and rnd.random() < 0.3:
             pool = self._pool("child")
-            self._add(visit, pool[rnd.randrange(len(pool))], 1, at, 5)
+            pick: int | None = int(pool[rnd.randrange(len(pool))])
+            if pick in self.kb.inpatient:  # paid for inpatients only (第四批): another child's drug
+                pick = None
+            child = self._free(pick, person, self._pool("child_opt"), ordinal, 5)
+            if child is not None:
+                self._add(visit, child, 1, at, 5)
         if w.institutions.tier[inst] != "1" and rnd.random() < 0.05:
             pool = self._pool("level")
             items = [
                 i for i in pool if w.institutions.tier[inst] in self.catalog.items[i].restrictions.hosp_levels
             ]
             if items:
-                self._add(visit, items[rnd.randrange(len(items))], 1, at, 3)
+                found = self._free(items[rnd.randrange(len(items))], person, items, ordinal, 3)
+                if found is not None:
+                    self._add(visit, found, 1, at, 3)
+        self._outpatient_abuse(rnd, visit, ordinal)
+        self._common_abuse(rnd, visit, at)
+        return visit
+
+    def _outpatient_abuse(self, rnd: random.Random, visit: Visit, ordinal: int) -> None:
+        """Excess quantity (a supply over 30 days) and an inpatient-only drug, each at its family's rate."""
+        person, at = visit.person, visit.begin
         if rnd.random() < self.knobs.rate("excess_quantity"):
             drugs = [i for i, ln in enumerate(visit.lines) if self.catalog.items[int(ln[0])].kind == "drug"]
             if drugs:
-                line = drugs[0]
-                visit.lines[line][1] = int(visit.lines[line][1]) * rnd.randrange(8, 15)
-                visit.lines[line][4] = rnd.randrange(60, 91)
-                visit.labels.append(("excess_quantity", line, "门诊单次处方超量（超过30天）"))
-        self._common_abuse(rnd, visit, at)
-        return visit
+                factor, prd = rnd.randrange(8, 15), rnd.randrange(60, 91)
+                for line in drugs:
+                    ln = visit.lines[line]
+                    entry = self._supply(person, int(ln[0]), ordinal)
+                    if entry is None or self._clash(person, int(ln[0]), ordinal, prd, skip=entry):
+                        continue  # a longer supply would make a later purchase of the drug a repeat
+                    ln[1], ln[4], entry[1] = int(ln[1]) * factor, prd, prd
+                    visit.labels.append(("excess_quantity", line, "门诊单次处方超量（超过30天）"))
+                    break
+        if self.side.random() < self.knobs.rate("treatment_mode_restricted"):
+            pool = self._pool("inpatient_only")
+            found = (
+                self._free(pool[self.side.randrange(len(pool))], person, pool, ordinal, 3)
+                if len(pool)
+                else None
+            )
+            if found is not None:
+                line = self._add(visit, found, 1, at, 3)
+                self._label(visit, "treatment_mode_restricted", line, "限住院使用的药品在门诊结算")
 
     def _inpatient(self, rnd: random.Random, person: int, day: date, month: int) -> Visit | None:
         w = self.world
@@ -477,8 +594,11 @@ class Generator:
             visit.labels.append(("frequency_exceeded", line, "住院诊查费每日限1次，当日计2次"))
         end = visit.end
         if rnd.random() < 0.3:
-            oral = self._pool("acute")
-            self._add(visit, oral[rnd.randrange(len(oral))], 1, end, rnd.randrange(3, 8), 1)
+            acute, oral = self._pool("acute"), self._pool("oral")  # 001 第6篇 第31条: oral drugs only
+            item = int(acute[rnd.randrange(len(acute))])
+            if item not in self.oral:
+                item = int(oral[self.side.randrange(len(oral))])
+            self._add(visit, item, 1, end, rnd.randrange(3, 8), 1)
         if rnd.random() < k.rate("discharge_medication"):
             oral = self._pool("htn")
             line = self._add(
@@ -539,14 +659,21 @@ class Generator:
         )
         return visit
 
-    def _chronic(self, rnd: random.Random, person: int, first: date, days: int) -> Visit:
+    def _chronic(self, rnd: random.Random, person: int, first: date, days: int) -> list[Visit]:
+        """A chronic patient's monthly visit (at least REFILL_DAYS after the last one), and at the
+        repeat_prescription rate a refill at another institution while the supply lasts."""
         p = self.world.persons
         kind = int(p.chronic[person])
         diag, _name, disease = CHRONIC_CODES[kind]
         inst_kind = 0 if kind == 3 else rnd.choice((1, 2, 2))
         insts = self.hospitals_by_kind[inst_kind]
         inst = int(insts[person % len(insts)])  # patients stay with one institution
-        day = first + timedelta(days=rnd.randrange(days))
+        earliest = min(days - 1, max(0, int(self.last_chronic[person]) + REFILL_DAYS - first.toordinal()))
+        offset = rnd.randrange(days)
+        if offset < earliest:  # half of last month's supply is not used yet
+            offset = earliest + self.side.randrange(days - earliest)
+        day = first + timedelta(days=offset)
+        self.last_chronic[person] = day.toordinal()
         at = _at(day, rnd.randrange(8, 17), rnd.randrange(60))
         dr, dept = self._doctor(rnd, inst)
         visit = Visit(
@@ -560,18 +687,59 @@ class Generator:
             self._add(visit, filters, sessions, at)
             drugs = [i for i in self._pool("dialysis") if self.catalog.items[i].kind == "drug"]
             for item in drugs[:2]:
-                self._add(visit, item, rnd.randrange(2, 5), at, 30)
+                self._add(visit, item, rnd.randrange(2, 5), at, CHRONIC_DAYS)
             if rnd.random() < self.knobs.rate("dialysis_overcount"):
                 visit.lines[line][1] = rnd.randrange(20, 27)
                 visit.labels.append(("dialysis_overcount", line, "月透析次数超过每周3次的上限"))
         else:
             pool = self._pool("htn" if kind == 1 else "dm")
             for item in rnd.sample(list(pool), min(len(pool), rnd.choice((1, 2, 3)))):
-                self._add(visit, item, rnd.randrange(1, 4), at, 30)
+                self._add(visit, item, rnd.randrange(1, 4), at, CHRONIC_DAYS)
             if rnd.random() < 0.2:
                 labs = self._pool("lab")
                 self._add(visit, labs[rnd.randrange(len(labs))], 1, at)
-        return visit
+            if self.side.random() < self.knobs.rate("repeat_prescription"):
+                refill = self._refill(self.side, visit, inst_kind, first + timedelta(days=days))
+                if refill is not None:
+                    return [visit, refill]
+        return [visit]
+
+    def _refill(self, rnd: random.Random, visit: Visit, inst_kind: int, month_end: date) -> Visit | None:
+        """A chronic drug bought again at another institution 1–14 days after the monthly visit, while the
+        30-day supply lasts (重复开药, scope line); None when it would fall in the next month or repeat
+        another supply."""
+        drugs = [n for n, ln in enumerate(visit.lines) if ln[4]]
+        if not drugs:
+            return None
+        line = visit.lines[drugs[rnd.randrange(len(drugs))]]
+        item, prd = int(line[0]), int(line[4])
+        gap = rnd.randrange(1, (prd + 1) // 2)  # 2 × gap < days supplied
+        at = visit.begin + timedelta(days=gap, hours=rnd.randrange(0, 3))
+        person, day = visit.person, at.toordinal()
+        entry = self._supply(person, item, visit.begin.toordinal())
+        if at.date() >= month_end or entry is None or self._clash(person, item, day, prd, skip=entry):
+            return None
+        insts = [int(i) for i in self.hospitals_by_kind[inst_kind] if int(i) != visit.inst] or [visit.inst]
+        inst = insts[rnd.randrange(len(insts))]
+        dr, dept = self._doctor(rnd, inst)
+        refill = Visit(
+            person,
+            inst,
+            "14",
+            at,
+            at + timedelta(minutes=30),
+            list(visit.diagnoses),
+            disease=visit.disease,
+            dept=dept,
+            doctor=dr,
+        )
+        self._add(refill, self._pool("opt_exam")[0], 1, at)
+        n = self._add(refill, item, int(line[1]), at, prd)
+        refill.labels.append(
+            ("repeat_prescription", n, f"{visit.begin:%Y-%m-%d} 已开 {prd} 天，{gap} 天后在另一机构再开")
+        )
+        self.last_chronic[person] = day  # the next monthly visit waits for this supply too
+        return refill
 
     def _pharmacy(self, rnd: random.Random, person: int, first: date, days: int) -> Visit:
         insts = self.hospitals_by_kind[4]
@@ -581,8 +749,14 @@ class Generator:
         dr = self.world.institutions.doctors[inst][0]
         visit = Visit(person, inst, "41", at, at + timedelta(minutes=5), [], dept="", doctor=dr)
         acute = self._pool("acute")
+        ordinal = day.toordinal()
         for _ in range(rnd.choice((1, 1, 2, 3))):
-            self._add(visit, acute[rnd.randrange(len(acute))], rnd.choice((1, 1, 2)), at, rnd.randrange(3, 8))
+            item, qty, prd = acute[rnd.randrange(len(acute))], rnd.choice((1, 1, 2)), rnd.randrange(3, 8)
+            found = self._free(item, person, acute, ordinal, prd)
+            if found is not None:
+                self._add(visit, found, qty, at, prd)
+        if not visit.lines:  # every drug still supplied: an over-the-counter purchase without days
+            self._add(visit, acute[self.side.randrange(len(acute))], 1, at)
         if rnd.random() < self.knobs.rate("pharmacy_goods"):
             line = self._add(visit, acute[rnd.randrange(len(acute))], rnd.randrange(1, 4), at)
             goods = GOODS[rnd.randrange(len(GOODS))]

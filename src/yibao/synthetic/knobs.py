@@ -18,9 +18,13 @@ DEFAULT_RATES: dict[str, float] = {
     "age_restricted": 0.002,
     "level_restricted": 0.002,
     "insurance_type_restricted": 0.001,
+    # Outpatient visits billing a drug paid for inpatients only (知识点第四批 限定就医方式).
+    "treatment_mode_restricted": 0.002,
     "duplicate_charge": 0.01,
     "over_price_cap": 0.003,
     "excess_quantity": 0.005,
+    # Chronic visits followed, while the 30-day supply lasts, by a refill of a drug at another institution.
+    "repeat_prescription": 0.01,
     "discharge_medication": 0.03,
     "frequency_exceeded": 0.02,
     "split_admission": 0.03,

@@ -8,7 +8,7 @@ here is deterministic for a seed; the visits and fee lines are drawn month by mo
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from yibao.domain import catalog as catalog_rules
 from yibao.domain.catalog import Restrictions
+from yibao.domain.monitoring import Knowledge, is_inpatient, tier_of
 
 DRUG, SERVICE, CONSUMABLE = "drug", "service", "consumable"
 TIERS = ("1", "2", "3")
@@ -130,6 +131,8 @@ _CONSUMABLES = [
     ("C06010100101002070000000014", "人工晶状体", "02", 2000, "1200.00", "lens"),
     ("C10010100101002070000000015", "透析器", "01", 0, "120.00", "dialysis"),
 ]
+# Dosage forms taken by mouth (口服剂型): the only drugs taken home at discharge (001 第6篇 第31条).
+ORAL_FORMS = ("片", "胶囊", "口服液", "颗粒", "丸")
 # Daily goods a pharmacy may sell and bill as a drug (药店串换日用品).
 GOODS = ["某牌洗发水", "某牌保湿面膜", "某牌牙膏", "营养保健酒", "蛋白粉", "某牌沐浴露", "电动牙刷", "洗衣液"]
 
@@ -160,6 +163,79 @@ def _valid(kind: str, list_type: str, code: str) -> bool:
 
 
 @dataclass
+class KnowledgeFacts:
+    """What the monitoring knowledge (知识点 第一批…第八批, as `yibao monitor` loads it) says of the catalog's
+    items, by item index: the generator asks it which restriction families a line truly breaks, so a label
+    names every family a rule will find on the line and the clean model keeps clear of them all."""
+
+    sex: dict[int, frozenset[str]] = field(default_factory=dict)  # genders listed (限定性别)
+    child: frozenset[int] = frozenset()  # 限儿童 (≤ 17)
+    over_age: frozenset[int] = frozenset()  # 限法定就业年龄 (≤ 60)
+    insutype: dict[int, str] = field(default_factory=dict)  # 工伤 / 生育
+    inpatient: frozenset[int] = frozenset()  # 限住院 (第四批)
+    level: dict[int, int] = field(default_factory=dict)  # lowest tier (第五批)
+
+    @property
+    def restricted(self) -> frozenset[int]:
+        return (
+            frozenset(self.sex)
+            | self.child
+            | self.over_age
+            | set(self.insutype)
+            | self.inpatient
+            | set(self.level)
+        )
+
+    def breaks(
+        self, item: int, *, gend: str, age: int, insutype: str, med_type: str, hosp_lv: str | None
+    ) -> list[str]:
+        """The restriction families (WAREHOUSE.md vocabulary) a line of `item` breaks in this visit, decided
+        as the monitoring rules decide them (item_sex, item_child, item_over_age, item_insutype,
+        item_inpatient, item_level)."""
+        found = []
+        if any(g != gend for g in self.sex.get(item, ())):
+            found.append("sex_restricted")
+        if (item in self.child and age > 17) or (item in self.over_age and age > 60):
+            found.append("age_restricted")
+        if item in self.level and tier_of(hosp_lv) < self.level[item]:
+            found.append("level_restricted")
+        kind = self.insutype.get(item)
+        maternity = insutype == "510" or med_type in ("51", "52", "2106", "2107")
+        if (kind == "工伤" and insutype != "410") or (kind == "生育" and not maternity):
+            found.append("insurance_type_restricted")
+        if item in self.inpatient and not is_inpatient(med_type):
+            found.append("treatment_mode_restricted")
+        return found
+
+
+def knowledge_facts(items: list[Item], knowledge: Knowledge) -> KnowledgeFacts:
+    """The knowledge rows of the catalog's codes, by item index."""
+    index = {item.code.upper(): i for i, item in enumerate(items)}
+    sex: dict[int, set[str]] = {}
+    for code, _kind, gend in knowledge.sex:
+        if code in index:
+            sex.setdefault(index[code], set()).add(gend)
+    return KnowledgeFacts(
+        sex={i: frozenset(g) for i, g in sex.items()},
+        child=frozenset(index[c] for c, _kind in knowledge.child if c in index),
+        over_age=frozenset(index[c] for c in knowledge.over_age if c in index),
+        insutype={index[c]: kind for c, kind in knowledge.insutype if c in index},
+        inpatient=frozenset(index[c] for c in knowledge.inpatient if c in index),
+        level={index[c]: tier for c, tier in knowledge.level if c in index},
+    )
+
+
+def _knowledge(reference: Path) -> Knowledge:
+    """The published knowledge batches under `reference` (none when the folder is absent, as in tests
+    without the shared reference data)."""
+    if not reference.joinpath(*KB_DIR).is_dir():
+        return Knowledge()
+    from yibao.monitoring.knowledge import reference_knowledge  # the reader `yibao monitor` uses
+
+    return reference_knowledge(reference)
+
+
+@dataclass
 class Catalog:
     """The region's catalog: items by index, the pools each visit type draws from, and the KB tables."""
 
@@ -167,6 +243,7 @@ class Catalog:
     pools: dict[str, np.ndarray]  # role → item indices
     pairs: list[tuple[int, int]]  # duplicate-charge pairs (主项, 从项) as item indices
     frequency: dict[int, int]  # item index → at most this many per day (限定频次)
+    kb: KnowledgeFacts = field(default_factory=KnowledgeFacts)
 
     def index(self, code: str) -> int:
         return next(i for i, item in enumerate(self.items) if item.code == code)
@@ -342,6 +419,26 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
                     role="insutype",
                 )
             )
+    for code, name, target in _kb_drug_pool(
+        reference, "*药品规则库（限定就医方式）__1.csv", "*药品规则库（限定就医方式）__2.csv", "限定值域", 20
+    ):
+        if target == "住院":
+            add(
+                Item(
+                    code,
+                    name,
+                    DRUG,
+                    "101",
+                    "09",
+                    "02",
+                    1000,
+                    dict.fromkeys(TIERS, 5000),
+                    5000,
+                    "支",
+                    Restrictions(inpatient_only=True),
+                    role="inpatient_only",
+                )
+            )
     # Restricted services (限定性别 services for clean gynaecological/urological visits).
     sex_services = _kb(reference, "*项目规则库(限定性别对象)__1.csv")
     if sex_services is not None:
@@ -425,7 +522,17 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
             code = (row.get("项目编码") or "").strip()
             if code in codes and (row.get("数量单位") or "").strip() == "日":
                 frequency[codes[code]] = int(row.get("限制数量") or 1)
-    return Catalog(items, {k: np.array(v, dtype=np.int32) for k, v in pools.items()}, pairs, frequency)
+    kb = knowledge_facts(items, _knowledge(reference))
+    for i in kb.inpatient:  # a drug of another list that is also paid for inpatients only (第四批)
+        items[i].restrictions = replace(items[i].restrictions, inpatient_only=True)
+    # Clean outpatient children's drugs: none paid for inpatients only; the inpatient-only pool injected in
+    # outpatient visits (treatment_mode_restricted) breaks no other restriction.
+    pools["child_opt"] = [i for i in pools.get("child", []) if i not in kb.inpatient]
+    others = frozenset(kb.sex) | kb.child | kb.over_age | set(kb.insutype) | set(kb.level)
+    pools["inpatient_only"] = [i for i in pools.get("inpatient_only", []) if i not in others]
+    # Discharge drugs of the clean model: oral forms only (no eye drops, creams or injections).
+    pools["oral"] = [i for i in pools.get("acute", []) if items[i].name.endswith(ORAL_FORMS)]
+    return Catalog(items, {k: np.array(v, dtype=np.int32) for k, v in pools.items()}, pairs, frequency, kb)
 
 
 # ---------------------------------------------------------------------------------------------- diseases
