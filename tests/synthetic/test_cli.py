@@ -23,7 +23,7 @@ def test_generate_writes_every_table_and_the_labels(tmp_path: Path) -> None:
     names = {p.stem for p in out.glob("*.parquet")}
     assert names == {
         "mdtrt_d", "setl_d", "fee_list_d", "setl_list_diag_d", "setl_list_oprn_d", "fixmedins_b", "psn_b",
-        "ward_round_d", "identity_check_d", "labels",
+        "ward_round_d", "identity_check_d", "special_drug_b", "labels",
     }  # fmt: skip
     assert pq.read_table(out / "psn_b.parquet").num_rows == 300
     assert "条明细" in result.output

@@ -4,6 +4,8 @@ that breaks two restrictions at once. The monitoring library itself runs on the 
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -12,8 +14,9 @@ import pytest
 from yibao.domain.monitoring import LIBRARY
 from yibao.monitoring.batch import DuckRunner, open_data_set
 from yibao.monitoring.knowledge import reference_knowledge
+from yibao.synthetic import generator as model
 from yibao.synthetic import service
-from yibao.synthetic.generator import REFILL_DAYS
+from yibao.synthetic.generator import REFILL_DAYS, Generator, Visit, load_policies
 from yibao.synthetic.knobs import DEFAULT_RATES, check_knobs
 from yibao.synthetic.world import ORAL_FORMS
 
@@ -28,6 +31,8 @@ FAMILIES = (
     "age_restricted",
     "level_restricted",
     "insurance_type_restricted",
+    "unbundled_charge",
+    "special_drug_rules",
 )
 RATES = {
     "treatment_mode_restricted": 0.05,
@@ -37,6 +42,8 @@ RATES = {
     "age_restricted": 0.02,
     "level_restricted": 0.02,
     "insurance_type_restricted": 0.02,
+    "unbundled_charge": 0.2,
+    "special_drug_rules": 0.3,
 }
 
 
@@ -140,11 +147,45 @@ def test_a_maternity_only_drug_given_to_a_man_breaks_sex_and_insurance_type() ->
     assert kb.breaks(item, gend="2", med_type="52", **facts) == []
 
 
-def test_inpatient_only_drugs_are_refused_outside_a_stay_by_the_engine(injected: Path) -> None:
-    """第四批 限定就医方式: the labelled outpatient lines are wholly self-paid by the settlement engine."""
+@pytest.mark.parametrize("rate", [0.0, 1.0])
+def test_a_second_operation_of_one_group_is_billed_at_half_price_unless_injected(
+    rate: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """第二批 限定主次操作: two operations of one group on one day; the cheaper (the rule's second) is
+    billed at half its price by the clean model, at full price (labelled unbundled_charge) when injected."""
+    monkeypatch.setattr(model, "SECOND_OPERATION", 1.0)
+    knobs = check_knobs(persons=50, months=1, seed=3, admdvs="439901", rates={"unbundled_charge": rate})
+    gen = Generator(service.make_world(knobs), knobs, load_policies(service.POLICY_DIR))
+    gen.side = random.Random(1)
+    begin = datetime(2024, 3, 4, 9)
+    visit = Visit(0, 0, "2101", begin, begin + timedelta(days=5), ["K80.000"])
+    gen._second_operation(visit, begin + timedelta(days=1))
+    (a, _, pa, *_), (b, _, pb, *_) = visit.lines
+    assert {a, b} <= {i for group in gen.catalog.surgery_groups for i in group}
+    tier = gen.world.institutions.tier[0]
+    caps = {a: gen.catalog.items[a].cap(tier), b: gen.catalog.items[b].cap(tier)}
+    second = 0 if pa < pb else 1
+    main = 1 - second
+    assert visit.lines[main][2] == caps[visit.lines[main][0]]
+    full = caps[visit.lines[second][0]]
+    if rate:
+        assert visit.lines[second][2] == full
+        assert [(f, w) for f, w, _ in visit.labels] == [("unbundled_charge", second)]
+    else:
+        assert visit.lines[second][2] * 2 <= full and visit.labels == []
+
+
+def test_the_special_drug_registry_is_written_and_clean_visits_keep_all_five_fixed(clean: Path) -> None:
+    """特殊药品 五定: every special-drug line of the clean twin is for a registered patient, at the registered
+    hospital, department and doctor, within the registered monthly dose."""
+    registry = duckdb.sql(f"select count(*) from '{clean}/special_drug_b.parquet'").fetchone()
+    assert registry is not None and registry[0] > 0
     rows = duckdb.sql(f"""
-        select f.fulamt_ownpay_amt = f.det_item_fee_sumamt
-        from '{injected}/labels.parquet' l join '{injected}/fee_list_d.parquet' f using (bkkp_sn)
-        where l.rule_family = 'treatment_mode_restricted'
+        select f.bkkp_sn, r.psn_no is not null and f.fixmedins_code = r.fixmedins_code
+               and f.bilg_dept_codg = r.dept_codg and f.bilg_dr_code = r.dr_code and f.cnt <= r.max_cnt_month
+        from '{clean}/fee_list_d.parquet' f
+        left join '{clean}/special_drug_b.parquet' r
+          on r.psn_no = f.psn_no and r.med_list_codg = f.med_list_codg
+        where f.med_list_codg in (select med_list_codg from '{clean}/special_drug_b.parquet')
     """).fetchall()
-    assert rows and all(r[0] for r in rows)
+    assert rows and all(ok for _sn, ok in rows)

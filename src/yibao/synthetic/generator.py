@@ -46,6 +46,9 @@ SEVERE = {"1": 0.05, "2": 0.2, "3": 0.45}
 # Main diagnoses that call for outpatient care or 72 hours' observation before any admission (001 第6篇
 # 第17条); the clean model never admits them, a doctor of the low_standard_admission family does.
 MILD_PREFIXES = ("J06", "J03", "K29", "H10")
+# Stays with two operations of one group through the same incision, the second rightly billed at half price
+# (手术项目折价, 第二批 限定主次操作), beside the unbundled_charge family's.
+SECOND_OPERATION = 0.02
 GROUP_ADMISSIONS = 2.5  # admission rate of the special assistance groups relative to other residents
 CHRONIC_MONTHLY = 0.85  # share of registered chronic patients seen each month
 ACCOUNT_CREDIT = {"11": 15_000, "12": 12_000}  # fen credited to the personal account per month
@@ -110,6 +113,10 @@ class Generator:
         self.kb = world.catalog.kb
         self.kb_restricted = self.kb.restricted
         self.oral = {int(i) for i in self.catalog.pools.get("oral", ())}
+        self.registered = {(r.person, r.item) for r in world.registrations}
+        self.special_diagnosis = next(
+            (d.code for d in world.codes.diseases if d.code.startswith("C16")), world.codes.diseases[0].code
+        )
         self._facts: dict[tuple[int, str], engine.CatalogFacts] = {}
         self._refusal: dict[tuple[int, str, int, str, bool, str], str | None] = {}
         items = self.catalog.items
@@ -366,6 +373,7 @@ class Generator:
             visits.append(self._pharmacy(rnd, int(person), first, days))
         for visit in visits:
             self._identity(rnd, visit)
+        visits.extend(self._special_drugs(start, end, first, days))
         return visits
 
     def _person_age(self, person: int, day: date) -> int:
@@ -436,8 +444,11 @@ class Generator:
                 f"{self.catalog.items[sub].name} 与 {self.catalog.items[main].name} 重复收费",
             )
         if rnd.random() < k.rate("over_price_cap"):
+            items = self.catalog.items  # operations of a group keep their order (手术折价): not inflated
             capped = [
-                i for i, ln in enumerate(visit.lines) if self.catalog.items[int(ln[0])].cap(tier) is not None
+                i
+                for i, ln in enumerate(visit.lines)
+                if items[int(ln[0])].cap(tier) is not None and items[int(ln[0])].role != "surgery_group"
             ]
             labelled = {i for _, i, _ in visit.labels}
             capped = [i for i in capped if i not in labelled]
@@ -587,6 +598,8 @@ class Generator:
             if disease.implant:
                 implant = self._pool(disease.implant)
                 self._add(visit, implant[rnd.randrange(len(implant))], 1, at)
+        if self.catalog.surgery_groups:
+            self._second_operation(visit, begin + timedelta(days=min(1, los - 1), hours=5))
         if rnd.random() < k.rate("frequency_exceeded"):
             exam_lines = [i for i, ln in enumerate(visit.lines) if ln[0] == self.ipt_exam]
             line = exam_lines[rnd.randrange(len(exam_lines))]
@@ -606,6 +619,102 @@ class Generator:
             )
             visit.labels.append(("discharge_medication", line, "出院带药超过7天用量"))
         self._common_abuse(rnd, visit, begin + timedelta(hours=4))
+
+    def _second_operation(self, visit: Visit, at: datetime) -> None:
+        """Two operations of one group on one day: the cheaper (the rule's second, 第二批) at half its price,
+        or, at the unbundled_charge rate, at its full price (手术项目未按规定折价收费, labelled)."""
+        draw = self.side.random()
+        abuse = draw < self.knobs.rate("unbundled_charge")
+        if not abuse and draw < 1 - SECOND_OPERATION:
+            return
+        groups = self.catalog.surgery_groups
+        first, second = self.side.sample(groups[self.side.randrange(len(groups))], 2)
+        a, b = self._add(visit, first, 1, at), self._add(visit, second, 1, at)
+        later = a if int(visit.lines[a][2]) < int(visit.lines[b][2]) else b  # dearest first, then line order
+        if abuse:
+            self._label(visit, "unbundled_charge", later, "同一切口第二台手术未按50%折价收费")
+        else:
+            visit.lines[later][2] = int(visit.lines[later][2]) // 2
+
+    def _special_drugs(self, start: int, end: int, first: date, days: int) -> list[Visit]:
+        """The month's special-drug visits (特殊药品, 五定) of the registered patients among [start, end):
+        at the registered hospital, department and doctor, within the monthly dose; at the special_drug_rules
+        rate one breaks the registration (a person not registered, another hospital, department or doctor,
+        or over the dose), labelled on the drug's line."""
+        side, inst_data = self.side, self.world.institutions
+        visits: list[Visit] = []
+        for reg in self.world.registrations:
+            if not start <= reg.person < end or side.random() >= self.knobs.visit_scale:
+                continue
+            at = _at(first + timedelta(days=side.randrange(days)), side.randrange(8, 17), side.randrange(60))
+            person, inst, dept, dr, qty = (
+                reg.person,
+                reg.inst,
+                reg.dept,
+                reg.doctor,
+                side.randrange(1, reg.max_cnt + 1),
+            )
+            broken = ""
+            if side.random() < self.knobs.rate("special_drug_rules"):
+                broken = side.choice(("drug", "hospital", "department", "doctor", "dose"))
+            if broken == "hospital":
+                others = [int(i) for i in np.flatnonzero(inst_data.kind <= 1) if int(i) != reg.inst]
+                inst = others[side.randrange(len(others))]
+                dr, dept = self._doctor(side, inst)
+            elif broken in ("department", "doctor"):
+                same = broken == "doctor"
+                pool = [
+                    d
+                    for d in inst_data.doctors[inst]
+                    if d != reg.doctor and (inst_data.doctor_dept[d] == reg.dept) == same
+                ]
+                dr = pool[side.randrange(len(pool))]
+                dept = inst_data.doctor_dept[dr]
+            elif broken == "dose":
+                qty = reg.max_cnt + side.randrange(1, 3)
+            visit = Visit(
+                person,
+                inst,
+                "11",
+                at,
+                at + timedelta(minutes=20),
+                [self.special_diagnosis],
+                dept=dept,
+                doctor=dr,
+            )
+            self._add(visit, self._pool("opt_exam")[0], 1, at)
+            line = self._add(visit, reg.item, qty, at)
+            visits.append(visit)
+            if broken == "drug":  # the registered patient's drug billed for another person of the block
+                other = side.randrange(start, end)
+                while (other, reg.item) in self.registered:
+                    other = side.randrange(start, end)
+                at = at + timedelta(hours=1)
+                visit = Visit(
+                    other,
+                    inst,
+                    "11",
+                    at,
+                    at + timedelta(minutes=20),
+                    [self.special_diagnosis],
+                    dept=dept,
+                    doctor=dr,
+                )
+                self._add(visit, self._pool("opt_exam")[0], 1, at)
+                line = self._add(visit, reg.item, 1, at)
+                visits.append(visit)
+            if broken:
+                detail = {
+                    "drug": "参保人未备案该特殊药品（定药品）",
+                    "hospital": "特殊药品在备案定点机构以外结算（定医院）",
+                    "department": "特殊药品由备案科室以外开单（定科室）",
+                    "doctor": "特殊药品由备案责任医师以外开单（定医生）",
+                    "dose": f"特殊药品当月 {qty} 支，超过备案剂量 {reg.max_cnt}（定剂量）",
+                }[broken]
+                self._label(visit, "special_drug_rules", line, detail)
+        for visit in visits:
+            self._identity(side, visit)
+        return visits
 
     def _frequent(self, rnd: random.Random, person: int, first: date, days: int) -> list[Visit]:
         """A month's burst of one person (frequent_visits, scope person): 12–16 outpatient visits (over the

@@ -21,6 +21,8 @@ DEFAULT_RATES: dict[str, float] = {
     # Outpatient visits billing a drug paid for inpatients only (知识点第四批 限定就医方式).
     "treatment_mode_restricted": 0.002,
     "duplicate_charge": 0.01,
+    # Stays with two operations of one group (第二批) on one day, the second not billed at half its price.
+    "unbundled_charge": 0.02,
     "over_price_cap": 0.003,
     "excess_quantity": 0.005,
     # Chronic visits followed, while the 30-day supply lasts, by a refill of a drug at another institution.
@@ -33,6 +35,8 @@ DEFAULT_RATES: dict[str, float] = {
     "pharmacy_goods": 0.03,
     "dialysis_overcount": 0.1,
     "upcoding": 0.03,
+    # Special-drug visits breaking the registration (五定: drug, hospital, department, doctor, dose).
+    "special_drug_rules": 0.1,
     "provider_outlier": 0.1,
     # Person scope: the share of person-months with a burst of outpatient visits or pharmacy purchases.
     "frequent_visits": 0.0002,

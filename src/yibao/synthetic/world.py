@@ -8,9 +8,10 @@ here is deterministic for a seed; the visits and fee lines are drawn month by mo
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -121,6 +122,11 @@ _DRUGS = [
     # Drugs of severe cases (重症用药), given on the first days of a severe stay.
     ("XJ01DHA024B002010100036", "注射用美罗培南", "09", "02", 1000, "128.00", None, "severe"),
     ("XB05AAA001B002010100037", "人血白蛋白", "09", "02", 2000, "368.00", None, "severe"),
+    # Special drugs (特殊药品, "five fixed" 五定): paid only for a registered patient at the registered
+    # hospital, department and doctor, up to the registered monthly dose (special_drug_b).
+    ("XL01XCT001B002010100041", "注射用曲妥珠单抗", "09", "02", 1000, "1688.00", None, "special"),
+    ("XL01XEA001E001010100042", "甲磺酸伊马替尼片", "09", "02", 1000, "980.00", None, "special"),
+    ("XL04ABA004B002010100043", "阿达木单抗注射液", "09", "02", 1000, "1290.00", None, "special"),
 ]
 _CONSUMABLES = [
     ("C14010218070000110190000165", "一次性使用无菌注射器", "01", 0, "0.80", "ipt"),
@@ -244,6 +250,9 @@ class Catalog:
     pairs: list[tuple[int, int]]  # duplicate-charge pairs (主项, 从项) as item indices
     frequency: dict[int, int]  # item index → at most this many per day (限定频次)
     kb: KnowledgeFacts = field(default_factory=KnowledgeFacts)
+    # Operations of one group (第二批 限定主次操作) as item indices: a second one through the same incision is
+    # billed at half its price (手术折价); never in the clean pools.
+    surgery_groups: list[list[int]] = field(default_factory=list)
 
     def index(self, code: str) -> int:
         return next(i for i, item in enumerate(self.items) if item.code == code)
@@ -435,8 +444,7 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
                     dict.fromkeys(TIERS, 5000),
                     5000,
                     "支",
-                    Restrictions(inpatient_only=True),
-                    role="inpatient_only",
+                    role="inpatient_only",  # 第四批 限住院: monitoring decides it from the knowledge
                 )
             )
     # Restricted services (限定性别 services for clean gynaecological/urological visits).
@@ -522,9 +530,9 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
             code = (row.get("项目编码") or "").strip()
             if code in codes and (row.get("数量单位") or "").strip() == "日":
                 frequency[codes[code]] = int(row.get("限制数量") or 1)
-    kb = knowledge_facts(items, _knowledge(reference))
-    for i in kb.inpatient:  # a drug of another list that is also paid for inpatients only (第四批)
-        items[i].restrictions = replace(items[i].restrictions, inpatient_only=True)
+    knowledge = _knowledge(reference)
+    surgery_groups = _surgery_groups(reference, knowledge, add)
+    kb = knowledge_facts(items, knowledge)
     # Clean outpatient children's drugs: none paid for inpatients only; the inpatient-only pool injected in
     # outpatient visits (treatment_mode_restricted) breaks no other restriction.
     pools["child_opt"] = [i for i in pools.get("child", []) if i not in kb.inpatient]
@@ -532,7 +540,58 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
     pools["inpatient_only"] = [i for i in pools.get("inpatient_only", []) if i not in others]
     # Discharge drugs of the clean model: oral forms only (no eye drops, creams or injections).
     pools["oral"] = [i for i in pools.get("acute", []) if items[i].name.endswith(ORAL_FORMS)]
-    return Catalog(items, {k: np.array(v, dtype=np.int32) for k, v in pools.items()}, pairs, frequency, kb)
+    return Catalog(
+        items,
+        {k: np.array(v, dtype=np.int32) for k, v in pools.items()},
+        pairs,
+        frequency,
+        kb,
+        surgery_groups,
+    )
+
+
+SURGERY_GROUPS = ("胃肠手术组", "肝胆手术组", "膀胱尿道手术组", "直肠肛门手术组", "经腹直肠手术组")
+
+
+def _surgery_groups(reference: Path, knowledge: Knowledge, add: Any) -> list[list[int]]:
+    """Three operations of each general group of 第二批 限定主次操作 (not of one sex), with price caps; codes
+    that another knowledge table lists (sex, age, course, frequency, cycle, duplicate pairs) are left out, so
+    billing them breaks nothing but the discount rule."""
+    found = _kb(reference, "*项目规则库（限定主次操作）__1.csv")
+    if found is None:
+        return []
+    listed = {c for c, _k, _g in knowledge.sex} | {c for c, _k in knowledge.child} | set(knowledge.over_age)
+    listed |= {c for c, _k, _d in knowledge.course} | {c for c, _n in knowledge.frequency}
+    listed |= {c for c, _t, _p in knowledge.cycle} | {c for m, s, _w in knowledge.duplicate for c in (m, s)}
+    group_of: dict[str, str] = {}  # the rule groups a code listed twice by the first group name (MIN)
+    for c, g in knowledge.surgery_group:
+        group_of[c] = min(g, group_of.get(c, g))
+    groups: dict[str, list[int]] = {}
+    for n, row in enumerate(_read_csv(found)):
+        code = (row.get("国标代码") or "").strip()
+        group = group_of.get(code, "")
+        if group not in SURGERY_GROUPS or len(groups.get(group, ())) >= 3 or code in listed:
+            continue
+        if not _valid(SERVICE, "201", code):
+            continue
+        cap = 1200 + 200 * (n % 5)  # yuan at a township centre; a tenth more per tier above
+        index = add(
+            Item(
+                code,
+                row.get("项目名称", "").strip(),
+                SERVICE,
+                "201",
+                "06",
+                "01",
+                0,
+                {"1": cap * 100, "2": cap * 110, "3": cap * 120},
+                cap * 100,
+                "次",
+                role="surgery_group",
+            )
+        )
+        groups.setdefault(group, []).append(index)
+    return [groups[g] for g in SURGERY_GROUPS if len(groups.get(g, ())) >= 2]
 
 
 # ---------------------------------------------------------------------------------------------- diseases
@@ -925,6 +984,54 @@ def build_persons(persons: int, admdvs: str, year: int, rng: np.random.Generator
     )
 
 
+@dataclass(frozen=True)
+class Registration:
+    """A special drug registration (特殊药品备案, 五定): patient, drug, hospital, department, doctor, dose."""
+
+    person: int
+    item: int
+    inst: int
+    dept: str
+    doctor: str
+    max_cnt: int  # units a month
+    begin: date
+    end: date
+
+
+SPECIAL_SHARE = 0.002  # registered special-drug patients among adults
+
+
+def build_registrations(
+    catalog: Catalog, institutions: Institutions, persons: Persons, start: date, seed: int
+) -> list[Registration]:
+    """Adults registered for a special drug at a tertiary hospital's internal medicine, with a responsible
+    doctor and a monthly dose, for the whole period (its own random stream: the rest of the world is the
+    same with or without them)."""
+    drugs, hospitals = catalog.pools.get("special", np.zeros(0)), np.flatnonzero(institutions.kind == 0)
+    adults = np.flatnonzero(persons.birth <= np.datetime64(start) - np.timedelta64(18 * 366, "D"))
+    if not len(drugs) or not len(hospitals) or not len(adults):
+        return []
+    rng = np.random.default_rng([seed, 3])
+    chosen = np.sort(rng.choice(adults, size=max(1, round(SPECIAL_SHARE * len(adults))), replace=False))
+    found = []
+    for person in chosen:
+        inst = int(hospitals[rng.integers(len(hospitals))])
+        doctors = [d for d in institutions.doctors[inst] if institutions.doctor_dept[d] == "A03"]
+        found.append(
+            Registration(
+                int(person),
+                int(drugs[rng.integers(len(drugs))]),
+                inst,
+                "A03",
+                doctors[int(rng.integers(len(doctors)))],
+                int(rng.integers(2, 5)),
+                start,
+                date(start.year + 9, 12, 31),
+            )
+        )
+    return found
+
+
 @dataclass
 class World:
     """Everything fixed for a region: catalog, codes, institutions and persons."""
@@ -935,6 +1042,7 @@ class World:
     codes: Codes
     institutions: Institutions
     persons: Persons
+    registrations: list[Registration] = field(default_factory=list)  # special drugs (special_drug_b)
 
 
 def build_world(
@@ -942,7 +1050,7 @@ def build_world(
 ) -> World:
     """The region for a seed (deterministic): the same knobs give the same world."""
     rng = np.random.default_rng([seed, 0])
-    return World(
+    world = World(
         admdvs=admdvs,
         start=date(year, 1, 1),
         catalog=build_catalog(reference),
@@ -950,3 +1058,7 @@ def build_world(
         institutions=build_institutions(persons, admdvs, rng, outlier_rate),
         persons=build_persons(persons, admdvs, year, rng),
     )
+    world.registrations = build_registrations(
+        world.catalog, world.institutions, world.persons, world.start, seed
+    )
+    return world

@@ -160,6 +160,19 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
     "identity_check_d": pa.schema([("mdtrt_id", S), ("check_time", TIME), ("result", pa.int8())]),
+    # The special drug registry (特殊药品备案, 五定) the monitoring rules YB10000101014000–018000 read.
+    "special_drug_b": pa.schema(
+        [
+            ("psn_no", S),
+            ("med_list_codg", S),
+            ("fixmedins_code", S),
+            ("dept_codg", S),
+            ("dr_code", S),
+            ("max_cnt_month", pa.int32()),
+            ("begndate", pa.date32()),
+            ("enddate", pa.date32()),
+        ]
+    ),
     "labels": pa.schema(
         [
             ("rule_family", S),
@@ -492,6 +505,20 @@ def write_registries(writer: DatasetWriter, world: World) -> None:
                 "insu_admdvs": [world.admdvs] * (end - start),
             },
         )
+    regs = world.registrations
+    writer.write(
+        "special_drug_b",
+        {
+            "psn_no": [str(p.psn_no[r.person]) for r in regs],
+            "med_list_codg": [world.catalog.items[r.item].code for r in regs],
+            "fixmedins_code": [inst.code[r.inst] for r in regs],
+            "dept_codg": [r.dept for r in regs],
+            "dr_code": [r.doctor for r in regs],
+            "max_cnt_month": [r.max_cnt for r in regs],
+            "begndate": [r.begin for r in regs],
+            "enddate": [r.end for r in regs],
+        },
+    )
     outliers = [inst.code[i] for i in np.flatnonzero(inst.outlier)]
     writer.write(
         "labels",
