@@ -86,6 +86,21 @@ def test_refused_purchase_stores_nothing(container: Container, app_client: TestC
     assert _counts(container) == (1, 2, 1)
 
 
+def test_a_resident_buys_with_the_psn_type_1101_answers(container: Container, app_client: TestClient) -> None:
+    """人员类别 psn_type: the spec's field is 3 characters long but its dictionary holds 城乡居民 1701, which
+    1101 answers for a resident; a pharmacy sending back what 1101 answered settles. Too long is refused."""
+    world, _hospital = his_world(container, app_client)
+    his = pharmacy_his(container, app_client)
+    person = his.ok("1101", {"data": {"mdtrt_cert_type": "02", "psn_no": world.resident}})
+    psn_type = person["insuinfo"][0]["psn_type"]
+    assert psn_type == "1701"
+    his.refused("2102", purchase_data(world.resident, LINES, "390", psn_type="1701001"), "FIELD_LENGTH")
+    assert _counts(container) == (0, 0, 0)
+    setl = his.ok("2102", purchase_data(world.resident, LINES, "390", psn_type=psn_type))["setlinfo"]
+    assert setl["medfee_sumamt"] == Decimal("320.00") and setl["psn_type"] == "1701"
+    assert _counts(container) == (1, 2, 1)
+
+
 def test_reversal_only_of_own_pharmacy_settlements(container: Container, app_client: TestClient) -> None:
     world, hospital = his_world(container, app_client)
     his = pharmacy_his(container, app_client)

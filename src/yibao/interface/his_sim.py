@@ -42,10 +42,12 @@ class SimulatedHis:
     timeout: float = 30.0
     sign_no: str = ""
     steps: list[Step] = field(default_factory=list)
+    # None: over the network; the demo passes a transport that serves the call in process.
+    transport: httpx.BaseTransport | None = None
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.base_url, timeout=self.timeout)
+        self.http = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=self.transport)
 
     def close(self) -> None:
         self.http.close()

@@ -75,7 +75,8 @@ class Purchase:
         info.text("mdtrt_cert_no", max_len=50)
         info.text("psn_cert_type", max_len=3)
         info.text("certno", max_len=20)
-        info.text("psn_type", max_len=3)
+        # The spec gives psn_type 3 characters, but its dictionary has 1701 (城乡居民), which 1101 answers.
+        info.text("psn_type", max_len=6)
         info.text("psn_name", max_len=20)
         self.mdtrt_cert_type = info.text("mdtrt_cert_type", max_len=3)
         begntime = info.moment("begntime")
