@@ -2,9 +2,12 @@
 
 The demo loads a generated region into a database through the real services (regions, reference data,
 institutions, catalog and code mappings, policies, units, persons, contributions, chronic registrations)
-and settles every visit through the settlement service (register_visit → upload_fees → discharge →
-settle). Bulk steps run many service calls in one transaction (`BatchUnitOfWork`: a service's `commit()`
-only flushes; the batch commits once), which keeps every check of the services and the speed of a batch.
+and settles every visit through the national interface in process: each institution gets an interface
+credential, signs in (9001) and sends its visits as its HIS would (`synthetic.his`: 2201 → 2203 → 2204 →
+2206 → 2207 outpatient, 2401 → 2301 → 2402 → 2303 → 2304 inpatient, 2101 → 2102 pharmacy), each call
+served by `interface.service.call_service`, the function behind the interface's HTTP route. Bulk
+registry steps run many service calls in one transaction (`BatchUnitOfWork`: a service's `commit()` only
+flushes; the batch commits once), which keeps every check of the services and the speed of a batch.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ POLICY_DIR = ROOT / "examples" / "policy"
 # 12,000 settled visits through the settlement service, about 165 s of CPU for the whole job on one core
 # (docs/PERFORMANCE.md), inside the demo's five minutes on 2 cores with headroom.
 DEMO_VISIT_SCALE = 0.2
-BATCH = 200
+PROGRESS = 200  # visits between two progress updates of the settlement step
 PERSON_FILE = 10_000  # persons per import file (`enrolment.import_persons`, one transaction)
 CONTRIBUTION_BATCH = 10_000  # persons per contribution batch (`enrolment.record_contributions`)
 
@@ -149,6 +152,7 @@ class DemoResult:
     report_xlsx: Path | None = None
     refused: Counter[str] = field(default_factory=Counter)
     refusals: dict[str, str] = field(default_factory=dict)  # the first message of each refusal code
+    messages: Counter[str] = field(default_factory=Counter)  # interface transactions answered, by infno
 
 
 def run_monitoring(
@@ -558,101 +562,45 @@ def _yuan(fen: int | None) -> str:
     return f"{Decimal(fen) / 100:.2f}"
 
 
-class _RefusedError(Exception):
-    """A visit of an optimistic batch was refused: the batch is redone with a savepoint per visit."""
-
-
 def _settle_all(
     container: Any, world: World, visits: list[Visit], psn_of: dict[int, str], result: DemoResult, tick: Step
 ) -> None:
-    """register_visit → upload_fees → discharge → settle for every visit, in batches of one transaction.
+    """Every visit through the national interface, in the order of settlement, as its institution's HIS
+    sends it (`synthetic.his`: 2201 → 2203 → 2204 → 2206 → 2207, 2401 → 2301 → 2402 → 2303 → 2304, a
+    pharmacy's 2101 → 2102), each call served in process by `interface.service.call_service`.
 
-    A batch first runs without savepoints (two statements less per visit); if the service refuses one of
-    its visits, the batch is rolled back and redone with a savepoint per visit, so the refused visit leaves
-    nothing behind and the others are kept.
+    A refused visit is counted with its error code and withdrawn (2202 / 2405 + 2404), so nothing of it
+    stays in force; the others go on.
     """
+    from yibao.synthetic.his import RefusedError, Region
+
     ordered = sorted(visits, key=lambda v: (v.end if v.med_type.startswith("2") else v.begin, v.person))
     total = len(ordered)
     settled = 0
-    name = "逐笔结算（结算服务）"
-    for begin in range(0, total, BATCH):
-        batch = ordered[begin : begin + BATCH]
-        try:
-            settled += _settle_batch(container, world, batch, begin, psn_of, result, isolate=False)
-        except _RefusedError:
-            settled += _settle_batch(container, world, batch, begin, psn_of, result, isolate=True)
-        tick(name, min(total, begin + BATCH), total, f"{settled:,} 笔已结算")
-    result.counts["settled"] = settled
-
-
-def _settle_batch(
-    container: Any,
-    world: World,
-    batch: list[Visit],
-    first: int,
-    psn_of: dict[int, str],
-    result: DemoResult,
-    *,
-    isolate: bool,
-) -> int:
-    """Settle one batch in one transaction; with `isolate` each visit in its own savepoint."""
-    from yibao.domain.errors import BusinessError
-
-    settled = 0
-    with BatchUnitOfWork(container.session_factory, SYSTEM) as uow:
-        for n, visit in enumerate(batch, start=first):
-            savepoint = uow.session.begin_nested() if isolate else None
+    name = "逐笔结算（国家接口）"
+    region = Region(container, world, psn_of)
+    tick(name, 0, total, f"{region.issue_credentials()} 家机构已发放接入密钥")
+    try:
+        for n, visit in enumerate(ordered, start=1):
             try:
-                _settle_visit(uow, world, visit, psn_of, f"demo-{n}")
-            except BusinessError as exc:
-                if savepoint is None:
-                    raise _RefusedError from exc
-                savepoint.rollback()
+                _send(region, visit, n)
+            except RefusedError as exc:
                 result.refused[exc.code] += 1
-                result.refusals.setdefault(exc.code, exc.message)
-                continue
-            if savepoint is not None:
-                savepoint.commit()
-            settled += 1
-        uow.commit_batch()
-    return settled
+                result.refusals.setdefault(exc.code, f"{exc.infno}：{exc.message}")
+            else:
+                settled += 1
+            if n % PROGRESS == 0 or n == total:
+                tick(name, n, total, f"{settled:,} 笔已结算")
+    finally:
+        region.close()
+    result.counts["settled"] = settled
+    result.messages.update(region.calls)
 
 
-def _settle_visit(
-    uow: UnitOfWork, world: World, visit: Visit, psn_of: dict[int, str], request_id: str
-) -> None:
-    """One visit through the settlement service, as an institution's system sends it."""
-    from yibao.settlement import service as settlement
-    from yibao.settlement.service import FeeInput
-
-    items = world.catalog.items
-    row = settlement.register_visit(
-        uow=uow,
-        psn_no=psn_of[visit.person],
-        fixmedins_code=world.institutions.code[visit.inst],
-        med_type=visit.med_type,
-        begntime=_aware(visit.begin),
-        diagnoses=visit.diagnoses,
-        disease_code=visit.disease,
-        dept_code=visit.dept or None,
-        dr_code=visit.doctor or None,
-    )
-    fees = [
-        FeeInput(
-            feedetl_sn=f"{k:04d}",
-            fee_ocur_time=_aware(at),
-            medins_list_codg=f"{'G' if goods is not None else 'L'}{int(item):05d}",
-            medins_list_name=str(goods or items[int(item)].name),
-            cnt=Decimal(int(qty)),
-            pric=Decimal(int(price)),
-            det_item_fee_sumamt=int(price) * int(qty),
-        )
-        for k, (item, qty, price, at, _prd, _dscg, goods) in enumerate(visit.lines)
-    ]
-    settlement.upload_fees(uow=uow, mdtrt_id=row.mdtrt_id, fees=fees)
-    if visit.med_type.startswith("2"):
-        settlement.discharge(uow=uow, mdtrt_id=row.mdtrt_id, endtime=_aware(visit.end))
-    settlement.settle(uow=uow, mdtrt_id=row.mdtrt_id, request_id=request_id)
+def _send(region: Any, visit: Visit, n: int) -> None:
+    """One visit through the interface (a seam for the tests)."""
+    del n
+    region.send(visit)
 
 
 def print_summary(result: DemoResult, console: Any) -> None:
@@ -681,6 +629,9 @@ def print_summary(result: DemoResult, console: Any) -> None:
             f"[yellow]结算被拒 {sum(result.refused.values())} 笔：{dict(result.refused)}"
             f" {result.refusals}[/yellow]"
         )
+    if result.messages:
+        sent = "，".join(f"{infno} ×{n:,}" for infno, n in sorted(result.messages.items()))
+        console.print(f"国家接口报文（进程内，均已应答）：{sent}")
     console.print(f"各步用时（秒）：{result.seconds}，合计 {sum(result.seconds.values()):.0f}s")
     console.print(f"报告：{result.report_html}  {result.report_xlsx}")
     console.print(f"数据库：{result.db_url}（yibao serve 可打开，admin / admin12345）")
