@@ -409,6 +409,17 @@ class Generator:
             drugs.setdefault(int(item), []).append([day.toordinal(), prd])
         return len(visit.lines) - 1
 
+    def _restricted(
+        self, rnd: random.Random, visit: Visit, pool: Any, day: datetime, prd: int, family: str, detail: str
+    ) -> None:
+        """A restricted item of `pool` put into the visit and labelled; in an outpatient visit not one whose
+        last supply to the person still lasts (that would be a repeat prescription as well)."""
+        item: int | None = int(pool[rnd.randrange(len(pool))])
+        if visit.med_type[0] != "2":
+            item = self._free(item, visit.person, pool, day.toordinal(), prd)
+        if item is not None:
+            self._label(visit, family, self._add(visit, item, 1, day, prd), detail)
+
     def _common_abuse(self, rnd: random.Random, visit: Visit, day: datetime) -> None:
         """Restricted items and duplicate pairs put into an ordinary visit, each at its family's rate."""
         k = self.knobs
@@ -419,20 +430,16 @@ class Generator:
         if rnd.random() < k.rate("sex_restricted"):
             pool = self._pool(f"sex{3 - gend}")
             if len(pool):
-                line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 7)
-                self._label(visit, "sex_restricted", line, "限性别项目用于异性参保人")
+                self._restricted(rnd, visit, pool, day, 7, "sex_restricted", "限性别项目用于异性参保人")
         if age >= 30 and rnd.random() < k.rate("age_restricted"):
-            pool = self._pool("child")
-            line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 5)
-            self._label(visit, "age_restricted", line, f"限儿童药品用于 {age} 岁参保人")
+            detail = f"限儿童药品用于 {age} 岁参保人"
+            self._restricted(rnd, visit, self._pool("child"), day, 5, "age_restricted", detail)
         if tier == "1" and rnd.random() < k.rate("level_restricted"):
-            pool = self._pool("level")
-            line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 3)
-            self._label(visit, "level_restricted", line, "限二级及以上医疗机构药品在一级机构使用")
+            detail = "限二级及以上医疗机构药品在一级机构使用"
+            self._restricted(rnd, visit, self._pool("level"), day, 3, "level_restricted", detail)
         if rnd.random() < k.rate("insurance_type_restricted"):
-            pool = self._pool("insutype")
-            line = self._add(visit, pool[rnd.randrange(len(pool))], 1, day, 3)
-            self._label(visit, "insurance_type_restricted", line, "限工伤/生育保险药品由基本医保结算")
+            detail = "限工伤/生育保险药品由基本医保结算"
+            self._restricted(rnd, visit, self._pool("insutype"), day, 3, "insurance_type_restricted", detail)
         if self.catalog.pairs and rnd.random() < k.rate("duplicate_charge"):
             main, sub = self.catalog.pairs[rnd.randrange(len(self.catalog.pairs))]
             self._also(visit, self._add(visit, main, 1, day))

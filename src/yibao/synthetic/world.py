@@ -533,6 +533,11 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
     knowledge = _knowledge(reference)
     surgery_groups = _surgery_groups(reference, knowledge, add)
     kb = knowledge_facts(items, knowledge)
+    # A drug paid for a limited course (第六批 限定支付疗程) would break that rule too when a patient gets it
+    # twice: the restricted pools leave such drugs out, so each injection breaks its own family only.
+    course = {code for code, _kind, _days in knowledge.course}
+    for role in ("sex1", "sex2", "child", "level", "insutype", "inpatient_only"):
+        pools[role] = [i for i in pools.get(role, []) if items[i].code not in course]
     # Clean outpatient children's drugs: none paid for inpatients only; the inpatient-only pool injected in
     # outpatient visits (treatment_mode_restricted) breaks no other restriction.
     pools["child_opt"] = [i for i in pools.get("child", []) if i not in kb.inpatient]
