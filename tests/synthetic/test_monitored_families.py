@@ -189,3 +189,15 @@ def test_the_special_drug_registry_is_written_and_clean_visits_keep_all_five_fix
         where f.med_list_codg in (select med_list_codg from '{clean}/special_drug_b.parquet')
     """).fetchall()
     assert rows and all(ok for _sn, ok in rows)
+
+
+def test_an_upcoded_complication_is_one_whose_care_the_stay_does_not_bill() -> None:
+    """高套编码: a severe stay's meropenem (XJ01DH) is sepsis care, so A41 is no upcoding there; J96 is."""
+    knobs = check_knobs(persons=50, months=1, seed=3, admdvs="439901")
+    gen = Generator(service.make_world(knobs), knobs, load_policies(service.POLICY_DIR))
+    begin = datetime(2024, 3, 4, 9)
+    visit = Visit(0, 0, "2101", begin, begin + timedelta(days=5), ["J18.900"])
+    meropenem = gen.catalog.index("XJ01DHA024B002010100036")
+    assert not gen._cared(visit, "A41.900")
+    gen._add(visit, meropenem, 2, begin)
+    assert gen._cared(visit, "A41.900") and not gen._cared(visit, "J96.000")

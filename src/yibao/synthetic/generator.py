@@ -21,6 +21,7 @@ import numpy as np
 
 from yibao.domain import catalog as catalog_rules
 from yibao.domain import settlement as engine
+from yibao.domain.monitoring import LIBRARY
 from yibao.domain.policy import Policy
 from yibao.synthetic.knobs import Knobs
 from yibao.synthetic.world import DIABETES, GOODS, HYPERTENSION, UREMIA, Disease, World
@@ -114,6 +115,8 @@ class Generator:
         self.kb_restricted = self.kb.restricted
         self.oral = {int(i) for i in self.catalog.pools.get("oral", ())}
         self.registered = {(r.person, r.item) for r in world.registrations}
+        upcoding = next(r for r in LIBRARY if r.rule_type == "upcoding")
+        self.mcc_care = [tuple(str(c).split(":", 1)) for c in upcoding.params["care"]]
         self.special_diagnosis = next(
             (d.code for d in world.codes.diseases if d.code.startswith("C16")), world.codes.diseases[0].code
         )
@@ -566,10 +569,21 @@ class Generator:
             visit.rounds = [(begin + timedelta(days=rnd.randrange(los), hours=3), 0)]
             visit.labels.append(("bed_hanging", None, "查房时患者不在床（挂床住院）"))
         if visit.procedure is None and w.codes.mcc and rnd.random() < k.rate("upcoding"):
-            mcc = w.codes.mcc[rnd.randrange(len(w.codes.mcc))]
-            visit.diagnoses.append(mcc)
-            visit.labels.append(("upcoding", None, f"次要诊断 {mcc} 无相应诊疗（高套编码）"))
+            drawn = w.codes.mcc[rnd.randrange(len(w.codes.mcc))]
+            mcc: str | None = drawn
+            if self._cared(visit, drawn):  # a severe stay's meropenem is sepsis care: another complication
+                bare = [c for c in w.codes.mcc if not self._cared(visit, c)]
+                mcc = bare[self.side.randrange(len(bare))] if bare else None
+            if mcc is not None:
+                visit.diagnoses.append(mcc)
+                visit.labels.append(("upcoding", None, f"次要诊断 {mcc} 无相应诊疗（高套编码）"))
         return visit
+
+    def _cared(self, visit: Visit, diagnosis: str) -> bool:
+        """Whether the stay bills any of the care a severe complication needs (the upcoding rule's `care`)."""
+        cares = [care for dx, care in self.mcc_care if diagnosis.startswith(dx)]
+        items = self.catalog.items
+        return any(items[int(ln[0])].code.startswith(tuple(cares)) for ln in visit.lines) if cares else False
 
     def _stay(
         self, rnd: random.Random, visit: Visit, disease: Disease, begin: datetime, los: int, grow: float
