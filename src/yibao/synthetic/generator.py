@@ -59,6 +59,7 @@ ACCOUNT_OPENING = 60_000
 # monthly visit comes at least REFILL_DAYS after the last one (half of the 30-day supply), and an acute drug
 # is not bought again while half of the last supply of it lasts.
 CHRONIC_DAYS = 30
+Supply = tuple[int, int]  # (ordinal day of the purchase, days supplied)
 REFILL_DAYS = CHRONIC_DAYS // 2
 
 
@@ -108,8 +109,10 @@ class Generator:
         self.last_discharge = np.full(len(persons), -10_000, dtype=np.int64)  # day number
         self.last_chronic = np.full(len(persons), -10_000, dtype=np.int64)  # ordinal day of the last one
         # Outpatient drug supplies by block of persons: person → drug → [[ordinal day, days supplied]].
-        self.supplies: dict[int, dict[int, dict[int, list[list[int]]]]] = {}
-        self._supplies: dict[int, dict[int, list[list[int]]]] = {}
+        # Flat and immutable (tuples of ints are not tracked by the garbage collector): (person, drug) →
+        # ((ordinal day, days supplied), …), by block of persons.
+        self.supplies: dict[int, dict[tuple[int, int], tuple[Supply, ...]]] = {}
+        self._supplies: dict[tuple[int, int], tuple[Supply, ...]] = {}
         self.catalog = world.catalog
         self.kb = world.catalog.kb
         self.kb_restricted = self.kb.restricted
@@ -240,25 +243,21 @@ class Generator:
 
     # ------------------------------------------------------------------ outpatient supplies (重复开药)
 
-    def _live_supplies(self, block: int, day0: int) -> dict[int, dict[int, list[list[int]]]]:
+    def _live_supplies(self, block: int, day0: int) -> dict[tuple[int, int], tuple[Supply, ...]]:
         """The block's supplies that a purchase on or after `day0` could still repeat (2 × gap < days)."""
-        kept: dict[int, dict[int, list[list[int]]]] = {}
-        for person, drugs in self.supplies.get(block, {}).items():
-            for item, entries in drugs.items():
-                live = [e for e in entries if 2 * e[0] + e[1] > 2 * day0]
-                if live:
-                    kept.setdefault(person, {})[item] = live
+        kept = {}
+        for key, entries in self.supplies.get(block, {}).items():
+            live = tuple(e for e in entries if 2 * e[0] + e[1] > 2 * day0)
+            if live:
+                kept[key] = live
         self.supplies[block] = kept
         return kept
 
-    def _clash(self, person: int, item: int, day: int, prd: int, skip: list[int] | None = None) -> bool:
+    def _clash(self, person: int, item: int, day: int, prd: int, skip: Supply | None = None) -> bool:
         """Whether a purchase of `item` for `prd` days on ordinal `day` and another of the person's supplies
         would make the later of the two a repeat (the earlier's days > 2 × the gap)."""
-        drugs = self._supplies.get(person)
-        if not drugs:
-            return False
-        for entry in drugs.get(item, ()):
-            if entry is skip:
+        for entry in self._supplies.get((person, item), ()):
+            if entry == skip:
                 continue
             d, p = entry
             if (day - d) * 2 < p if d <= day else (d - day) * 2 < prd:
@@ -273,11 +272,16 @@ class Generator:
         free = [int(i) for i in pool if not self._clash(person, int(i), day, prd)]
         return free[self.side.randrange(len(free))] if free else None
 
-    def _supply(self, person: int, item: int, day: int) -> list[int] | None:
-        for entry in self._supplies.get(person, {}).get(item, ()):
+    def _supply(self, person: int, item: int, day: int) -> Supply | None:
+        for entry in self._supplies.get((person, item), ()):
             if entry[0] == day:
                 return entry
         return None
+
+    def _resupply(self, person: int, item: int, entry: Supply, prd: int) -> None:
+        """The supply `entry` of the person's drug now lasts `prd` days."""
+        key = (person, item)
+        self._supplies[key] = tuple((d, prd) if (d, p) == entry else (d, p) for d, p in self._supplies[key])
 
     # ------------------------------------------------------------------ labels
 
@@ -408,8 +412,8 @@ class Generator:
         it = self.catalog.items[item]
         visit.lines.append([int(item), qty, it.price(tier), day, prd, dscg, None])
         if prd and not dscg and visit.med_type[0] != "2" and it.kind == "drug":  # an outpatient supply
-            drugs = self._supplies.setdefault(visit.person, {})
-            drugs.setdefault(int(item), []).append([day.toordinal(), prd])
+            key = (visit.person, int(item))
+            self._supplies[key] = (*self._supplies.get(key, ()), (day.toordinal(), prd))
         return len(visit.lines) - 1
 
     def _restricted(
@@ -529,7 +533,8 @@ class Generator:
                     entry = self._supply(person, int(ln[0]), ordinal)
                     if entry is None or self._clash(person, int(ln[0]), ordinal, prd, skip=entry):
                         continue  # a longer supply would make a later purchase of the drug a repeat
-                    ln[1], ln[4], entry[1] = int(ln[1]) * factor, prd, prd
+                    ln[1], ln[4] = int(ln[1]) * factor, prd
+                    self._resupply(person, int(ln[0]), entry, prd)
                     visit.labels.append(("excess_quantity", line, "门诊单次处方超量（超过30天）"))
                     break
         if self.side.random() < self.knobs.rate("treatment_mode_restricted"):
