@@ -31,10 +31,12 @@ import random
 import resource
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from array import array
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -351,6 +353,36 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
+class BackendCpu:
+    """CPU time of the PostgreSQL server processes serving this benchmark (same machine only).
+
+    Each pooled connection tells its backend's pid when it opens; the CPU is read from /proc, so
+    other work on the machine does not count.
+    """
+
+    def __init__(self, bind: Engine) -> None:
+        self.pids: set[int] = set()
+        if bind.dialect.name == "postgresql":
+            event.listen(bind, "connect", self._opened)
+
+    def _opened(self, dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("select pg_backend_pid()")
+        self.pids.add(int(cursor.fetchone()[0]))
+        cursor.close()
+        dbapi_connection.rollback()  # leave the new connection idle, as the pool expects
+
+    def seconds(self) -> float:
+        total = 0
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
     return sorted_values[index]
@@ -493,6 +525,117 @@ def database(backend: str) -> Iterator[str]:
         admin.dispose()
 
 
+@dataclass
+class RunResult:
+    latencies: array[float]
+    totals: list[int]
+    samples: list[tuple[int, float, float]]
+    profiler: cProfile.Profile | None
+    timed: float = 0.0  # seconds spent settling (sum of latencies, or the wall time when concurrent)
+    prepare_s: float = 0.0
+    cpu: float = 0.0  # this process's CPU time while settling: steadier than latency on a busy machine
+    db_cpu: float = 0.0
+
+
+def _add(result: RunResult, row: Any) -> None:
+    result.totals[0] += row.medfee_sumamt
+    result.totals[1] += row.fund_pay_sumamt
+    result.totals[2] += row.acct_pay
+
+
+def _sample(result: RunResult, done: int, started: float) -> None:
+    result.samples.append((done, rss_mb(), peak_rss_mb()))
+    print(
+        f"progress: {done} bills, RSS {result.samples[-1][1]:.1f} MB, {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+
+
+def sequential_run(
+    container: Container,
+    counter: QueryCounter,
+    backend: BackendCpu,
+    args: argparse.Namespace,
+    items: list[Item],
+    people: list[PersonSpec],
+) -> RunResult:
+    """One bill after the other: register and upload (untimed), then pre-settle and settle (timed)."""
+    result = RunResult(array("d"), [0, 0, 0], [(0, rss_mb(), peak_rss_mb())], None)
+    result.profiler = cProfile.Profile() if args.profile else None
+    counter.count = 0
+    step = max(args.bills // 10, 1)
+    started = time.perf_counter()
+    for n in range(args.bills):
+        bill = make_bill(n, seed=args.seed, kind=args.kind, lines=args.lines, items=items, people=people)
+        t0 = time.perf_counter()
+        mdtrt_id = register_and_upload(container, bill)
+        db0 = backend.seconds()
+        t1 = time.perf_counter()
+        result.prepare_s += t1 - t0
+        if result.profiler is not None:
+            result.profiler.enable()
+        c1 = time.process_time()
+        with counter.counting():
+            _preview, row = settle_bill(container, bill.fixmedins_code, mdtrt_id)
+        result.cpu += time.process_time() - c1
+        if result.profiler is not None:
+            result.profiler.disable()
+        latency = time.perf_counter() - t1
+        result.db_cpu += backend.seconds() - db0
+        result.timed += latency
+        result.latencies.append(latency)
+        _add(result, row)
+        if (n + 1) % step == 0:
+            _sample(result, n + 1, started)
+    return result
+
+
+def concurrent_run(
+    container: Container,
+    counter: QueryCounter,
+    backend: BackendCpu,
+    args: argparse.Namespace,
+    items: list[Item],
+    people: list[PersonSpec],
+) -> RunResult:
+    """All bills registered and uploaded first (untimed), then settled by `--workers` threads of this
+    one process, as a server settles the requests of several desks at once; timed on the wall clock.
+
+    A person's bills stay on one thread, in order, so the totals can be compared with the pure run."""
+    result = RunResult(array("d"), [0, 0, 0], [(0, rss_mb(), peak_rss_mb())], None)
+    started = time.perf_counter()
+    queues: list[list[tuple[str, str]]] = [[] for _ in range(args.workers)]
+    for n in range(args.bills):
+        bill = make_bill(n, seed=args.seed, kind=args.kind, lines=args.lines, items=items, people=people)
+        queue = queues[(n % len(people)) % args.workers]  # the person of bill n is people[n % len]
+        queue.append((bill.fixmedins_code, register_and_upload(container, bill)))
+    result.prepare_s = time.perf_counter() - started
+    print(f"registered and uploaded {args.bills} bills in {result.prepare_s:.1f} s", flush=True)
+    counter.count = 0
+    step = max(args.bills // 10, 1)
+    lock = threading.Lock()
+
+    def work(queue: list[tuple[str, str]]) -> None:
+        for job in queue:
+            t1 = time.perf_counter()
+            _preview, row = settle_bill(container, *job)
+            latency = time.perf_counter() - t1
+            with lock:
+                result.latencies.append(latency)
+                _add(result, row)
+                if len(result.latencies) % step == 0:
+                    _sample(result, len(result.latencies), started)
+
+    db0, c1, t0 = backend.seconds(), time.process_time(), time.perf_counter()
+    with counter.counting(), ThreadPoolExecutor(args.workers) as pool:
+        for done in pool.map(work, queues):
+            assert done is None
+    result.timed = time.perf_counter() - t0
+    result.cpu = time.process_time() - c1
+    result.db_cpu = backend.seconds() - db0
+    return result
+
+
 def main() -> None:  # noqa: PLR0915
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -504,6 +647,12 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--persons", type=int, default=200)
     parser.add_argument("--items", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="settle this many bills at a time, each on its own thread and connection of this process",
+    )
     parser.add_argument("--profile", help="write a cProfile of the timed part to this file and print the top")
     parser.add_argument(
         "--gc-freeze",
@@ -545,51 +694,28 @@ def main() -> None:  # noqa: PLR0915
         same = all(sum(probes[(20, nth)]) == sum(probes[(200, nth)]) for nth in (1, 2))
         print(f"N+1 check: {'same count for 20 and 200 lines' if same else 'COUNT GROWS WITH LINES'}")
 
-        latencies = array("d")
-        prepare_s = 0.0
-        counter.count = 0
-        samples: list[tuple[int, float, float]] = [(0, rss_mb(), peak_rss_mb())]
-        step = max(args.bills // 10, 1)
-        profiler = cProfile.Profile() if args.profile else None
-        totals = [0, 0, 0]
-        timed = 0.0
-        cpu = 0.0  # this process's CPU time in the timed part: steadier than latency on a busy machine
-        run_start = time.perf_counter()
-        for n in range(args.bills):
-            bill = make_bill(n, seed=args.seed, kind=args.kind, lines=args.lines, items=items, people=people)
-            t0 = time.perf_counter()
-            mdtrt_id = register_and_upload(container, bill)
-            t1 = time.perf_counter()
-            prepare_s += t1 - t0
-            if profiler is not None:
-                profiler.enable()
-            c1 = time.process_time()
-            with counter.counting():
-                _preview, row = settle_bill(container, bill.fixmedins_code, mdtrt_id)
-            if profiler is not None:
-                profiler.disable()
-            latency = time.perf_counter() - t1
-            cpu += time.process_time() - c1
-            timed += latency
-            latencies.append(latency)
-            totals[0] += row.medfee_sumamt
-            totals[1] += row.fund_pay_sumamt
-            totals[2] += row.acct_pay
-            if (n + 1) % step == 0:
-                samples.append((n + 1, rss_mb(), peak_rss_mb()))
-                print(
-                    f"progress: {n + 1} bills, RSS {samples[-1][1]:.1f} MB, "
-                    f"{time.perf_counter() - run_start:.0f} s",
-                    flush=True,
-                )
-        wall = time.perf_counter() - run_start
+        backend = BackendCpu(bind)
+        bind.dispose()  # reopen the pool's connections so that their server processes are known
+        if args.workers > 1:
+            result = concurrent_run(container, counter, backend, args, items, people)
+        else:
+            result = sequential_run(container, counter, backend, args, items, people)
+        latencies, totals, samples, profiler = (
+            result.latencies,
+            result.totals,
+            result.samples,
+            result.profiler,
+        )
         ordered = sorted(latencies)
         mean = statistics.fmean(latencies)
         print(
-            f"timed: {args.bills} bills in {timed:.1f} s (wall {wall:.1f} s with registration and upload; "
-            f"setup per bill {prepare_s / args.bills * 1000:.2f} ms)"
+            f"timed: {args.bills} bills, {result.timed:.1f} s settling (workers {args.workers}; "
+            f"registration and upload apart: {result.prepare_s / args.bills * 1000:.2f} ms per bill)"
         )
-        print(f"throughput: {args.bills / timed:,.0f} settlements/s (pre-settlement + settlement per bill)")
+        print(
+            f"throughput: {args.bills / result.timed:,.0f} settlements/s "
+            f"(pre-settlement + settlement per bill, {args.workers} at a time)"
+        )
         print(
             f"latency per bill: mean {mean * 1000:.2f} ms, p50 {percentile(ordered, 50) * 1000:.2f} ms, "
             f"p95 {percentile(ordered, 95) * 1000:.2f} ms, p99 {percentile(ordered, 99) * 1000:.2f} ms, "
@@ -597,9 +723,14 @@ def main() -> None:  # noqa: PLR0915
         )
         print(f"queries per settlement: {counter.count / args.bills:.2f} (pre-settlement + settlement)")
         print(
-            f"client CPU per bill: {cpu / args.bills * 1000:.2f} ms (this process only; the rest of the "
-            f"latency is the database and waiting)"
+            f"client CPU per bill: {result.cpu / args.bills * 1000:.2f} ms (this process only; the rest of "
+            f"the latency is the database and waiting)"
         )
+        if backend.pids:
+            print(
+                f"database CPU per bill: {result.db_cpu / args.bills * 1000:.2f} ms "
+                f"(the PostgreSQL server processes of this benchmark's connections)"
+            )
         print(f"peak RSS: {peak_rss_mb():.1f} MB")
         print(
             "RSS samples (bills done: RSS now / peak MB): "

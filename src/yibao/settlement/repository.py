@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
+from yibao.core.prepared import fetch_all
 from yibao.domain.catalog import Restrictions
 from yibao.domain.enrolment import EntryType
 from yibao.enrolment.models import Account, AccountEntry, Person, Relation
@@ -420,7 +421,25 @@ _LINE_COLUMNS = (
 )
 
 
+# The catalog columns of a line row (after the line's own ten): one item version's stored values.
+_VERSION_COLUMNS = slice(10, len(_LINE_COLUMNS))
+_VERSIONS: dict[tuple[Any, ...], ItemVersion] = {}  # stored values → their (immutable) version
+_VERSIONS_KEPT = 50_000
+
+
 def _version(row: Any) -> ItemVersion:
+    """The item version of a line row's catalog columns, made once per distinct stored values (a
+    changed catalog row has other values, so it never meets a stale version)."""
+    key = tuple(row[_VERSION_COLUMNS])
+    found = _VERSIONS.get(key)
+    if found is None:
+        if len(_VERSIONS) >= _VERSIONS_KEPT:
+            _VERSIONS.clear()
+        found = _VERSIONS[key] = _new_version(row)
+    return found
+
+
+def _new_version(row: Any) -> ItemVersion:
     return ItemVersion(
         code=row.code,
         admdvs=row.admdvs,
@@ -544,7 +563,7 @@ class BillRepository:
         params: dict[str, Any] = {"mdtrt_id": mdtrt_id}
         if request_id is not None:
             params["request_id"] = request_id
-        rows = self.conn.execute(_visit_statement(lock, request_id is not None), params).all()
+        rows = fetch_all(self.conn, _visit_statement(lock, request_id is not None), params)
         if not rows:
             return None
         first = rows[0]
@@ -602,7 +621,7 @@ class BillRepository:
         pending: list[ItemVersion] = []
         current: Any = None
         paid_fen, earlier = 0, None
-        for row in self.conn.execute(stmt, params):
+        for row in fetch_all(self.conn, stmt, params):
             paid_fen, earlier = int(row.deductible_paid or 0), row.earlier_id
             if current is not None and row.id != current.id:
                 lines.append(self._line(current, pending, versions))
@@ -635,23 +654,22 @@ class BillRepository:
 
     def earlier(self, request_id: str) -> int | None:
         """The settlement of a request id (a fresh read, for the refusal paths after the lock)."""
-        found = self.conn.execute(_EARLIER, {"request_id": request_id}).scalar()
-        return int(found) if found is not None else None
+        found = fetch_all(self.conn, _EARLIER, {"request_id": request_id})
+        return int(found[0][0]) if found else None
 
     def counters(self, psn_no: str, insutype: str, year: int) -> dict[str, int]:
         """The year ledger counters of a person (unlocked; pre-settlement)."""
-        rows = self.conn.execute(_COUNTERS, {"psn_no": psn_no, "insutype": insutype, "year": year})
+        rows = fetch_all(self.conn, _COUNTERS, {"psn_no": psn_no, "insutype": insutype, "year": year})
         return {counter: amount for counter, amount in rows}
 
     def lock_person_year(self, psn_no: str, insutype: str, year: int) -> int:
         """The id of the person-year row, created if missing, locked until the transaction ends."""
         key = {"psn_no": psn_no, "insutype": insutype, "year": year}
-        found = self.conn.execute(_PERSON_YEAR_LOCKED, key).scalar()
-        if found is None:
+        found = fetch_all(self.conn, _PERSON_YEAR_LOCKED, key)
+        if not found:
             self.conn.execute(_person_year_insert(self.conn.dialect.name), key)
-            found = self.conn.execute(_PERSON_YEAR_LOCKED, key).scalar()
-        assert found is not None
-        return int(found)
+            found = fetch_all(self.conn, _PERSON_YEAR_LOCKED, key)
+        return int(found[0][0])
 
     def locked_counters(self, person_year_id: int, psn_no: str | None) -> tuple[dict[str, int], int | None]:
         """The counters of the locked person-year and the account balance of `psn_no` (one statement,
@@ -662,7 +680,7 @@ class BillRepository:
         counters: dict[str, int] = {}
         balance = None
         stmt = _locked_counters_statement(psn_no is not None)
-        for is_account, counter, amount in self.conn.execute(stmt, params):
+        for is_account, counter, amount in fetch_all(self.conn, stmt, params):
             if is_account:
                 balance = amount
             else:
@@ -766,7 +784,7 @@ class BillRepository:
             params[f"line_rows_{name}"] = [getattr(split, name) for split in splits]
         if debit is not None:
             params |= _debit_params(debit)
-        settlement_id, balance = self.conn.execute(stmt, params).one()
+        ((settlement_id, balance),) = fetch_all(self.conn, stmt, params)
         return int(settlement_id), int(balance) if balance is not None else None
 
     def insert_settlement(self, values: Mapping[str, Any]) -> int:

@@ -1,0 +1,109 @@
+"""Hot-path statements run on the driver's prepared statements (PostgreSQL), SQLAlchemy elsewhere.
+
+A statement of the settlement hot path is written once, as a SQLAlchemy expression with bound
+parameters. On PostgreSQL it is compiled once per process and then sent straight to psycopg as a
+server-side prepared statement: no per-call compilation lookup, no result-proxy machinery, rows as
+plain named tuples. The column types still apply (UTC timestamps come back in UTC), the engine's
+``before_cursor_execute`` listeners still see every statement (the statement counts of the tests and
+benchmarks), and the statement runs on the unit of work's own connection, so inside its transaction.
+On other databases the expression goes through SQLAlchemy as usual.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+
+@dataclass
+class _Compiled:
+    sql: str
+    defaults: dict[str, Any]  # the values bound in the expression itself (literals)
+    binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters whose type converts the value
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # result columns whose type converts
+    row: Any = None  # the named tuple class of a result row, made from the first result's columns
+
+
+_COMPILED: dict[tuple[int, str], tuple[ClauseElement, _Compiled]] = {}
+
+
+def _compiled(conn: Connection, stmt: ClauseElement) -> _Compiled:
+    key = (id(stmt), conn.dialect.name)
+    found = _COMPILED.get(key)
+    if found is not None and found[0] is stmt:
+        return found[1]
+    dialect = conn.dialect
+    compiled = cast("SQLCompiler", stmt.compile(dialect=dialect))
+    # psycopg itself gives and takes the Python values of the standard types; only the project's
+    # own column types (TypeDecorator, e.g. UTC timestamps) convert.
+    binds = [
+        (name, partial(bind.type.process_bind_param, dialect=dialect))
+        for name, bind in compiled.binds.items()
+        if isinstance(bind.type, TypeDecorator)
+    ]
+    results = []
+    columns = getattr(stmt, "selected_columns", None) or getattr(stmt, "returned_columns", None) or ()
+    for index, col in enumerate(columns):
+        if isinstance(col.type, TypeDecorator):
+            results.append((index, partial(col.type.process_result_value, dialect=dialect)))
+    entry = _Compiled(
+        sql=compiled.string,
+        defaults={k: v for k, v in compiled.params.items() if v is not None},
+        binds=tuple(binds),
+        results=tuple(results),
+    )
+    _COMPILED[key] = (stmt, entry)  # the statement is kept alive, so its id is never reused
+    return entry
+
+
+def fetch_all(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
+    """The rows of `stmt` with `params`, each with its columns as attributes."""
+    if conn.dialect.name != "postgresql":
+        result = conn.execute(stmt, params)  # type: ignore[call-overload]
+        return result.all() if result.returns_rows else []
+    compiled = _compiled(conn, stmt)
+    values = compiled.defaults | dict(params) if compiled.defaults else dict(params)
+    for name, process in compiled.binds:
+        if name in values:
+            values[name] = process(values[name])
+    if not conn.in_transaction():
+        conn.begin()  # as SQLAlchemy's own execution does, so that commit and rollback reach the driver
+    driver_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        listeners = conn.dispatch.before_cursor_execute
+        if listeners:
+            for listener in listeners:
+                listener(conn, cursor, compiled.sql, values, None, False)
+        cursor.execute(compiled.sql, values, prepare=True)
+        description = cursor.description
+        rows = cursor.fetchall() if description is not None else []
+        if rows and compiled.row is None:
+            compiled.row = namedtuple("Row", [c.name for c in description], rename=True)  # type: ignore[misc]
+    except driver_error as err:  # as SQLAlchemy would raise it (IntegrityError, OperationalError…)
+        raise DBAPIError.instance(compiled.sql, values, err, driver_error) from err
+    finally:
+        cursor.close()
+    if not rows:
+        return []
+    make = compiled.row._make
+    if not compiled.results:
+        return [make(row) for row in rows]
+    converted = []
+    for row in rows:
+        cells = list(row)
+        for index, process in compiled.results:
+            cells[index] = process(cells[index])
+        converted.append(make(cells))
+    return converted
