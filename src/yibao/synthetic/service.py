@@ -39,9 +39,10 @@ from yibao.synthetic.writer import generate as write_dataset
 ROOT = Path(__file__).resolve().parents[3]
 POLICY_DIR = ROOT / "examples" / "policy"
 # Visits per person-year in the demo relative to the generator's common rates: 20,000 persons give about
-# 12,000 settled visits through the settlement service, about 165 s of CPU for the whole job on one core
-# (docs/PERFORMANCE.md), inside the demo's five minutes on 2 cores with headroom.
-DEMO_VISIT_SCALE = 0.2
+# 6,600 visits settled through the national interface (about 33 ms of CPU each, 4.8 calls), about 250 s of
+# CPU for the whole job on one core of a loaded machine (docs/PERFORMANCE.md), inside the demo's five
+# minutes. 0.2 (the volume when the demo called the settlement service directly) takes about 8 minutes.
+DEMO_VISIT_SCALE = 0.1
 PROGRESS = 200  # visits between two progress updates of the settlement step
 PERSON_FILE = 10_000  # persons per import file (`enrolment.import_persons`, one transaction)
 CONTRIBUTION_BATCH = 10_000  # persons per contribution batch (`enrolment.record_contributions`)
