@@ -2,7 +2,7 @@
 
 The schema is built once per run by the real Alembic migrations with the national dictionaries
 loaded; every test then starts from that state (SQLite: a fresh copy of the file; PostgreSQL: a
-private schema whose business tables are truncated after each test).
+private schema whose business tables are emptied after each test).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
 
 from tests.factories import login, make_actor
 from yibao.bootstrap import Container, bootstrap
@@ -79,7 +78,7 @@ def _template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         with admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
         admin.dispose()
-        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
         engine = make_engine(url)
     upgrade(engine)
     container = bootstrap(_settings(url), engine=engine)
@@ -95,21 +94,65 @@ def _template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         admin.dispose()
 
 
-def _truncate(engine: Engine) -> None:
-    with engine.begin() as conn:
+def _reset_statement(url: str) -> str:
+    """One round trip that empties every business table of the test schema and restarts the id
+    sequences that moved: the schema afterwards holds exactly what the template held.
+
+    DELETE rather than TRUNCATE: a TRUNCATE of the ~80 tables makes new files for every table and
+    index and costs 0.4-1.5 s per test on the 2-core machine, DELETE of the few rows a test wrote costs
+    a few milliseconds. Foreign keys are not checked while emptying (`session_replication_role =
+    replica`, local to this transaction) since every referencing table is emptied too."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
         tables = [
             row[0]
             for row in conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
             )
             if row[0] not in KEEP_TABLES
         ]
-        if tables:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        sequences = [
+            row[0]
+            for row in conn.execute(
+                text(
+                    "SELECT s.relname FROM pg_class s"
+                    " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
+                    " AND d.refclassid = 'pg_class'::regclass"
+                    " JOIN pg_class t ON t.oid = d.refobjid"
+                    " WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace"
+                    " AND t.relname = ANY(:tables) ORDER BY 1"
+                ),
+                {"tables": tables},
+            )
+        ]
+    engine.dispose()
+
+    def array(names: list[str]) -> str:
+        return "ARRAY[" + ", ".join(f"'{name}'" for name in names) + "]::text[]"
+
+    return f"""DO $$
+DECLARE name text;
+BEGIN
+  SET LOCAL session_replication_role = replica;
+  FOREACH name IN ARRAY {array(tables)} LOOP
+    EXECUTE format('DELETE FROM %I', name);
+  END LOOP;
+  FOREACH name IN ARRAY {array(sequences)} LOOP
+    IF pg_sequence_last_value(name::regclass) IS NOT NULL THEN
+      EXECUTE format('ALTER SEQUENCE %I RESTART', name);
+    END IF;
+  END LOOP;
+END $$"""
+
+
+@pytest.fixture(scope="session")
+def _reset(backend: str, _template: str) -> str:
+    """The PostgreSQL statement run after each test (empty on SQLite, where each test copies a file)."""
+    return _reset_statement(_template) if backend == "postgres" else ""
 
 
 @pytest.fixture
-def container(backend: str, _template: str, tmp_path: Path) -> Iterator[Container]:
+def container(backend: str, _template: str, _reset: str, tmp_path: Path) -> Iterator[Container]:
     """A container on a clean database holding only the schema and the reference data."""
     if backend == "sqlite":
         target = tmp_path / "test.db"
@@ -121,7 +164,8 @@ def container(backend: str, _template: str, tmp_path: Path) -> Iterator[Containe
     lookup.invalidate()
     yield bootstrap(_settings(url), engine=engine)
     if backend == "postgres":
-        _truncate(engine)
+        with engine.begin() as conn:
+            conn.execute(text(_reset))
     engine.dispose()
 
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from tests.interface.helpers import fee_row, his_world, pharmacy_his
 from tests.interface.scenario import inpatient, outpatient, pharmacy, register, settle_data
+from tests.knowledge import load_knowledge
 from tests.monitoring.test_nhsa_rules import _data as rule_check_data
-from tests.monitoring.test_service import ICD, KNOWLEDGE
 from tests.settlement.helpers import person_id
 from yibao.bootstrap import Container
 from yibao.catalog import service as catalog
@@ -22,7 +22,6 @@ from yibao.core.security import SYSTEM
 from yibao.interface.nhsa import spec
 from yibao.interface.nhsa.files import zip_rows
 from yibao.interface.nhsa.registry import HANDLERS, PARTIAL
-from yibao.monitoring import service as monitoring
 from yibao.reference.lookup import dictionaries
 from yibao.settlement import service as settlement
 
@@ -127,8 +126,7 @@ def test_every_required_output_field_is_present_typed_and_coded(
     samples["9101"] = his.ok("9101", upload)
     stmt["file_qury_no"] = samples["9101"]["file_qury_no"]
     samples["3201"] = his.ok("3201", {"data": stmt})
-    with container.uow(SYSTEM) as uow:
-        monitoring.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     samples["3101"] = his.ok("3101", rule_check_data("2"))  # a male-only drug for a woman: one violation
     samples["3102"] = his.ok("3102", rule_check_data("2", trig_scen="2"))
     assert samples["3101"]["result"] and samples["3102"]["result"], "no rule answer to check"

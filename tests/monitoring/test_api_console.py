@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.monitoring.test_service import ICD, KNOWLEDGE, _data
+from tests.knowledge import load_knowledge
+from tests.monitoring.test_service import _data
 from yibao.bootstrap import Container
 from yibao.cli import app
 from yibao.core.security import SYSTEM
@@ -21,8 +22,7 @@ runner = CliRunner()
 
 
 def _run(container: Container, tmp: Path) -> str:
-    with container.uow(SYSTEM) as uow:
-        service.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     with container.uow(SYSTEM) as uow:
         return service.run_batch(
             uow=uow, data_dir=_data(tmp), out_dir=tmp / "out", day=service.today()

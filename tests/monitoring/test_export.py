@@ -13,7 +13,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.factories import make_actor
-from tests.monitoring.test_service import ICD, KNOWLEDGE
+from tests.knowledge import load_knowledge
 from tests.settlement.helpers import DRUG_B, HOSPITAL, World, at, build_world, fee, open_visit, request_id
 from yibao.audit.models import AuditEntry
 from yibao.bootstrap import Container
@@ -34,8 +34,7 @@ BED_HANGING = "YB20000204009000"  # 挂床住院（查房不在床）
 @pytest.fixture
 def world(container: Container) -> World:
     made = build_world(container, account_fen=0)
-    with container.uow(SYSTEM) as uow:
-        service.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     return made
 
 

@@ -8,10 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.interface.helpers import his_world
-from tests.monitoring.test_service import ICD, KNOWLEDGE
+from tests.knowledge import load_knowledge
 from yibao.bootstrap import Container
-from yibao.core.security import SYSTEM
-from yibao.monitoring import service
 
 SEX_DRUG = "XL02BBA326A001010102180"  # 阿帕他胺片, 限男性
 
@@ -51,8 +49,7 @@ def _data(gend: str, *, trig_scen: str = "1", rule_ids: Any = None) -> dict[str,
 
 def test_3101_answers_the_violation_with_its_line(container: Container, app_client: TestClient) -> None:
     _world, his = his_world(container, app_client)
-    with container.uow(SYSTEM) as uow:
-        service.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     out = his.ok("3101", _data("2"))
     [hit] = out["result"]
     assert (hit["rule_id"], hit["rule_name"], hit["sev_deg"]) == ("GZ10000301004000", "药品区分性别使用", "1")
@@ -63,8 +60,7 @@ def test_3101_answers_the_violation_with_its_line(container: Container, app_clie
 
 def test_3102_clean_twin_has_no_violation(container: Container, app_client: TestClient) -> None:
     _world, his = his_world(container, app_client)
-    with container.uow(SYSTEM) as uow:
-        service.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     assert his.ok("3102", _data("1"))["result"] == []
 
 
@@ -72,8 +68,7 @@ def test_rule_ids_restrict_and_unknown_rule_ids_are_refused(
     container: Container, app_client: TestClient
 ) -> None:
     _world, his = his_world(container, app_client)
-    with container.uow(SYSTEM) as uow:
-        service.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     assert his.ok("3101", _data("2", rule_ids=["GZ10000102014000"]))["result"] == []
     message = his.refused("3101", _data("2", rule_ids="NOPE"), "RULE_NOT_FOUND")
     assert "rule_ids" in message

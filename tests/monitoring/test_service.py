@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.factories import make_actor
+from tests.knowledge import load_knowledge
 from tests.monitoring.builder import DataBuilder
 from tests.monitoring.test_rules import REFERENCE
 from yibao.bootstrap import Container
@@ -30,8 +31,7 @@ CAPPED = "004200000990000"  # an item with no restriction in the knowledge
 
 @pytest.fixture
 def loaded(container: Container) -> Container:
-    with container.uow(SYSTEM) as uow:
-        service.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     return container
 
 

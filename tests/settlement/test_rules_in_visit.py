@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.interface.helpers import fee_row, his_world
 from tests.interface.scenario import register, settle_data
-from tests.monitoring.test_service import ICD, KNOWLEDGE
+from tests.knowledge import load_knowledge
 from tests.settlement.helpers import World, build_world, fee, open_visit, request_id
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
@@ -26,8 +26,7 @@ OVER_CAP = "GZ10000102001000"  # 超限定单价收费
 @pytest.fixture
 def world(container: Container) -> World:
     built = build_world(container, account_fen=0)
-    with container.uow(SYSTEM) as uow:
-        monitoring.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     return built
 
 
@@ -122,8 +121,7 @@ def test_the_pre_settlement_api_lists_the_warnings(
 
 def test_2206_carries_the_rule_warnings_in_warn_msg(container: Container, app_client: TestClient) -> None:
     world, his = his_world(container, app_client)
-    with container.uow(SYSTEM) as uow:
-        monitoring.load_knowledge(uow=uow, folder=KNOWLEDGE, icd_dir=ICD)
+    load_knowledge(container)
     mdtrt_id = register(his, world.worker)
     his.ok("2204", {"feedetail": [fee_row("1", mdtrt_id, world.worker, "YP001", "2.00", cnt="10")]})
     his.ok("2206", settle_data(world.worker, mdtrt_id, "20.00"))
