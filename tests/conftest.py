@@ -44,13 +44,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _database_free(item: pytest.Item) -> bool:
+    """Marked `database_free`, or asking for no database fixture at all (pure domain rules, parsers,
+    `--help` texts, runs on their own embedded files): the same code runs whatever `--db` says."""
+    if item.get_closest_marker("database_free") is not None:
+        return True
+    return "_template" not in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `database_free` never touch the database: they run in the SQLite pass only, so the
-    PostgreSQL pass does not repeat them (they are deselected there, not skipped)."""
+    """Tests that never touch the suite's database run in the SQLite pass only, so the PostgreSQL pass
+    does not repeat them (they are deselected there, not skipped)."""
     if config.getoption("--db") != "postgres":
         return
-    kept = [item for item in items if item.get_closest_marker("database_free") is None]
-    dropped = [item for item in items if item.get_closest_marker("database_free") is not None]
+    kept = [item for item in items if not _database_free(item)]
+    dropped = [item for item in items if _database_free(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
