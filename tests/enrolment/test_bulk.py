@@ -36,10 +36,11 @@ BATCH_ACTIONS = {"person.import", "contribution.import"}
 
 
 class _FlushOnly(UnitOfWork):
-    """A unit of work whose `commit()` only flushes: both runs are rolled back when the block ends."""
+    """A unit of work whose `commit()` only flushes (audit rows included): both runs are rolled back
+    when the block ends."""
 
     def commit(self) -> None:
-        self.session.flush()
+        self.flush()
 
 
 @pytest.fixture
@@ -149,7 +150,7 @@ def _run(
         before = _max_ids(uow)
         audit_before = int(uow.session.scalar(select(func.max(AuditEntry.id))) or 0)
         work(uow)
-        uow.session.flush()
+        uow.flush()
         batch = [
             f"{a.action} {a.after}"
             for a in uow.session.scalars(

@@ -35,6 +35,8 @@ class _Compiled:
     row: Any = None  # the named tuple class of a result row, made from the first result's columns
 
 
+_TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK: the statement answered rows (read without the costlier
+# `cursor.description`, which builds the column objects anew on every call)
 _COMPILED: dict[tuple[int, str], tuple[ClauseElement, _Compiled]] = {}
 
 
@@ -87,10 +89,11 @@ def fetch_all(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) 
             for listener in listeners:
                 listener(conn, cursor, compiled.sql, values, None, False)
         cursor.execute(compiled.sql, values, prepare=True)
-        description = cursor.description
-        rows = cursor.fetchall() if description is not None else []
+        result = cursor.pgresult
+        rows = cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
         if rows and compiled.row is None:
-            compiled.row = namedtuple("Row", [c.name for c in description], rename=True)  # type: ignore[misc]
+            names = [c.name for c in cursor.description or ()]
+            compiled.row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
     except driver_error as err:  # as SQLAlchemy would raise it (IntegrityError, OperationalError…)
         raise DBAPIError.instance(compiled.sql, values, err, driver_error) from err
     finally:

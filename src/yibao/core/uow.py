@@ -6,12 +6,15 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import ARRAY, Table, bindparam, column, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from yibao.core.db import utcnow
+from yibao.core.prepared import fetch_all
 from yibao.core.security import SYSTEM, Actor
 
 
@@ -65,7 +68,8 @@ class UnitOfWork:
         self.session.rollback()
 
     def flush(self) -> None:
-        """Send pending writes (assigns ids) without committing."""
+        """Send pending writes (assigns ids, writes the audit rows so far) without committing."""
+        write_pending_audit(self.session)
         self.session.flush()
 
     def audit(
@@ -79,20 +83,85 @@ class UnitOfWork:
         after: dict[str, Any] | None = None,
         note: str | None = None,
     ) -> None:
-        """Append an audit row (who, when, which record, before/after) to this transaction."""
-        from yibao.audit.models import AuditEntry  # the audit table is part of every transaction
+        """Append an audit row (who, when, which record, before/after) to this transaction.
 
-        self.session.add(
-            AuditEntry(
-                at=utcnow(),
-                user_id=self.actor.user_id,
-                username=self.actor.username,
-                action=action,
-                entity=entity,
-                entity_id=str(entity_id),
-                admdvs=admdvs,
-                before=json.dumps(_jsonable(before), ensure_ascii=False, sort_keys=True) if before else None,
-                after=json.dumps(_jsonable(after), ensure_ascii=False, sort_keys=True) if after else None,
-                note=note,
-            )
+        The rows are written when the transaction commits, all in one statement, and dropped with it
+        when it rolls back.
+        """
+        pending_audit(self.session).append(
+            {
+                "at": utcnow(),
+                "user_id": self.actor.user_id,
+                "username": self.actor.username,
+                "action": action,
+                "entity": entity,
+                "entity_id": str(entity_id),
+                "admdvs": admdvs,
+                "before": json.dumps(_jsonable(before), ensure_ascii=False, sort_keys=True)
+                if before
+                else None,
+                "after": json.dumps(_jsonable(after), ensure_ascii=False, sort_keys=True) if after else None,
+                "note": note,
+            }
         )
+
+
+_PENDING = "yibao.audit.pending"
+_AUDIT_COLUMNS = (
+    "at",
+    "user_id",
+    "username",
+    "action",
+    "entity",
+    "entity_id",
+    "admdvs",
+    "before",
+    "after",
+    "note",
+)
+
+
+def pending_audit(session: Session) -> list[dict[str, Any]]:
+    """The audit rows of the session's transaction not written yet."""
+    found: list[dict[str, Any]] | None = session.info.get(_PENDING)
+    if found is None:
+        found = session.info[_PENDING] = []
+    return found
+
+
+@cache
+def _audit_insert(dialect: str) -> Any:
+    """The insert of a transaction's audit rows: on PostgreSQL one prepared statement whatever their
+    number (parallel arrays unnested into rows), elsewhere an executemany."""
+    from yibao.audit.models import AuditEntry  # the audit table is part of every transaction
+
+    table = cast(Table, AuditEntry.__table__)
+    if dialect != "postgresql":
+        return insert(table)
+    rows = (
+        func.unnest(*(bindparam(name, type_=ARRAY(table.c[name].type)) for name in _AUDIT_COLUMNS))
+        .table_valued(*(column(name, table.c[name].type) for name in _AUDIT_COLUMNS))
+        .render_derived(name="audit_rows")
+    )
+    return insert(table).from_select(list(_AUDIT_COLUMNS), select(*(rows.c[name] for name in _AUDIT_COLUMNS)))
+
+
+@event.listens_for(Session, "before_commit")
+def write_pending_audit(session: Session) -> None:
+    """Write the transaction's pending audit rows (just before it commits, or when flushed)."""
+    rows = session.info.pop(_PENDING, None)
+    if not rows:
+        return
+    conn = session.connection()
+    stmt = _audit_insert(conn.dialect.name)
+    if conn.dialect.name == "postgresql":
+        fetch_all(conn, stmt, {name: [row[name] for row in rows] for name in _AUDIT_COLUMNS})
+    else:
+        conn.execute(stmt, rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_audit(session: Session, previous: Any) -> None:
+    """A rolled-back transaction leaves no audit rows (a savepoint's rollback keeps the outer ones)."""
+    if previous.parent is None and not previous.nested:
+        session.info.pop(_PENDING, None)
