@@ -546,11 +546,12 @@ class BillRepository:
 
     def __init__(self, session: Session, *, read_only: bool = False) -> None:
         self.session = session
-        if read_only and session.get_bind().dialect.name == "postgresql":
+        if read_only and not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
             # A read-only use case (pre-settlement) runs its statements in autocommit: no BEGIN and
             # no ROLLBACK round trip, and psycopg keeps its prepared statements (a ROLLBACK makes it
             # deallocate them all). Each statement reads committed data, as it does in READ
-            # COMMITTED inside a transaction.
+            # COMMITTED inside a transaction. (A unit of work that already read something keeps
+            # its transaction.)
             self.conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         else:
             self.conn = session.connection()

@@ -641,10 +641,17 @@ class Quote:
     blocked: bool  # a rule that says so fired: settlement will be refused until the bill changes
 
 
-def quote(*, uow: UnitOfWork, mdtrt_id: str) -> Quote:
+def quote(
+    *,
+    uow: UnitOfWork,
+    mdtrt_id: str,
+    expected_medfee: int | None = None,
+    medfee_field: str = "medfee_sumamt",
+) -> Quote:
     """Pre-settle a visit and run the region's in-visit rules on the same bill; writes nothing.
 
     Warnings never stop the pre-settlement; `blocked` tells the hospital that `settle` will refuse.
+    With `expected_medfee` the bill is refused unless its unsettled lines add up to it, as `settle`.
     """
     uow.actor.require(Perm.SETTLE)
     bills = BillRepository(uow.session, read_only=True)
@@ -652,6 +659,8 @@ def quote(*, uow: UnitOfWork, mdtrt_id: str) -> Quote:
     if visit.status in ("settled", "cancelled"):
         raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销", "mdtrt_id")
     bill = bills.lines(visit.id)
+    if expected_medfee is not None:
+        _refuse_other_total(bill, expected_medfee, medfee_field)
     policy = _policy_for(uow, visit, bill)
     counters = bills.counters(visit.psn_no, visit.insutype, settlement_day(visit).year)
     breakdown = _calculate(uow, visit, bill, policy, counters, visit.account_balance)
@@ -764,13 +773,23 @@ def _trace_json(trace: Sequence[engine.TraceItem]) -> str:
     )
 
 
-def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = False) -> Settlement:
+def settle(
+    *,
+    uow: UnitOfWork,
+    mdtrt_id: str,
+    request_id: str,
+    mid_stay: bool = False,
+    expected_medfee: int | None = None,
+    medfee_field: str = "medfee_sumamt",
+) -> Settlement:
     """Settle a visit's unsettled lines (结算) once per request id; everything is written or nothing.
 
     The visit is locked first, then the person's year (``FOR UPDATE``), so two bills of one person
     run one after the other and a repeat of a request waits for the first and answers its result.
     The reads are those of `pre_settle` (the lines, the counters and the account read after the
-    locks); the writes are one statement per table whatever the number of lines.
+    locks); the writes are one statement per table whatever the number of lines. With
+    `expected_medfee` (the hospital's own total, fen) the bill is refused unless its unsettled lines
+    add up to exactly that (MEDFEE_MISMATCH, naming `medfee_field`).
     """
     uow.actor.require(Perm.SETTLE)
     request_id = require_text(request_id, field="request_id", max_len=64, label="请求流水号")
@@ -785,6 +804,8 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
         bill = bills.lines(visit.id, request_id=request_id)
         if bill.earlier_id is not None:
             return _first_answer(uow, repo, request_id, mdtrt_id)
+        if expected_medfee is not None:
+            _refuse_other_total(bill, expected_medfee, medfee_field)
         policy = _policy_for(uow, visit, bill)
         _refuse_unqualified_doctor(uow, visit.dr_code, settlement_day(visit))
         _refuse_blocked(uow, visit, bill)
@@ -871,6 +892,17 @@ def settle(*, uow: UnitOfWork, mdtrt_id: str, request_id: str, mid_stay: bool = 
     settlement = Settlement(**values)
     settlement.id = settlement_id
     return _commit_once(uow, repo, settlement, request_id)
+
+
+def _refuse_other_total(bill: BillLines, expected: int, field: str) -> None:
+    """Refuse a bill whose unsettled lines do not add up to the total the hospital sent."""
+    total = sum(line.amount for line in bill.lines)
+    if total != expected:
+        raise invalid(
+            "MEDFEE_MISMATCH",
+            field,
+            f"字段 {field}（{fen_to_yuan(expected)}元）与已上传未结算明细合计（{fen_to_yuan(total)}元）不符",
+        )
 
 
 def _audit_debit(uow: UnitOfWork, visit: BillVisit, debit: AccountDebit, balance_after: int | None) -> None:

@@ -6,8 +6,6 @@ from typing import Any
 
 from yibao.core.clock import local_text
 from yibao.domain.errors import BusinessError, conflict, invalid
-from yibao.domain.money import fen_to_yuan
-from yibao.interface.nhsa.coerce import Fields
 from yibao.interface.nhsa.common import (
     basic_relation,
     clr_type_of,
@@ -24,46 +22,22 @@ from yibao.settlement import service as settlement
 from yibao.settlement.models import Visit
 
 
-def _visit_and_total(call: Call, data: Fields) -> tuple[Visit, int, int]:
-    """The visit named (own, for the person named), medfee_sumamt in fen, and the unsettled lines' total."""
+def pre_settle(call: Call) -> Result:
+    """2206/2303: the settlement of the unsettled lines, computed and nothing written (one unit of work)."""
+    data = call.data.node("data")
     mdtrt_id = data.text("mdtrt_id", max_len=40)
     psn_no = data.text("psn_no", max_len=30)
     medfee = data.money("medfee_sumamt")
     assert medfee is not None
     with call.uow() as uow:
         dicts = dictionaries(uow.session)
-        data.code("insutype", dicts, required=False)
-        data.code("med_type", dicts, required=False)
-        data.code("mid_setl_flag", dicts, required=False)
-        data.code("acct_used_flag", dicts, required=False)
+        for name in ("insutype", "med_type", "mid_setl_flag", "acct_used_flag"):
+            data.code(name, dicts, required=False)
         visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
-        total = sum(
-            line.amount
-            for line in InterfaceRepository(uow.session).lines(visit.id)
-            if line.status == "uploaded"
+        quote = settlement.quote(
+            uow=uow, mdtrt_id=visit.mdtrt_id, expected_medfee=medfee, medfee_field="input.data.medfee_sumamt"
         )
-    return visit, medfee, total
-
-
-def _check_total(medfee: int, total: int) -> None:
-    if medfee != total:
-        raise invalid(
-            "MEDFEE_MISMATCH",
-            "input.data.medfee_sumamt",
-            f"字段 input.data.medfee_sumamt（{fen_to_yuan(medfee)}元）"
-            f"与已上传未结算明细合计（{fen_to_yuan(total)}元）不符",
-        )
-
-
-def pre_settle(call: Call) -> Result:
-    """2206/2303: the settlement of the unsettled lines, computed and nothing written."""
-    data = call.data.node("data")
-    visit, medfee, total = _visit_and_total(call, data)
-    _check_total(medfee, total)
-    with call.uow() as uow:
-        quote = settlement.quote(uow=uow, mdtrt_id=visit.mdtrt_id)
-    breakdown = quote.breakdown
-    with call.uow() as uow:
+        breakdown = quote.breakdown
         repo = InterfaceRepository(uow.session)
         person = repo.person(visit.psn_no)
         relations = repo.relations(visit.psn_no)
@@ -103,28 +77,45 @@ def _warnings(quote: settlement.Quote) -> str | None:
 
 
 def settle(call: Call) -> Result:
-    """2207/2304: settle once per msgid (the request id); medfee_sumamt must equal the uploaded lines."""
+    """2207/2304: settle once per msgid (the request id); medfee_sumamt must equal the uploaded lines.
+
+    One unit of work: the visit is checked, settled (the total is checked on the lines the settlement
+    reads under its lock) and answered from the stored row, with no second read of the lines.
+    """
     data = call.data.node("data")
-    visit, medfee, total = _visit_and_total(call, data)
+    mdtrt_id = data.text("mdtrt_id", max_len=40)
+    psn_no = data.text("psn_no", max_len=30)
+    medfee = data.money("medfee_sumamt")
+    assert medfee is not None
     mid_stay = data.opt_text("mid_setl_flag", max_len=1) == "1"
     with call.uow() as uow:
-        earlier = InterfaceRepository(uow.session).settlement_by_request(call.envelope.msgid)
-    if earlier is None:
-        _check_total(medfee, total)
-    elif earlier.visit_id != visit.id or earlier.medfee_sumamt != medfee:
-        raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔结算", "msgid")
-    try:
-        with call.uow() as uow:
+        dicts = dictionaries(uow.session)
+        for name in ("insutype", "med_type", "mid_setl_flag", "acct_used_flag"):
+            data.code(name, dicts, required=False)
+        visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
+        try:
             row = settlement.settle(
-                uow=uow, mdtrt_id=visit.mdtrt_id, request_id=call.envelope.msgid, mid_stay=mid_stay
+                uow=uow,
+                mdtrt_id=visit.mdtrt_id,
+                request_id=call.envelope.msgid,
+                mid_stay=mid_stay,
+                expected_medfee=medfee,
+                medfee_field="input.data.medfee_sumamt",
             )
-    except BusinessError:
-        with call.uow() as uow:
+        except BusinessError as exc:
+            uow.rollback()
             twin = InterfaceRepository(uow.session).settlement_by_request(call.envelope.msgid)
-        if twin is None or twin.visit_id != visit.id:
-            raise
-        row = twin  # a concurrent repeat of this msgid settled first (its lock came after our check)
-    return _stored(call, row.setl_id, visit)
+            if twin is None:
+                raise
+            if exc.code != "REQUEST_ID_REUSED" and twin.visit_id == visit.id:
+                row = twin  # a concurrent repeat of this msgid settled first (its lock came after our check)
+            else:
+                raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔结算", "msgid") from exc
+        if row.visit_id != visit.id or row.medfee_sumamt != medfee:
+            raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔结算", "msgid")
+        funds = InterfaceRepository(uow.session).funds([row.id])
+        output = settlement_output(call, uow, row, funds, visit)
+    return Result(output, psn_no=visit.psn_no, mdtrt_id=visit.mdtrt_id, setl_id=row.setl_id)
 
 
 def _stored(call: Call, setl_id: str, visit: Visit) -> Result:
