@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
     reference_dir: Path = Field(default_factory=_find_reference_dir)
+    # where the REST API and the console write monitoring exports (one generated folder per export)
+    export_dir: Path = Path("./var/exports")
     host: str = "127.0.0.1"
     port: int = 8000
     admin_username: str = "admin"

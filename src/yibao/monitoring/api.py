@@ -6,14 +6,18 @@ from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
 
 from yibao.core.schemas import ERROR_RESPONSES, PageOut
-from yibao.monitoring import indicators, service
+from yibao.core.security import Perm
+from yibao.monitoring import export, indicators, service
 from yibao.monitoring.schemas import (
     CaseActionIn,
     CaseDetailOut,
     CaseOut,
     CasesIn,
+    ExportIn,
+    ExportOut,
     FindingOut,
     IndicatorsOut,
     RuleOut,
@@ -148,3 +152,31 @@ def get_case(case_no: str, uow: UowDep) -> object:
 @router.post(f"{_M}/cases/{{case_no}}/actions", response_model=CaseOut)
 def act_on_case(case_no: str, body: CaseActionIn, uow: UowDep) -> object:
     return service.act_on_case(uow=uow, case_no=case_no, **body.model_dump())
+
+
+@router.post(f"{_M}/exports", response_model=ExportOut, status_code=201)
+def start_export(body: ExportIn, uow: UowDep, container: ContainerDep) -> object:
+    """Export a region and period into a new generated folder of the export folder (导出业务数据);
+    the answer comes when the folder is complete, with the rows per table."""
+    export_dir = container.settings.export_dir
+    result = export.start_export(
+        uow=uow, export_dir=export_dir, admdvs=body.admdvs, begin=body.begin, end=body.end
+    )
+    return export.get_export(uow=uow, export_dir=export_dir, name=result.out.name)
+
+
+@router.get(f"{_M}/exports", response_model=PageOut[ExportOut])
+def list_exports(uow: UowDep, container: ContainerDep, page: int = 1, size: int = 20) -> object:
+    return export.list_exports(uow=uow, export_dir=container.settings.export_dir, page=page, size=size)
+
+
+@router.get(f"{_M}/exports/{{name}}/download", response_class=StreamingResponse)
+def download_export(name: str, uow: UowDep, container: ContainerDep) -> StreamingResponse:
+    """The export's Parquet files as one ZIP, streamed (personal data: `monitoring:write`)."""
+    uow.actor.require(Perm.MONITOR_WRITE)
+    row = export.get_export(uow=uow, export_dir=container.settings.export_dir, name=name)
+    return StreamingResponse(
+        export.zip_chunks(Path(row.out)),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{row.name}.zip"'},
+    )

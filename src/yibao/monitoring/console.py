@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from yibao.console.deps import ConsoleUow, FormData
 from yibao.console.nav import NavItem
@@ -19,7 +19,7 @@ from yibao.core.validation import parse_date, require_date
 from yibao.domain.errors import BusinessError, invalid
 from yibao.domain.money import fen_to_yuan, yuan_to_fen
 from yibao.domain.monitoring import CASE_ACTIONS, CASE_LABELS, FAMILIES
-from yibao.monitoring import indicators, service
+from yibao.monitoring import export, indicators, service
 from yibao.web.deps import ContainerDep
 
 router = APIRouter(include_in_schema=False)
@@ -104,15 +104,29 @@ def rules_set(request: Request, uow: ConsoleUow, form: FormData) -> Response:
     return redirect(f"{_M}/rules?admdvs={row.admdvs}&day={row.begin}")
 
 
-def _runs_page(request: Request, uow: UnitOfWork, page: int, **context: Any) -> Response:
+def _finished_exports(uow: UnitOfWork, export_dir: Path) -> list[export.ExportRow]:
+    """The latest exports still in the export folder, to run the rule library on."""
+    found = export.list_exports(uow=uow, export_dir=export_dir, page=1, size=50)
+    return [row for row in found.items if row.available]
+
+
+def _runs_page(request: Request, uow: UnitOfWork, page: int, export_dir: Path, **context: Any) -> Response:
     result = service.list_runs(uow=uow, page=max(page, 1), size=20)
-    return _page(request, uow, "monitoring/runs.html", page=result, engines=service.ENGINES, **context)
+    return _page(
+        request,
+        uow,
+        "monitoring/runs.html",
+        page=result,
+        engines=service.ENGINES,
+        exports=_finished_exports(uow, export_dir),
+        **context,
+    )
 
 
 @router.get(f"{_M}/runs")
-def runs(request: Request, uow: ConsoleUow, page: int = 1) -> Response:
+def runs(request: Request, uow: ConsoleUow, container: ContainerDep, page: int = 1) -> Response:
     try:
-        return _runs_page(request, uow, page, form={})
+        return _runs_page(request, uow, page, container.settings.export_dir, form={})
     except BusinessError as exc:
         return _refused(request, uow, exc)
 
@@ -125,10 +139,14 @@ def default_out_dir(data_dir: Path, now: datetime) -> Path:
 @router.post(f"{_M}/runs")
 def run_start(request: Request, uow: ConsoleUow, form: FormData, container: ContainerDep) -> Response:
     """Start a batch run on a data set folder of the server (批量运行); the page waits for the result."""
+    export_dir = container.settings.export_dir
     try:
+        export_name = form.get("export", "").strip()
         data_text = form.get("data_dir", "").strip()
+        if export_name:  # a finished export of the export folder (its path is never taken from the form)
+            data_text = export.get_export(uow=uow, export_dir=export_dir, name=export_name).out
         if not data_text:
-            raise invalid("DATA_DIR", "data_dir", "字段 data_dir 数据集目录必填")
+            raise invalid("DATA_DIR", "data_dir", "字段 data_dir 数据集目录必填（或选择一个已完成的导出）")
         data_dir = Path(data_text)
         out_text = form.get("out_dir", "").strip()
         row = service.run_batch(
@@ -143,12 +161,76 @@ def run_start(request: Request, uow: ConsoleUow, form: FormData, container: Cont
     except BusinessError as exc:
         uow.rollback()
         try:
-            page = _runs_page(request, uow, 1, form=form, error=exc)
+            page = _runs_page(request, uow, 1, export_dir, form=form, error=exc)
         except BusinessError as refused:
             return _refused(request, uow, refused)
         page.status_code = error_status(exc)
         return page
     return redirect(f"{_M}/runs/{row.run_no}")
+
+
+def _exports_page(request: Request, uow: UnitOfWork, page: int, export_dir: Path, **context: Any) -> Response:
+    result = export.list_exports(uow=uow, export_dir=export_dir, page=max(page, 1), size=20)
+    return _page(
+        request,
+        uow,
+        "monitoring/exports.html",
+        page=result,
+        tables=export.EXPORTED,
+        max_days=export.MAX_EXPORT_DAYS,
+        **context,
+    )
+
+
+@router.get(f"{_M}/exports")
+def exports(
+    request: Request, uow: ConsoleUow, container: ContainerDep, page: int = 1, done: str | None = None
+) -> Response:
+    """Exports of the settled data (导出业务数据): the form, the past exports with their rows, downloads."""
+    try:
+        return _exports_page(request, uow, page, container.settings.export_dir, form={}, done=done or "")
+    except BusinessError as exc:
+        return _refused(request, uow, exc)
+
+
+@router.post(f"{_M}/exports")
+def export_start(request: Request, uow: ConsoleUow, form: FormData, container: ContainerDep) -> Response:
+    """Export a region and period into a new folder of the export folder; the page waits for it."""
+    export_dir = container.settings.export_dir
+    try:
+        result = export.start_export(
+            uow=uow,
+            export_dir=export_dir,
+            admdvs=form.get("admdvs", "").strip(),
+            begin=form.get("begin", "").strip(),
+            end=form.get("end", "").strip(),
+        )
+    except BusinessError as exc:
+        uow.rollback()
+        try:
+            page = _exports_page(request, uow, 1, export_dir, form=form, error=exc)
+        except BusinessError as refused:
+            return _refused(request, uow, refused)
+        page.status_code = error_status(exc)
+        return page
+    return redirect(f"{_M}/exports?done={result.out.name}")
+
+
+@router.get(f"{_M}/exports/{{name}}.zip", response_model=None)
+def export_download(
+    request: Request, uow: ConsoleUow, container: ContainerDep, name: str
+) -> Response | StreamingResponse:
+    """The export's Parquet files as one ZIP, streamed."""
+    try:
+        uow.actor.require(Perm.MONITOR_WRITE)
+        row = export.get_export(uow=uow, export_dir=container.settings.export_dir, name=name)
+    except BusinessError as exc:
+        return _refused(request, uow, exc)
+    return StreamingResponse(
+        export.zip_chunks(Path(row.out)),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{row.name}.zip"'},
+    )
 
 
 @router.get(f"{_M}/runs/{{run_no}}/indicators")

@@ -8,10 +8,14 @@ into a hidden sibling folder that is renamed to the output folder only when comp
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,11 +26,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
+from yibao.audit.models import AuditEntry
 from yibao.catalog.models import CatalogItem
 from yibao.core.clock import LOCAL_TZ
+from yibao.core.paging import Page, check_paging, paginate
 from yibao.core.security import Perm
 from yibao.core.uow import UnitOfWork
-from yibao.domain.errors import invalid
+from yibao.core.validation import require_admdvs, require_date
+from yibao.domain.errors import invalid, not_found
 from yibao.enrolment.models import Person, Relation
 from yibao.institutions.models import Institution
 from yibao.settlement.models import FeeLine, Settlement, Visit, VisitProcedure
@@ -442,3 +449,149 @@ def export_dataset(
     )
     uow.commit()
     return result
+
+
+# --- Exports started from the REST API and the console (into the deployment's export folder) -------
+
+MAX_EXPORT_DAYS = 366  # one export covers at most a year of visits; longer periods belong to the CLI
+_NAME = re.compile(r"^export-\d{6}-\d{8}-\d{8}-\d{14}(-\d{1,3})?$")
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One past export, read from its audit row `monitoring.export`."""
+
+    name: str
+    admdvs: str
+    begin: str
+    end: str
+    rows: dict[str, int]
+    out: str
+    at: datetime
+    username: str
+    available: bool  # the folder is in the export folder and still there (downloadable, runnable)
+
+
+def check_request(
+    admdvs: str | None, begin: str | date | None, end: str | date | None
+) -> tuple[str, date, date]:
+    """The region and period of an export request, or the stable error naming the field."""
+    region = require_admdvs(admdvs)
+    first = require_date(begin, field="begin")
+    last = require_date(end, field="end")
+    if last < first:
+        raise invalid("PERIOD", "end", "字段 end 结束日期不能早于 begin 开始日期")
+    if (last - first).days + 1 > MAX_EXPORT_DAYS:
+        raise invalid(
+            "EXPORT_PERIOD_TOO_LONG",
+            "end",
+            f"字段 end：导出期间最长 {MAX_EXPORT_DAYS} 天，实际为 {(last - first).days + 1} 天；"
+            "更长的期间请用命令行分段导出",
+        )
+    return region, first, last
+
+
+def start_export(
+    *,
+    uow: UnitOfWork,
+    export_dir: Path,
+    admdvs: str | None,
+    begin: str | date | None,
+    end: str | date | None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Export a region and period into a new generated folder of the export folder
+    (`export-<admdvs>-<begin>-<end>-<yyyymmddHHMMSS>`); the client never names a server path."""
+    uow.actor.require(Perm.MONITOR_WRITE)
+    region, first, last = check_request(admdvs, begin, end)
+    uow.actor.require_region(region)
+    stamp = (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).strftime("%Y%m%d%H%M%S")
+    base = f"export-{region}-{first:%Y%m%d}-{last:%Y%m%d}-{stamp}"
+    out = export_dir / base
+    suffix = 1
+    while out.exists() and suffix < 1000:
+        suffix += 1
+        out = export_dir / f"{base}-{suffix}"
+    return export_dataset(uow=uow, admdvs=region, begin=first, end=last, out=out)
+
+
+def _row(entry: AuditEntry, export_dir: Path) -> ExportRow:
+    after = json.loads(entry.after or "{}")
+    out = Path(after.get("out", ""))
+    root = export_dir.resolve()
+    available = bool(_NAME.match(entry.entity_id)) and out == root / entry.entity_id and out.is_dir()
+    return ExportRow(
+        name=entry.entity_id,
+        admdvs=entry.admdvs or "",
+        begin=after.get("begin", ""),
+        end=after.get("end", ""),
+        rows={k: int(v) for k, v in after.get("rows", {}).items()},
+        out=str(out),
+        at=entry.at,
+        username=entry.username,
+        available=available,
+    )
+
+
+def list_exports(*, uow: UnitOfWork, export_dir: Path, page: int = 1, size: int = 20) -> Page[ExportRow]:
+    """Past exports in the actor's regions (API, console and CLI alike), newest first."""
+    uow.actor.require(Perm.MONITOR_READ)
+    check_paging(page, size)
+    stmt = select(AuditEntry).where(AuditEntry.action == "monitoring.export")
+    regions = uow.actor.region_filter()
+    if regions is not None:
+        stmt = stmt.where(AuditEntry.admdvs.in_(sorted(regions)))
+    found = paginate(uow.session, stmt.order_by(AuditEntry.id.desc()), page=page, size=size)
+    return Page(
+        items=[_row(e, export_dir) for e in found.items], total=found.total, page=found.page, size=found.size
+    )
+
+
+def get_export(*, uow: UnitOfWork, export_dir: Path, name: str) -> ExportRow:
+    """One export of the export folder that is still on disk (not found outside the actor's regions)."""
+    uow.actor.require(Perm.MONITOR_READ)
+    entry = None
+    if _NAME.match(name or ""):
+        entry = uow.session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.action == "monitoring.export", AuditEntry.entity_id == name)
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+    if entry is None or not uow.actor.sees_region(entry.admdvs):
+        raise not_found("EXPORT_NOT_FOUND", f"导出 {name} 不存在", "name")
+    row = _row(entry, export_dir)
+    if not row.available:
+        raise not_found("EXPORT_NOT_FOUND", f"导出 {name} 的目录已不在导出目录中", "name")
+    return row
+
+
+class _Pipe(io.RawIOBase):
+    """A write-only stream whose bytes are taken out as they come (the ZIP is never whole in memory)."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        return out
+
+
+def zip_chunks(folder: Path, block: int = 1 << 20) -> Iterator[bytes]:
+    """The folder's Parquet files as one ZIP, in pieces of about `block` bytes."""
+    pipe = _Pipe()
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.glob("*.parquet")):
+            with archive.open(path.name, "w", force_zip64=True) as dest, path.open("rb") as src:
+                while piece := src.read(block):
+                    dest.write(piece)
+                    yield pipe.take()
+    yield pipe.take()

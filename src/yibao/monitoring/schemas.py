@@ -195,3 +195,25 @@ class IndicatorsOut(BaseModel):
     visits: dict[str, list[int | None]]
     latest: list[IndicatorRowOut]
     focus: list[FocusOut]
+
+
+class ExportIn(ApiModel):
+    """Export a region's settled data of a period into a new folder of the deployment's export folder.
+
+    The folder name is generated; dates are checked by the service so that bad input answers the stable
+    codes (ADMDVS_FORMAT, DATE_FORMAT, PERIOD, EXPORT_PERIOD_TOO_LONG)."""
+
+    admdvs: str = Field(max_length=20)
+    begin: str = Field(max_length=20)
+    end: str = Field(max_length=20)
+
+
+class ExportOut(BaseModel):
+    name: str
+    admdvs: str
+    begin: str
+    end: str
+    rows: dict[str, int]
+    at: datetime
+    username: str
+    available: bool
