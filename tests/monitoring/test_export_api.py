@@ -93,6 +93,18 @@ def test_api_exports_a_settled_month_into_a_generated_folder_with_the_rows_per_t
     )
     assert app_client.get(f"{_E}/..%2F..%2Fetc/download", headers=admin_headers).status_code == 404
 
+    run = app_client.post("/api/v1/monitoring/runs", headers=admin_headers, json={"export": body["name"]})
+    assert run.status_code == 201, run.text
+    assert run.json()["data_dir"] == str(folder.resolve())
+    findings = app_client.get(
+        f"/api/v1/monitoring/runs/{run.json()['run_no']}/findings?rule_id={OVER_CAP}", headers=admin_headers
+    ).json()
+    assert [(f["mdtrt_id"], f["bkkp_sn"]) for f in findings["items"]] == [(mdtrt_id, f"{mdtrt_id}-2")]
+    unknown = app_client.post("/api/v1/monitoring/runs", headers=admin_headers, json={"export": "../x"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "EXPORT_NOT_FOUND"
+    neither = app_client.post("/api/v1/monitoring/runs", headers=admin_headers, json={})
+    assert neither.status_code == 422 and neither.json()["error"]["code"] == "DATA_DIR"
+
 
 @pytest.mark.parametrize(
     ("payload", "code", "field"),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from yibao.core.clock import LOCAL_TZ
 from yibao.core.schemas import ERROR_RESPONSES, PageOut
 from yibao.core.security import Perm
+from yibao.domain.errors import invalid
 from yibao.monitoring import export, indicators, service
 from yibao.monitoring.schemas import (
     CaseActionIn,
@@ -68,10 +70,21 @@ def list_runs(uow: UowDep, page: int = 1, size: int = 20) -> object:
 
 @router.post(f"{_M}/runs", response_model=RunOut, status_code=201)
 def start_run(body: RunIn, uow: UowDep, container: ContainerDep) -> object:
+    if body.export:  # a finished export: its folder is known to the server, never sent by the client
+        data_dir = Path(
+            export.get_export(uow=uow, export_dir=container.settings.export_dir, name=body.export).out
+        )
+        out_dir = Path(body.out_dir) if body.out_dir else export.run_out_dir(data_dir, datetime.now(LOCAL_TZ))
+    else:
+        if not body.data_dir:
+            raise invalid("DATA_DIR", "data_dir", "字段 data_dir 数据集目录必填（或给出 export 导出名）")
+        if not body.out_dir:
+            raise invalid("OUT_DIR", "out_dir", "字段 out_dir 输出目录必填")
+        data_dir, out_dir = Path(body.data_dir), Path(body.out_dir)
     return service.run_batch(
         uow=uow,
-        data_dir=Path(body.data_dir),
-        out_dir=Path(body.out_dir),
+        data_dir=data_dir,
+        out_dir=out_dir,
         day=service.today(),
         engine=body.engine,
         admdvs=body.admdvs,

@@ -566,6 +566,11 @@ def get_export(*, uow: UnitOfWork, export_dir: Path, name: str) -> ExportRow:
     return row
 
 
+def run_out_dir(data_dir: Path, now: datetime) -> Path:
+    """Where a run on a data set writes when no folder is given: beside it, named by the time."""
+    return data_dir.parent / f"{data_dir.name}_monitor_{now.strftime('%Y%m%d%H%M%S')}"
+
+
 class _Pipe(io.RawIOBase):
     """A write-only stream whose bytes are taken out as they come (the ZIP is never whole in memory)."""
 

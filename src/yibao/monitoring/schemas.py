@@ -141,8 +141,10 @@ _FOLDER = r"^[^\x00-\x1f]+$"  # a server folder: no control characters
 class RunIn(ApiModel):
     """Start a batch run on a data set folder of the server (the answer comes when the run is done)."""
 
-    data_dir: str = Field(min_length=1, max_length=500, pattern=_FOLDER)
-    out_dir: str = Field(min_length=1, max_length=500, pattern=_FOLDER)
+    data_dir: str | None = Field(default=None, min_length=1, max_length=500, pattern=_FOLDER)
+    out_dir: str | None = Field(default=None, min_length=1, max_length=500, pattern=_FOLDER)
+    # instead of data_dir: a finished export of the export folder (out_dir then defaults beside it)
+    export: str | None = Field(default=None, max_length=80)
     engine: str = Field(default="duckdb", max_length=10)
     admdvs: str | None = Field(default=None, min_length=6, max_length=6)
     rule_ids: list[str] | None = Field(default=None, max_length=200)
