@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -77,6 +78,14 @@ def test_inpatient_bill_settles_every_fen_and_updates_ledger_and_account(
         ]
         audit = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "settlement.settle"))
         assert audit is not None and audit.entity_id == row.setl_id
+        assert audit.username == SYSTEM.username and audit.admdvs == row.insu_admdvs
+        assert json.loads(audit.after or "")["hifp_pay"] == 783_148
+        # The debit's row (written inside the settlement's own statement on PostgreSQL) says what was
+        # taken and what is left, in the same text as every other audit row.
+        debit = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "account.debit"))
+        assert debit is not None and (debit.entity, debit.entity_id) == ("account", world.worker)
+        assert debit.after == (f'{{"amount": -100000, "balance_after": 0, "reference": "{row.setl_id}"}}')
+        assert debit.at.tzinfo is not None and debit.admdvs == row.insu_admdvs
 
 
 def test_pre_settlement_writes_nothing(container: Container, world: World) -> None:

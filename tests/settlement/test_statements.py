@@ -27,7 +27,7 @@ def no_recheck_while_counting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 PRE_SETTLEMENT_MAX = 4  # visit+person+institution+account+relations, lines+catalog, ledger (+BEGIN on SQLite)
 PRE_SETTLEMENT_POSTGRES = 3  # no transaction: no BEGIN
-SETTLEMENT_POSTGRES = 6  # visit, lines, person-year lock, counters, every write at once, audit rows
+SETTLEMENT_POSTGRES = 5  # visit, lines, person-year lock, counters, every write and the audit rows at once
 SETTLEMENT_MAX = 11  # the reads after the locks, one write per table, the audit row (+BEGIN on SQLite)
 
 

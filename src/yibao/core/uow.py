@@ -89,25 +89,51 @@ class UnitOfWork:
         when it rolls back.
         """
         pending_audit(self.session).append(
-            {
-                "at": utcnow(),
-                "user_id": self.actor.user_id,
-                "username": self.actor.username,
-                "action": action,
-                "entity": entity,
-                "entity_id": str(entity_id),
-                "admdvs": admdvs,
-                "before": json.dumps(_jsonable(before), ensure_ascii=False, sort_keys=True)
-                if before
-                else None,
-                "after": json.dumps(_jsonable(after), ensure_ascii=False, sort_keys=True) if after else None,
-                "note": note,
-            }
+            self.audit_row(
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                admdvs=admdvs,
+                before=before,
+                after=after,
+                note=note,
+            )
         )
+
+    def audit_row(
+        self,
+        *,
+        action: str,
+        entity: str,
+        entity_id: str | int,
+        admdvs: str | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """An audit row of this actor, now, in the audit table's shape (for a writer that stores it
+        itself, inside its own statement)."""
+        return {
+            "at": utcnow(),
+            "user_id": self.actor.user_id,
+            "username": self.actor.username,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "admdvs": admdvs,
+            "before": audit_json(before) if before else None,
+            "after": audit_json(after) if after else None,
+            "note": note,
+        }
+
+
+def audit_json(value: dict[str, Any]) -> str:
+    """The before/after text of an audit row: sorted keys, Chinese kept as is."""
+    return json.dumps(_jsonable(value), ensure_ascii=False, sort_keys=True)
 
 
 _PENDING = "yibao.audit.pending"
-_AUDIT_COLUMNS = (
+AUDIT_COLUMNS = (
     "at",
     "user_id",
     "username",
@@ -135,15 +161,28 @@ def _audit_insert(dialect: str) -> Any:
     number (parallel arrays unnested into rows), elsewhere an executemany."""
     from yibao.audit.models import AuditEntry  # the audit table is part of every transaction
 
-    table = cast(Table, AuditEntry.__table__)
     if dialect != "postgresql":
-        return insert(table)
+        return insert(cast(Table, AuditEntry.__table__))
+    return audit_rows_insert(prefix="")
+
+
+def audit_rows_insert(*, prefix: str) -> Any:
+    """``INSERT INTO audit_entry SELECT … FROM unnest(…)`` of audit rows bound as parallel arrays
+    named `prefix` + column (PostgreSQL); usable as a CTE of a larger statement."""
+    from yibao.audit.models import AuditEntry  # the audit table is part of every transaction
+
+    table = cast(Table, AuditEntry.__table__)
     rows = (
-        func.unnest(*(bindparam(name, type_=ARRAY(table.c[name].type)) for name in _AUDIT_COLUMNS))
-        .table_valued(*(column(name, table.c[name].type) for name in _AUDIT_COLUMNS))
-        .render_derived(name="audit_rows")
+        func.unnest(*(bindparam(prefix + name, type_=ARRAY(table.c[name].type)) for name in AUDIT_COLUMNS))
+        .table_valued(*(column(name, table.c[name].type) for name in AUDIT_COLUMNS))
+        .render_derived(name=f"{prefix}rows")
     )
-    return insert(table).from_select(list(_AUDIT_COLUMNS), select(*(rows.c[name] for name in _AUDIT_COLUMNS)))
+    return insert(table).from_select(list(AUDIT_COLUMNS), select(*(rows.c[name] for name in AUDIT_COLUMNS)))
+
+
+def audit_arrays(rows: list[dict[str, Any]], *, prefix: str) -> dict[str, list[Any]]:
+    """The parameters of `audit_rows_insert` for these rows."""
+    return {prefix + name: [row[name] for row in rows] for name in AUDIT_COLUMNS}
 
 
 @event.listens_for(Session, "before_commit")
@@ -155,7 +194,7 @@ def write_pending_audit(session: Session) -> None:
     conn = session.connection()
     stmt = _audit_insert(conn.dialect.name)
     if conn.dialect.name == "postgresql":
-        fetch_all(conn, stmt, {name: [row[name] for row in rows] for name in _AUDIT_COLUMNS})
+        fetch_all(conn, stmt, audit_arrays(rows, prefix=""))
     else:
         conn.execute(stmt, rows)
 

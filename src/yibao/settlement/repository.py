@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
     bindparam,
     column,
     func,
@@ -30,9 +31,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, lazyload
 
+from yibao.audit.models import AuditEntry
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
 from yibao.core.prepared import fetch_all
+from yibao.core.uow import audit_arrays, audit_json, audit_rows_insert, pending_audit
 from yibao.domain.catalog import Restrictions
 from yibao.domain.enrolment import EntryType
 from yibao.enrolment.models import Account, AccountEntry, Person, Relation
@@ -237,6 +240,7 @@ _SF = cast(Table, SettlementFund.__table__)
 _PY = cast(Table, PersonYear.__table__)
 _LC = cast(Table, LedgerCounter.__table__)
 _AE = cast(Table, AccountEntry.__table__)
+_AUDIT = cast(Table, AuditEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -700,9 +704,12 @@ class BillRepository:
         visit_id: int,
         visit_changes: Mapping[str, Any],
         debit: AccountDebit | None = None,
+        audit: Sequence[dict[str, Any]] = (),
+        debit_audit: dict[str, Any] | None = None,
     ) -> tuple[int, int | None]:
-        """Store a settlement: its row, fund rows, line splits, counter deltas, visit changes and the
-        personal-account debit with its ledger line.
+        """Store a settlement: its row, fund rows, line splits, counter deltas, visit changes, the
+        personal-account debit with its ledger line, and the audit rows (`audit`, plus `debit_audit`
+        completed with the debit's amount, balance after and reference when the debit is taken).
 
         `existing` names the counters the locked person-year already has (read after the lock), so
         these are updated and the others inserted, without an upsert. The debit takes the money only
@@ -717,8 +724,20 @@ class BillRepository:
         changes = [(counter, change) for counter, change in delta.items() if change]
         if self.conn.dialect.name == "postgresql":
             return self._write_at_once(
-                values, funds, splits, person_year_id, changes, existing, visit_id, visit_changes, debit
+                values,
+                funds,
+                splits,
+                person_year_id,
+                changes,
+                existing,
+                visit_id,
+                visit_changes,
+                debit,
+                list(audit),
+                debit_audit if debit is not None else None,
             )
+        pending = pending_audit(self.session)
+        pending.extend(audit)
         settlement_id = self.insert_settlement(values)
         self.insert_funds(settlement_id, funds)
         self.settle_lines(settlement_id, splits)
@@ -741,6 +760,8 @@ class BillRepository:
                         at=debit.at,
                     )
                 )
+                if debit_audit is not None:
+                    pending.append(debit_audit | {"after": audit_json(_debit_after(debit, balance))})
         return settlement_id, balance
 
     def _write_at_once(
@@ -754,6 +775,8 @@ class BillRepository:
         visit_id: int,
         visit_changes: Mapping[str, Any],
         debit: AccountDebit | None,
+        audit: list[dict[str, Any]],
+        debit_audit: dict[str, Any] | None,
     ) -> tuple[int, int | None]:
         # No upsert (SQLAlchemy cannot cache ON CONFLICT DO UPDATE): under the person-year lock the
         # existing counters are known, so they are updated and the others inserted.
@@ -767,6 +790,8 @@ class BillRepository:
             bool(fresh),
             tuple(visit_changes),
             debit is not None,
+            bool(audit),
+            debit_audit is not None,
         )
         params: dict[str, Any] = {f"v_{name}": value for name, value in values.items()}
         params |= {f"c_{name}": value for name, value in visit_changes.items()}
@@ -785,6 +810,10 @@ class BillRepository:
             params[f"line_rows_{name}"] = [getattr(split, name) for split in splits]
         if debit is not None:
             params |= _debit_params(debit)
+        if audit:
+            params |= audit_arrays(audit, prefix="audit_")
+        if debit_audit is not None:
+            params |= {f"debit_audit_{name}": debit_audit[name] for name in _DEBIT_AUDIT_COLUMNS}
         ((settlement_id, balance),) = fetch_all(self.conn, stmt, params)
         return int(settlement_id), int(balance) if balance is not None else None
 
@@ -880,6 +909,8 @@ def _write_statement(
     fresh: bool,
     visit_columns: tuple[str, ...],
     debit: bool,
+    audit: bool = False,
+    debit_audit: bool = False,
 ) -> Any:
     """A settlement's writes as one statement of data-modifying CTEs (PostgreSQL), built once per
     shape; every value is bound, and arrays unnested into rows keep the text the same whatever the
@@ -963,7 +994,42 @@ def _write_statement(
             .cte("debit_entry")
         )
         balance = select(debited.c.balance).scalar_subquery()
+        if debit_audit:
+            ctes.append(_debit_audit_insert(debited).cte("debit_audit"))
+    if audit:
+        ctes.append(audit_rows_insert(prefix="audit_").cte("audit_rows"))
     return select(new.c.id, balance.label("balance_after")).add_cte(*ctes)
+
+
+_DEBIT_AUDIT_COLUMNS = ("at", "user_id", "username", "action", "entity", "entity_id", "admdvs")
+
+
+def _debit_audit_insert(debited: Any) -> Any:
+    """The audit row of the debit, written only if the debit was taken; its `after` text is the one
+    `audit_json(_debit_after(...))` makes, composed from the balance the UPDATE answered."""
+    table = _AUDIT
+    amount = bindparam("debit_amount", type_=BigInteger())
+    after = func.concat(
+        '{"amount": ',
+        -amount,
+        ', "balance_after": ',
+        debited.c.balance,
+        ', "reference": ',
+        func.to_json(bindparam("debit_reference", type_=String())).cast(Text()),
+        "}",
+    )
+    return insert(table).from_select(
+        [*_DEBIT_AUDIT_COLUMNS, "after"],
+        select(
+            *(bindparam(f"debit_audit_{name}", type_=table.c[name].type) for name in _DEBIT_AUDIT_COLUMNS),
+            after,
+        ).select_from(debited),
+    )
+
+
+def _debit_after(debit: AccountDebit, balance: int) -> dict[str, Any]:
+    """The `after` of a debit's audit row."""
+    return {"amount": -debit.amount, "balance_after": balance, "reference": debit.reference}
 
 
 # The personal-account debit of a settlement: the money is taken only if the balance covers it, in

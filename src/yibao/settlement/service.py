@@ -863,6 +863,21 @@ def settle(
         if b.acct_pay
         else None
     )
+    # The audit rows travel with the writes (on PostgreSQL inside the same statement).
+    audit = uow.audit_row(
+        action="settlement.settle",
+        entity="settlement",
+        entity_id=values["setl_id"],
+        admdvs=visit.insu_admdvs,
+        after={name: getattr(b, name) for name in _AMOUNTS} | {"mdtrt_id": mdtrt_id},
+    )
+    debit_audit = (
+        uow.audit_row(
+            action="account.debit", entity="account", entity_id=visit.psn_no, admdvs=visit.insu_admdvs
+        )
+        if debit is not None
+        else None
+    )
     try:
         settlement_id, balance_after = bills.write_settlement(
             values,
@@ -874,6 +889,8 @@ def settle(
             visit.id,
             visit_changes,
             debit,
+            [audit],
+            debit_audit,
         )
     except IntegrityError:
         uow.rollback()
@@ -881,14 +898,7 @@ def settle(
             raise
         return _first_answer(uow, repo, request_id, mdtrt_id)  # the request id was used meanwhile
     if debit is not None:
-        _audit_debit(uow, visit, debit, balance_after)
-    uow.audit(
-        action="settlement.settle",
-        entity="settlement",
-        entity_id=values["setl_id"],
-        admdvs=visit.insu_admdvs,
-        after={name: getattr(b, name) for name in _AMOUNTS} | {"mdtrt_id": mdtrt_id},
-    )
+        _refuse_uncovered_debit(debit, balance_after)
     settlement = Settlement(**values)
     settlement.id = settlement_id
     return _commit_once(uow, repo, settlement, request_id)
@@ -905,22 +915,15 @@ def _refuse_other_total(bill: BillLines, expected: int, field: str) -> None:
         )
 
 
-def _audit_debit(uow: UnitOfWork, visit: BillVisit, debit: AccountDebit, balance_after: int | None) -> None:
-    """Record the personal-account debit written with the settlement, or refuse the whole settlement
-    when the balance no longer covered it (changed since it was read; nothing is kept)."""
+def _refuse_uncovered_debit(debit: AccountDebit, balance_after: int | None) -> None:
+    """Refuse the whole settlement when the personal-account balance no longer covered the debit
+    (changed since it was read; nothing is kept)."""
     if balance_after is None:
         raise conflict(
             "ACCOUNT_INSUFFICIENT",
             f"字段 acct_pay：个人账户余额不足，需支付 {fen_to_yuan(debit.amount)} 元，请重新预结算",
             "acct_pay",
         )
-    uow.audit(
-        action="account.debit",
-        entity="account",
-        entity_id=debit.psn_no,
-        admdvs=visit.insu_admdvs,
-        after={"amount": -debit.amount, "balance_after": balance_after, "reference": debit.reference},
-    )
 
 
 def _first_answer(uow: UnitOfWork, repo: SettlementRepository, request_id: str, mdtrt_id: str) -> Settlement:
