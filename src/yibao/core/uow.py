@@ -110,11 +110,12 @@ class UnitOfWork:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
         note: str | None = None,
+        at: datetime | None = None,
     ) -> dict[str, Any]:
-        """An audit row of this actor, now, in the audit table's shape (for a writer that stores it
-        itself, inside its own statement)."""
+        """An audit row of this actor, at `at` (default now), in the audit table's shape (for a writer
+        that stores it itself: in its own statement, or in a bulk insert)."""
         return {
-            "at": utcnow(),
+            "at": at or utcnow(),
             "user_id": self.actor.user_id,
             "username": self.actor.username,
             "action": action,

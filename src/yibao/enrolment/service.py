@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -16,7 +15,7 @@ from yibao.core.db import utcnow
 from yibao.core.imports import ImportRefusedError, RowError, table_rows
 from yibao.core.paging import MAX_PAGE_SIZE, Page
 from yibao.core.security import Actor, Perm
-from yibao.core.uow import UnitOfWork, _jsonable
+from yibao.core.uow import UnitOfWork
 from yibao.core.validation import optional_text, parse_date, require_admdvs, require_text
 from yibao.domain import enrolment as rules
 from yibao.domain.enrolment import (
@@ -1012,9 +1011,8 @@ def _write_contribution_chunk(
         admdvs = plan.values["admdvs"]
         created, stored = plan.snapshots()
         audit.append(
-            _audit_row(
-                uow,
-                now,
+            uow.audit_row(
+                at=now,
                 action="contribution.create",
                 entity="contribution",
                 entity_id=contribution_id,
@@ -1025,9 +1023,8 @@ def _write_contribution_chunk(
         if plan.waiting is not None:
             relation, before, after, action, note = plan.waiting
             audit.append(
-                _audit_row(
-                    uow,
-                    now,
+                uow.audit_row(
+                    at=now,
                     action=action,
                     entity="relation",
                     entity_id=relation.id,
@@ -1054,9 +1051,8 @@ def _write_contribution_chunk(
             )
         if plan.pay_action is not None:
             audit.append(
-                _audit_row(
-                    uow,
-                    now,
+                uow.audit_row(
+                    at=now,
                     action=plan.pay_action,
                     entity="contribution",
                     entity_id=contribution_id,
@@ -1799,33 +1795,6 @@ def _check_first_relation(item: EnrolInput) -> None:
     rules.check_supplementary(insutype=item.insutype, begin=item.begin, end=item.end, existing=[])
 
 
-def _audit_row(
-    uow: UnitOfWork,
-    at: datetime,
-    *,
-    action: str,
-    entity: str,
-    entity_id: str | int,
-    admdvs: str | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    note: str | None = None,
-) -> dict[str, Any]:
-    """The audit row `uow.audit` would append, as values for a bulk insert."""
-    return {
-        "at": at,
-        "user_id": uow.actor.user_id,
-        "username": uow.actor.username,
-        "action": action,
-        "entity": entity,
-        "entity_id": str(entity_id),
-        "admdvs": admdvs,
-        "before": json.dumps(_jsonable(before), ensure_ascii=False, sort_keys=True) if before else None,
-        "after": json.dumps(_jsonable(after), ensure_ascii=False, sort_keys=True) if after else None,
-        "note": note,
-    }
-
-
 def _create_enrolments(uow: UnitOfWork, items: Sequence[EnrolInput]) -> list[str]:
     """Store checked enrolments of new persons as `_create_enrolment` does one by one (same person
     numbers, relations, accounts and audit rows), with one statement per table for each chunk of rows."""
@@ -1900,9 +1869,8 @@ def _write_enrolment_chunk(
         snapshot = {k: person[k] for k in _PERSON_AUDIT_KEYS}
         snapshot["certno"] = mask_id(person["certno"])  # the audit trail never holds a full ID number
         audit.append(
-            _audit_row(
-                uow,
-                now,
+            uow.audit_row(
+                at=now,
                 action="person.create",
                 entity="person",
                 entity_id=person["psn_no"],
@@ -1912,9 +1880,8 @@ def _write_enrolment_chunk(
         )
         relation_snapshot = {"id": relation_id, **{k: relation[k] for k in _RELATION_AUDIT_KEYS}}
         audit.append(
-            _audit_row(
-                uow,
-                now,
+            uow.audit_row(
+                at=now,
                 action="relation.create",
                 entity="relation",
                 entity_id=relation_id,
