@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
@@ -35,6 +36,7 @@ class _Compiled:
     row: Any = None  # the named tuple class of a result row, made from the first result's columns
 
 
+_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open on the connection
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK: the statement answered rows (read without the costlier
 # `cursor.description`, which builds the column objects anew on every call)
 _COMPILED: dict[tuple[int, str], tuple[ClauseElement, _Compiled]] = {}
@@ -71,35 +73,66 @@ def _compiled(conn: Connection, stmt: ClauseElement) -> _Compiled:
 
 def fetch_all(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
     """The rows of `stmt` with `params`, each with its columns as attributes."""
+    return fetch_each(conn, [(stmt, params)])[0]
+
+
+def fetch_each(
+    conn: Connection, statements: Sequence[tuple[ClauseElement, Mapping[str, Any]]]
+) -> list[Sequence[Any]]:
+    """The rows of each statement, run one after the other in this order.
+
+    On PostgreSQL several statements go out together in one pipeline: one network round trip for
+    all (and for the BEGIN of a transaction not open yet), each still run after the one before has
+    finished (so a read after a lock sees what the lock waited for). The first failure raises, and
+    the statements after it do not run.
+    """
     if conn.dialect.name != "postgresql":
-        result = conn.execute(stmt, params)  # type: ignore[call-overload]
-        return result.all() if result.returns_rows else []
-    compiled = _compiled(conn, stmt)
-    values = compiled.defaults | dict(params) if compiled.defaults else dict(params)
-    for name, process in compiled.binds:
-        if name in values:
-            values[name] = process(values[name])
+        answers: list[Sequence[Any]] = []
+        for stmt, params in statements:
+            result = conn.execute(stmt, params)  # type: ignore[call-overload]
+            answers.append(result.all() if result.returns_rows else [])
+        return answers
     if not conn.in_transaction():
         conn.begin()  # as SQLAlchemy's own execution does, so that commit and rollback reach the driver
+    driver = conn.connection.driver_connection
     driver_error = conn.dialect.loaded_dbapi.Error
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    listeners = conn.dispatch.before_cursor_execute
+    sent: list[tuple[Any, _Compiled, dict[str, Any]]] = []
     try:
-        listeners = conn.dispatch.before_cursor_execute
-        if listeners:
-            for listener in listeners:
-                listener(conn, cursor, compiled.sql, values, None, False)
-        cursor.execute(compiled.sql, values, prepare=True)
-        result = cursor.pgresult
-        rows = cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
-        if rows and compiled.row is None:
-            names = [c.name for c in cursor.description or ()]
-            compiled.row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+        # A pipeline also when the transaction is not open yet: its BEGIN then shares the round trip.
+        opening = not driver.autocommit and driver.info.transaction_status == _IDLE  # type: ignore[union-attr]
+        with driver.pipeline() if len(statements) > 1 or opening else nullcontext():  # type: ignore[union-attr]
+            for stmt, params in statements:
+                compiled = _compiled(conn, stmt)
+                values = compiled.defaults | dict(params) if compiled.defaults else dict(params)
+                for name, process in compiled.binds:
+                    if name in values:
+                        values[name] = process(values[name])
+                cursor = driver.cursor()  # type: ignore[union-attr]
+                sent.append((cursor, compiled, values))
+                if listeners:
+                    for listener in listeners:
+                        listener(conn, cursor, compiled.sql, values, None, False)
+                cursor.execute(compiled.sql, values, prepare=True)
+        return [_rows(cursor, compiled) for cursor, compiled, _values in sent]
     except driver_error as err:  # as SQLAlchemy would raise it (IntegrityError, OperationalError…)
-        raise DBAPIError.instance(compiled.sql, values, err, driver_error) from err
+        failed = sent[-1] if sent else None
+        sql, values = (failed[1].sql, failed[2]) if failed else ("", {})
+        raise DBAPIError.instance(sql, values, err, driver_error) from err
     finally:
-        cursor.close()
+        for cursor, _compiled_sql, _values in sent:
+            cursor.close()
+
+
+def _rows(cursor: Any, compiled: _Compiled) -> Sequence[Any]:
+    """A cursor's answer as named tuples, the project's column types applied."""
+    result = cursor.pgresult
+    rows = cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
     if not rows:
         return []
+    if compiled.row is None:
+        names = [c.name for c in cursor.description or ()]
+        compiled.row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
     make = compiled.row._make
     if not compiled.results:
         return [make(row) for row in rows]

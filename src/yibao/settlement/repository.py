@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, lazyload
 from yibao.audit.models import AuditEntry
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
-from yibao.core.prepared import fetch_all
+from yibao.core.prepared import fetch_all, fetch_each
 from yibao.core.uow import audit_arrays, audit_json, audit_rows_insert, pending_audit
 from yibao.domain.catalog import Restrictions
 from yibao.domain.enrolment import EntryType
@@ -545,6 +545,55 @@ def _locked_counters_statement(with_account: bool) -> Any:
     return stmt
 
 
+def _lines_query(visit_id: int, request_id: str | None) -> tuple[Any, dict[str, Any]]:
+    params: dict[str, Any] = {"visit_id": visit_id}
+    if request_id is not None:
+        params["request_id"] = request_id
+    return _lines_statement(request_id is not None), params
+
+
+@cache
+def _year_counters_statement(with_account: bool) -> Any:
+    """The counters of the bound person-year (`psn_no`, `insutype`, `year`), and the account balance
+    of `psn_no` if asked: rows (is_account, counter, amount)."""
+    stmt: Any = (
+        select(literal(False).label("is_account"), _LC.c.counter, _LC.c.amount)
+        .select_from(_PY.join(_LC, _LC.c.person_year_id == _PY.c.id))
+        .where(
+            _PY.c.psn_no == bindparam("psn_no"),
+            _PY.c.insutype == bindparam("insutype"),
+            _PY.c.year == bindparam("year"),
+        )
+    )
+    if with_account:
+        stmt = union_all(
+            stmt,
+            select(literal(True), literal("", _LC.c.counter.type), _A.c.balance).where(
+                _A.c.psn_no == bindparam("psn_no")
+            ),
+        )
+    return stmt
+
+
+def _counters_and_balance(rows: Iterable[Any]) -> tuple[dict[str, int], int | None]:
+    counters: dict[str, int] = {}
+    balance = None
+    for is_account, counter, amount in rows:
+        if is_account:
+            balance = amount
+        else:
+            counters[counter] = amount
+    return counters, balance
+
+
+class LockedYear(NamedTuple):
+    """The person-year row locked for a settlement, with what was read after the lock."""
+
+    person_year_id: int
+    counters: dict[str, int]
+    balance: int | None  # the personal account's, when asked
+
+
 class BillRepository:
     """The reads and writes of one bill on the hot path, on the unit of work's connection."""
 
@@ -617,16 +666,45 @@ class BillRepository:
     def lines(self, visit_id: int, *, request_id: str | None = None) -> BillLines:
         """The unsettled lines with their items' catalog versions, the deductible already paid by the
         visit and the settlement of `request_id` if any (one statement, read after the visit lock)."""
-        params: dict[str, Any] = {"visit_id": visit_id}
-        if request_id is not None:
-            params["request_id"] = request_id
-        stmt = _lines_statement(request_id is not None)
+        return self._bill_lines(fetch_all(self.conn, *_lines_query(visit_id, request_id)))
+
+    def lines_and_counters(
+        self, visit_id: int, psn_no: str, insutype: str, year: int
+    ) -> tuple[BillLines, dict[str, int]]:
+        """The unsettled lines and the person's year ledger counters, unlocked (pre-settlement); on
+        PostgreSQL both statements go out together."""
+        key = {"psn_no": psn_no, "insutype": insutype, "year": year}
+        lines, counters = fetch_each(self.conn, [_lines_query(visit_id, None), (_COUNTERS, key)])
+        return self._bill_lines(lines), {counter: amount for counter, amount in counters}
+
+    def lines_and_locked_year(
+        self, visit_id: int, request_id: str, psn_no: str, insutype: str, year: int, account_of: str | None
+    ) -> tuple[BillLines, LockedYear | None]:
+        """The unsettled lines (read after the visit lock), then the person-year row locked and its
+        counters and the account balance of `account_of` read after that lock; on PostgreSQL the three
+        statements go out together, each still run after the one before. None for the year when the
+        person has no row for it yet (the first bill of the year: `lock_person_year` makes it)."""
+        key: dict[str, Any] = {"psn_no": psn_no, "insutype": insutype, "year": year}
+        lines, locked, counted = fetch_each(
+            self.conn,
+            [
+                _lines_query(visit_id, request_id),
+                (_PERSON_YEAR_LOCKED, key),
+                (_year_counters_statement(account_of is not None), key),
+            ],
+        )
+        if not locked:
+            return self._bill_lines(lines), None
+        counters, balance = _counters_and_balance(counted)
+        return self._bill_lines(lines), LockedYear(int(locked[0][0]), counters, balance)
+
+    def _bill_lines(self, rows: Iterable[Any]) -> BillLines:
         lines: list[BillLine] = []
         versions: dict[str, tuple[ItemVersion, ...]] = {}
         pending: list[ItemVersion] = []
         current: Any = None
         paid_fen, earlier = 0, None
-        for row in fetch_all(self.conn, stmt, params):
+        for row in rows:
             paid_fen, earlier = int(row.deductible_paid or 0), row.earlier_id
             if current is not None and row.id != current.id:
                 lines.append(self._line(current, pending, versions))
@@ -682,15 +760,9 @@ class BillRepository:
         params: dict[str, Any] = {"person_year_id": person_year_id}
         if psn_no is not None:
             params["psn_no"] = psn_no
-        counters: dict[str, int] = {}
-        balance = None
-        stmt = _locked_counters_statement(psn_no is not None)
-        for is_account, counter, amount in fetch_all(self.conn, stmt, params):
-            if is_account:
-                balance = amount
-            else:
-                counters[counter] = amount
-        return counters, balance
+        return _counters_and_balance(
+            fetch_all(self.conn, _locked_counters_statement(psn_no is not None), params)
+        )
 
     # -- writes
     def write_settlement(

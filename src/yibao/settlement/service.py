@@ -658,11 +658,12 @@ def quote(
     visit = _visible_bill(uow, bills.visit(mdtrt_id, lock=False), mdtrt_id)
     if visit.status in ("settled", "cancelled"):
         raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销", "mdtrt_id")
-    bill = bills.lines(visit.id)
+    bill, counters = bills.lines_and_counters(
+        visit.id, visit.psn_no, visit.insutype, settlement_day(visit).year
+    )
     if expected_medfee is not None:
         _refuse_other_total(bill, expected_medfee, medfee_field)
     policy = _policy_for(uow, visit, bill)
-    counters = bills.counters(visit.psn_no, visit.insutype, settlement_day(visit).year)
     breakdown = _calculate(uow, visit, bill, policy, counters, visit.account_balance)
     check = _rule_check(uow, visit, bill)
     uow.rollback()
@@ -724,9 +725,10 @@ def _refuse_blocked(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> None:
 
 def _preview(uow: UnitOfWork, bills: BillRepository, visit: BillVisit) -> engine.Breakdown:
     """The bill of a visit's unsettled lines as it would settle now (reads only, no lock)."""
-    bill = bills.lines(visit.id)
+    bill, counters = bills.lines_and_counters(
+        visit.id, visit.psn_no, visit.insutype, settlement_day(visit).year
+    )
     policy = _policy_for(uow, visit, bill)
-    counters = bills.counters(visit.psn_no, visit.insutype, settlement_day(visit).year)
     return _calculate(uow, visit, bill, policy, counters, visit.account_balance)
 
 
@@ -787,7 +789,8 @@ def settle(
     The visit is locked first, then the person's year (``FOR UPDATE``), so two bills of one person
     run one after the other and a repeat of a request waits for the first and answers its result.
     The reads are those of `pre_settle` (the lines, the counters and the account read after the
-    locks); the writes are one statement per table whatever the number of lines. With
+    locks; on PostgreSQL the lines, the year lock and the counters go out in one pipeline); the
+    writes are one statement per table whatever the number of lines. With
     `expected_medfee` (the hospital's own total, fen) the bill is refused unless its unsettled lines
     add up to exactly that (MEDFEE_MISMATCH, naming `medfee_field`).
     """
@@ -801,7 +804,11 @@ def settle(
     try:
         if visit.status in ("settled", "cancelled"):
             raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销，不能再次结算", "mdtrt_id")
-        bill = bills.lines(visit.id, request_id=request_id)
+        year = settlement_day(visit).year
+        account_of = visit.psn_no if visit.insutype == "310" else None  # the employee's personal account
+        bill, locked = bills.lines_and_locked_year(
+            visit.id, request_id, visit.psn_no, visit.insutype, year, account_of
+        )
         if bill.earlier_id is not None:
             return _first_answer(uow, repo, request_id, mdtrt_id)
         if expected_medfee is not None:
@@ -813,10 +820,11 @@ def settle(
         if bills.earlier(request_id) is not None:  # a concurrent twin settled while we waited for the lock
             return _first_answer(uow, repo, request_id, mdtrt_id)
         raise
-    year = settlement_day(visit).year
-    person_year_id = bills.lock_person_year(visit.psn_no, visit.insutype, year)
-    account_of = visit.psn_no if visit.insutype == "310" else None  # the employee's personal account
-    counters, balance = bills.locked_counters(person_year_id, account_of)
+    if locked is None:  # the person's first bill of the year: make the row, lock it, read after the lock
+        person_year_id = bills.lock_person_year(visit.psn_no, visit.insutype, year)
+        counters, balance = bills.locked_counters(person_year_id, account_of)
+    else:
+        person_year_id, counters, balance = locked
     b = _calculate(uow, visit, bill, policy, counters, balance)
     values = {
         "setl_id": uuid.uuid4().hex,
