@@ -24,6 +24,7 @@ from yibao.core.security import Actor, Perm, Role
 from yibao.core.uow import UnitOfWork
 from yibao.core.validation import require_text
 from yibao.domain.errors import BusinessError, conflict, invalid, not_found
+from yibao.interface.lookup import KEYS, GatewayKey
 from yibao.interface.models import Credential, Message, Reconciliation
 from yibao.interface.nhsa import gateway
 from yibao.interface.nhsa.envelope import Call, Envelope, Result, answer, parse_envelope
@@ -97,6 +98,7 @@ def revoke_credential(*, uow: UnitOfWork, access_key: str) -> Credential:
     row.revoked_at = utcnow()
     uow.audit(action="credential.revoke", entity="credential", entity_id=row.access_key, admdvs=row.admdvs)
     uow.commit()
+    KEYS.invalidate()  # refused from the next call on
     return row
 
 
@@ -158,7 +160,7 @@ def list_reconciliations(
 # Serving a call
 
 
-def operator_actor(credential: Credential, envelope: Envelope) -> Actor:
+def operator_actor(credential: GatewayKey, envelope: Envelope) -> Actor:
     """The institution's operator identity: Role.INSTITUTION, its code, its region and, for a patient
     insured elsewhere (异地就医), the place of insurance named by insuplc_admdvs."""
     name = envelope.opter or "his"
@@ -212,16 +214,28 @@ def call_service(
 
 def _authenticate(
     new_uow: Callable[[Actor], UnitOfWork], secret_key: str, headers: Mapping[str, str], now: datetime
-) -> Credential:
+) -> GatewayKey:
+    """The key the call is signed with, checked (headers, timestamp, active key, signature)."""
     found = gateway.gateway_headers(headers)
     gateway.check_present(found)
     gateway.check_timestamp(found, int(now.timestamp() * 1000))
+    access_key = found["_api_access_key"].strip()
     with new_uow(_GATEWAY) as uow:
-        credential = InterfaceRepository(uow.session).credential(found["_api_access_key"].strip())
-    if credential is None or not credential.active:
-        raise gateway.GatewayError("GATEWAY_ACCESS_KEY", "网关请求头 _api_access_key 无效或已停用")
-    gateway.check_signature(found, gateway.unseal(credential.sealed_secret, secret_key))
-    return credential
+        keys = KEYS.get(uow.session)
+        key = keys.get(access_key)
+        if key is None:
+            credential = InterfaceRepository(uow.session).credential(access_key)
+            if credential is None or not credential.active:
+                raise gateway.GatewayError("GATEWAY_ACCESS_KEY", "网关请求头 _api_access_key 无效或已停用")
+            key = GatewayKey(
+                access_key=access_key,
+                fixmedins_code=credential.fixmedins_code,
+                admdvs=credential.admdvs,
+                secret=gateway.unseal(credential.sealed_secret, secret_key),
+            )
+            keys[access_key] = key  # only active keys are kept; a revocation drops them all
+    gateway.check_signature(found, key.secret)
+    return key
 
 
 _GATEWAY = Actor(user_id=None, username="gateway", roles=frozenset(), all_regions=True)
@@ -303,7 +317,7 @@ def _serve(
 
 
 def _first_answer(
-    new_uow: Callable[[Actor], UnitOfWork], envelope: Envelope, credential: Credential
+    new_uow: Callable[[Actor], UnitOfWork], envelope: Envelope, credential: GatewayKey
 ) -> str | None:
     """The stored answer of this msgid if a twin request (same institution and infno) stored one."""
     with new_uow(_GATEWAY) as uow:
@@ -316,7 +330,7 @@ def _first_answer(
 def _remember(
     new_uow: Callable[[Actor], UnitOfWork],
     envelope: Envelope,
-    credential: Credential,
+    credential: GatewayKey,
     result: Result,
     text: str,
     now: datetime,
