@@ -31,6 +31,7 @@ from yibao.domain.money import fen_to_yuan, yuan_to_fen
 from yibao.domain.periods import check_order
 from yibao.domain.policy import Policy, subsidise
 from yibao.enrolment.models import (
+    RELATION_SNAPSHOT_FIELDS,
     Account,
     AccountEntry,
     Contribution,
@@ -1893,19 +1894,9 @@ def _write_enrolment_chunk(
 
 
 _PERSON_AUDIT_KEYS = ("psn_no", "certno", "name", "gend", "birth_date", "phone", "admdvs", "unit_id")
-_RELATION_AUDIT_KEYS = (
-    "psn_no",
-    "insutype",
-    "psn_type",
-    "admdvs",
-    "unit_id",
-    "idet_type",
-    "disa_lv",
-    "begin",
-    "end",
-    "waiting_end",
-    "status",
-)
+_RELATION_AUDIT_KEYS = tuple(
+    f for f in RELATION_SNAPSHOT_FIELDS if f != "id"
+)  # the id comes after the insert
 
 
 CONTRIBUTION_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,19 @@ def _page(request: Request, uow: UnitOfWork, template: str, **context: Any) -> R
 
 def _refused(request: Request, uow: UnitOfWork, exc: BusinessError) -> Response:
     return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=error_status(exc))
+
+
+def _form_again(
+    request: Request, uow: UnitOfWork, exc: BusinessError, page_of: Callable[[BusinessError], Response]
+) -> Response:
+    """The form's page again showing why it was refused (with the refusal's status); the plain
+    refusal page if the form's own page cannot be shown."""
+    try:
+        page = page_of(exc)
+    except BusinessError as missing:
+        return _refused(request, uow, missing)
+    page.status_code = error_status(exc)
+    return page
 
 
 def parse_param_lines(text: str) -> dict[str, Any]:
@@ -160,12 +174,9 @@ def run_start(request: Request, uow: ConsoleUow, form: FormData, container: Cont
         )
     except BusinessError as exc:
         uow.rollback()
-        try:
-            page = _runs_page(request, uow, 1, export_dir, form=form, error=exc)
-        except BusinessError as refused:
-            return _refused(request, uow, refused)
-        page.status_code = error_status(exc)
-        return page
+        return _form_again(
+            request, uow, exc, lambda error: _runs_page(request, uow, 1, export_dir, form=form, error=error)
+        )
     return redirect(f"{_M}/runs/{row.run_no}")
 
 
@@ -207,12 +218,12 @@ def export_start(request: Request, uow: ConsoleUow, form: FormData, container: C
         )
     except BusinessError as exc:
         uow.rollback()
-        try:
-            page = _exports_page(request, uow, 1, export_dir, form=form, error=exc)
-        except BusinessError as refused:
-            return _refused(request, uow, refused)
-        page.status_code = error_status(exc)
-        return page
+        return _form_again(
+            request,
+            uow,
+            exc,
+            lambda error: _exports_page(request, uow, 1, export_dir, form=form, error=error),
+        )
     return redirect(f"{_M}/exports?done={result.out.name}")
 
 
@@ -364,10 +375,7 @@ def case_act(request: Request, uow: ConsoleUow, case_no: str, form: FormData) ->
             recover_fen=yuan_to_fen(recover, field="recover_amt") if recover else None,
         )
     except BusinessError as exc:
-        try:
-            page = _case_page(request, uow, case_no, form=form, error=exc)
-        except BusinessError as missing:
-            return _refused(request, uow, missing)
-        page.status_code = error_status(exc)
-        return page
+        return _form_again(
+            request, uow, exc, lambda error: _case_page(request, uow, case_no, form=form, error=error)
+        )
     return redirect(f"{_M}/cases/{case_no}")
