@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from yibao.core.security import SYSTEM
 from yibao.domain.errors import BusinessError
 from yibao.enrolment import service as enrolment
 from yibao.enrolment.models import AccountEntry
-from yibao.settlement import service
+from yibao.settlement import repository, service
 from yibao.settlement.models import LedgerCounter, Settlement
 from yibao.settlement.repository import BillRepository
 
@@ -102,3 +103,40 @@ def test_a_balance_spent_since_it_was_read_refuses_the_whole_settlement(
     with container.uow(SYSTEM) as uow:
         entries = uow.session.scalars(select(AccountEntry).where(AccountEntry.amount < 0)).all()
         assert [(e.amount, e.balance_after, e.reference) for e in entries] == [(-100_000, 0, settled.setl_id)]
+
+
+def test_a_later_bill_of_the_year_is_refused_too_when_its_balance_read_is_stale(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same guard on a later bill of the year, whose counters and balance come with the year lock
+    (one pipeline on PostgreSQL) rather than from a separate read."""
+    world = build_world(container, account_fen=100_000)
+    first = open_visit(container, world.worker)
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(uow=uow, mdtrt_id=first, fees=[fee("1", "ZL001", "100.00")])
+    with container.uow(SYSTEM) as uow:
+        service.settle(uow=uow, mdtrt_id=first, request_id=request_id())
+    with container.uow(SYSTEM) as uow:
+        balance = enrolment.get_account(uow=uow, psn_no=world.worker).balance
+    assert 0 < balance < 100_000  # the first bill took part of the account
+    later = open_visit(container, world.worker)
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(uow=uow, mdtrt_id=later, fees=[fee("1", "ZL001", "60000.00")])
+    read = repository._counters_and_balance
+
+    def stale(rows: Any) -> tuple[dict[str, int], int | None]:
+        counters, found = read(rows)
+        return counters, None if found is None else found + 50_000  # money spent meanwhile
+
+    monkeypatch.setattr(repository, "_counters_and_balance", stale)
+    with container.uow(SYSTEM) as uow, pytest.raises(BusinessError) as refused:
+        service.settle(uow=uow, mdtrt_id=later, request_id=request_id())
+    assert refused.value.code == "ACCOUNT_INSUFFICIENT"
+    with container.uow(SYSTEM) as uow:
+        assert len(uow.session.scalars(select(Settlement)).all()) == 1
+        assert len(uow.session.scalars(select(AccountEntry).where(AccountEntry.amount < 0)).all()) == 1
+        assert enrolment.get_account(uow=uow, psn_no=world.worker).balance == balance
+    monkeypatch.undo()
+    with container.uow(SYSTEM) as uow:
+        settled = service.settle(uow=uow, mdtrt_id=later, request_id=request_id())
+    assert settled.acct_pay == balance  # the account pays what is left once it is read as it is
