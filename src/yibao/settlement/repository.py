@@ -504,15 +504,6 @@ def _lines_statement(by_request: bool) -> Select[Any]:
 
 
 _EARLIER = select(_S.c.id).where(_S.c.request_id == bindparam("request_id"))
-_COUNTERS = (
-    select(_LC.c.counter, _LC.c.amount)
-    .select_from(_PY.join(_LC, _LC.c.person_year_id == _PY.c.id))
-    .where(
-        _PY.c.psn_no == bindparam("psn_no"),
-        _PY.c.insutype == bindparam("insutype"),
-        _PY.c.year == bindparam("year"),
-    )
-)
 _PERSON_YEAR_LOCKED = (
     select(_PY.c.id)
     .where(
@@ -663,19 +654,16 @@ class BillRepository:
             earlier_id=first.earlier_id,
         )
 
-    def lines(self, visit_id: int, *, request_id: str | None = None) -> BillLines:
-        """The unsettled lines with their items' catalog versions, the deductible already paid by the
-        visit and the settlement of `request_id` if any (one statement, read after the visit lock)."""
-        return self._bill_lines(fetch_all(self.conn, *_lines_query(visit_id, request_id)))
-
     def lines_and_counters(
         self, visit_id: int, psn_no: str, insutype: str, year: int
     ) -> tuple[BillLines, dict[str, int]]:
         """The unsettled lines and the person's year ledger counters, unlocked (pre-settlement); on
         PostgreSQL both statements go out together."""
         key = {"psn_no": psn_no, "insutype": insutype, "year": year}
-        lines, counters = fetch_each(self.conn, [_lines_query(visit_id, None), (_COUNTERS, key)])
-        return self._bill_lines(lines), {counter: amount for counter, amount in counters}
+        lines, counted = fetch_each(
+            self.conn, [_lines_query(visit_id, None), (_year_counters_statement(False), key)]
+        )
+        return self._bill_lines(lines), _counters_and_balance(counted)[0]
 
     def lines_and_locked_year(
         self, visit_id: int, request_id: str, psn_no: str, insutype: str, year: int, account_of: str | None
@@ -739,11 +727,6 @@ class BillRepository:
         """The settlement of a request id (a fresh read, for the refusal paths after the lock)."""
         found = fetch_all(self.conn, _EARLIER, {"request_id": request_id})
         return int(found[0][0]) if found else None
-
-    def counters(self, psn_no: str, insutype: str, year: int) -> dict[str, int]:
-        """The year ledger counters of a person (unlocked; pre-settlement)."""
-        rows = fetch_all(self.conn, _COUNTERS, {"psn_no": psn_no, "insutype": insutype, "year": year})
-        return {counter: amount for counter, amount in rows}
 
     def lock_person_year(self, psn_no: str, insutype: str, year: int) -> int:
         """The id of the person-year row, created if missing, locked until the transaction ends."""
