@@ -280,6 +280,66 @@ def _kb_drug_pool(
     return out
 
 
+def _kb_drug(code: str, name: str, mtype: str, fen: int, unit: str, role: str, r: Restrictions) -> Item:
+    """A knowledge-base drug of the catalog: 乙类 with 10% self-paid first, one price cap at every tier."""
+    return Item(
+        code, name, DRUG, "101", mtype, "02", 1000, dict.fromkeys(TIERS, fen), fen, unit, r, role=role
+    )
+
+
+def _sex_drug(target: str) -> tuple[str, Restrictions] | None:
+    gend = {"男": "1", "女": "2"}.get(target)
+    return (f"sex{gend}", Restrictions(gend=gend)) if gend else None
+
+
+def _child_drug(_target: str) -> tuple[str, Restrictions] | None:
+    return "child", Restrictions(age_max=17)
+
+
+def _inpatient_drug(target: str) -> tuple[str, Restrictions] | None:
+    return ("inpatient_only", Restrictions()) if target == "住院" else None
+
+
+def _kb_service(code: str, name: str, mtype: str, caps: tuple[int, int, int], role: str, **kw: Any) -> Item:
+    """A knowledge-base service item of the catalog: 甲类, price caps (fen) by tier 1/2/3."""
+    return Item(
+        code,
+        name,
+        SERVICE,
+        "201",
+        mtype,
+        "01",
+        0,
+        dict(zip(TIERS, caps, strict=True)),
+        caps[0],
+        "次",
+        role=role,
+        **kw,
+    )
+
+
+def _level_drug(target: str) -> tuple[str, Restrictions] | None:
+    levels = frozenset({"3"}) if "三级" in target else frozenset({"2", "3"})
+    return "level", Restrictions(hosp_levels=levels)
+
+
+def _insutype_drug(target: str) -> tuple[str, Restrictions] | None:
+    benefit = {"工伤": catalog_rules.WORK_INJURY, "生育": catalog_rules.MATERNITY}.get(target)
+    return ("insutype", Restrictions(benefit_only=benefit)) if benefit else None
+
+
+# Drug batches of the knowledge base the catalog draws from: (batch in the file name, value column, how
+# many generic names, med_chrgitm_type, price cap in fen, unit, restriction value → (role, restrictions)).
+# The inpatient-only drugs (第四批) carry no catalog restriction: monitoring decides them from the knowledge.
+_KB_DRUG_POOLS: tuple[tuple[str, str, int, str, int, str, Any], ...] = (
+    ("(限定性别对象)", "限定对象", 80, "09", 3000, "盒", _sex_drug),
+    ("(限定年龄对象)", "限定对象", 30, "11", 2500, "盒", _child_drug),
+    ("（限定机构等级）", "限定值域", 30, "11", 4500, "支", _level_drug),
+    ("（限定保险类型）", "限定对象", 30, "09", 6000, "支", _insutype_drug),
+    ("（限定就医方式）", "限定值域", 20, "09", 5000, "支", _inpatient_drug),
+)
+
+
 def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
     """The catalog: generic items plus restricted drugs and services, duplicate pairs, frequency limits."""
     items: list[Item] = []
@@ -346,107 +406,14 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
             )
         )
 
-    # Restricted drugs from the knowledge base (限定性别 / 限定年龄 / 限定机构等级 / 限定保险类型).
-    for code, name, target in _kb_drug_pool(
-        reference, "*药品规则库(限定性别对象)__1.csv", "*药品规则库(限定性别对象)__2.csv", "限定对象", 80
-    ):
-        gend = {"男": "1", "女": "2"}.get(target)
-        if gend:
-            add(
-                Item(
-                    code,
-                    name,
-                    DRUG,
-                    "101",
-                    "09",
-                    "02",
-                    1000,
-                    dict.fromkeys(TIERS, 3000),
-                    3000,
-                    "盒",
-                    Restrictions(gend=gend),
-                    role=f"sex{gend}",
-                )
-            )
-    for code, name, _target in _kb_drug_pool(
-        reference, "*药品规则库(限定年龄对象)__1.csv", "*药品规则库(限定年龄对象)__2.csv", "限定对象", 30
-    ):
-        add(
-            Item(
-                code,
-                name,
-                DRUG,
-                "101",
-                "11",
-                "02",
-                1000,
-                dict.fromkeys(TIERS, 2500),
-                2500,
-                "盒",
-                Restrictions(age_max=17),
-                role="child",
-            )
-        )
-    for code, name, target in _kb_drug_pool(
-        reference, "*药品规则库（限定机构等级）__1.csv", "*药品规则库（限定机构等级）__2.csv", "限定值域", 30
-    ):
-        levels = frozenset({"3"}) if "三级" in target else frozenset({"2", "3"})
-        add(
-            Item(
-                code,
-                name,
-                DRUG,
-                "101",
-                "11",
-                "02",
-                1000,
-                dict.fromkeys(TIERS, 4500),
-                4500,
-                "支",
-                Restrictions(hosp_levels=levels),
-                role="level",
-            )
-        )
-    for code, name, target in _kb_drug_pool(
-        reference, "*药品规则库（限定保险类型）__1.csv", "*药品规则库（限定保险类型）__2.csv", "限定对象", 30
-    ):
-        benefit = {"工伤": catalog_rules.WORK_INJURY, "生育": catalog_rules.MATERNITY}.get(target)
-        if benefit:
-            add(
-                Item(
-                    code,
-                    name,
-                    DRUG,
-                    "101",
-                    "09",
-                    "02",
-                    1000,
-                    dict.fromkeys(TIERS, 6000),
-                    6000,
-                    "支",
-                    Restrictions(benefit_only=benefit),
-                    role="insutype",
-                )
-            )
-    for code, name, target in _kb_drug_pool(
-        reference, "*药品规则库（限定就医方式）__1.csv", "*药品规则库（限定就医方式）__2.csv", "限定值域", 20
-    ):
-        if target == "住院":
-            add(
-                Item(
-                    code,
-                    name,
-                    DRUG,
-                    "101",
-                    "09",
-                    "02",
-                    1000,
-                    dict.fromkeys(TIERS, 5000),
-                    5000,
-                    "支",
-                    role="inpatient_only",  # 第四批 限住院: monitoring decides it from the knowledge
-                )
-            )
+    # Restricted drugs from the knowledge base (限定性别 / 限定年龄 / 限定机构等级 / 限定保险类型 / 限住院).
+    for batch, column, limit, mtype, fen, unit, restrict in _KB_DRUG_POOLS:
+        for code, name, target in _kb_drug_pool(
+            reference, f"*药品规则库{batch}__1.csv", f"*药品规则库{batch}__2.csv", column, limit
+        ):
+            found = restrict(target)
+            if found is not None:
+                add(_kb_drug(code, name, mtype, fen, unit, *found))
     # Restricted services (限定性别 services for clean gynaecological/urological visits).
     sex_services = _kb(reference, "*项目规则库(限定性别对象)__1.csv")
     if sex_services is not None:
@@ -461,19 +428,13 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
             ):
                 taken[gend] += 1
                 add(
-                    Item(
+                    _kb_service(
                         code,
                         row["项目名称"],
-                        SERVICE,
-                        "201",
                         "03",
-                        "01",
-                        0,
-                        {"1": 12000, "2": 15000, "3": 18000},
-                        12000,
-                        "次",
-                        Restrictions(gend=gend),
-                        role=f"sex{gend}",
+                        (12000, 15000, 18000),
+                        f"sex{gend}",
+                        restrictions=Restrictions(gend=gend),
                     )
                 )
 
@@ -502,21 +463,7 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
             ids = []
             for code, name in ((main, row["主项名称"]), (sub, row["从项名称"])):
                 if code not in codes:
-                    codes[code] = add(
-                        Item(
-                            code,
-                            name,
-                            SERVICE,
-                            "201",
-                            "05",
-                            "01",
-                            0,
-                            {"1": 6000, "2": 8000, "3": 10000},
-                            6000,
-                            "次",
-                            role="pair",
-                        )
-                    )
+                    codes[code] = add(_kb_service(code, name, "05", (6000, 8000, 10000), "pair"))
                 ids.append(codes[code])
             if items[ids[0]].role == "pair" and items[ids[1]].role == "pair":
                 pairs.append((ids[0], ids[1]))
@@ -580,21 +527,8 @@ def _surgery_groups(reference: Path, knowledge: Knowledge, add: Any) -> list[lis
         if not _valid(SERVICE, "201", code):
             continue
         cap = 1200 + 200 * (n % 5)  # yuan at a township centre; a tenth more per tier above
-        index = add(
-            Item(
-                code,
-                row.get("项目名称", "").strip(),
-                SERVICE,
-                "201",
-                "06",
-                "01",
-                0,
-                {"1": cap * 100, "2": cap * 110, "3": cap * 120},
-                cap * 100,
-                "次",
-                role="surgery_group",
-            )
-        )
+        name = row.get("项目名称", "").strip()
+        index = add(_kb_service(code, name, "06", (cap * 100, cap * 110, cap * 120), "surgery_group"))
         groups.setdefault(group, []).append(index)
     return [groups[g] for g in SURGERY_GROUPS if len(groups.get(g, ())) >= 2]
 
