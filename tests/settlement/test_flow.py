@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from tests.factories import add_region, make_actor
 from tests.settlement.helpers import CLINIC, HOSPITAL, World, at, build_world, fee, open_visit, request_id
 from yibao.audit.models import AuditEntry
 from yibao.bootstrap import Container
+from yibao.core.clock import LOCAL_TZ
 from yibao.core.security import SYSTEM, Role
 from yibao.domain.errors import BusinessError
 from yibao.enrolment import service as enrolment
@@ -353,6 +354,26 @@ def test_a_stay_across_the_new_year_settles_with_the_policy_and_ledger_of_the_di
         assert (
             service.ledger(uow=uow, psn_no=world.resident, insutype="390", year=2025)["cap:pool"] == 240_000
         )
+        assert service.ledger(uow=uow, psn_no=world.resident, insutype="390", year=2024) == {}
+
+
+def test_a_discharge_on_new_years_morning_in_beijing_belongs_to_the_new_year(
+    container: Container, world: World
+) -> None:
+    """跨年度住院, by the region's clock: discharged 2025-01-01 06:00 Beijing time (2024-12-31 22:00 UTC),
+    so the 2025 policy (三级 60%) and the 2025 ledger apply, not those of the UTC date."""
+    from tests.settlement.helpers import load_policy
+
+    load_policy(container, "439901-390-2025.toml")
+    mdtrt_id = open_visit(container, world.resident, day="2024-12-28")
+    with container.uow(SYSTEM) as uow:
+        service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "ZL001", "5000.00", day="2024-12-28")])
+        service.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=datetime(2025, 1, 1, 6, tzinfo=LOCAL_TZ))
+    with container.uow(SYSTEM) as uow:
+        row = service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    assert (row.year, row.policy_version) == (2025, "2025")
+    assert row.hifp_pay == 240_000  # (500,000 − 100,000) × 0.60
+    with container.uow(SYSTEM) as uow:
         assert service.ledger(uow=uow, psn_no=world.resident, insutype="390", year=2024) == {}
 
 

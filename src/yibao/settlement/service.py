@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from yibao.catalog.models import CodeMapping
+from yibao.core.clock import local_day
 from yibao.core.db import utcnow
 from yibao.core.paging import Page
 from yibao.core.security import Perm
@@ -210,7 +211,7 @@ def register_visit(
     uow.actor.require(Perm.SETTLE)
     _act_for_institution(uow, fixmedins_code)
     repo = SettlementRepository(uow.session)
-    day = begntime.date()
+    day = local_day(begntime)
     med_type = dictionaries(uow.session).require("med_type", med_type, field="med_type")
     person = repo.person((psn_no or "").strip())
     if person is None or not uow.actor.sees_region(person.admdvs):
@@ -361,8 +362,8 @@ def _check_line(fee: FeeInput, visit: Visit, known: set[str], originals: set[str
             "det_item_fee_sumamt",
             f"明细 {sn} 字段 det_item_fee_sumamt {fee.det_item_fee_sumamt} 分与单价×数量 {expected} 分不符",
         )
-    if fee.fee_ocur_time.date() < visit.begntime.date() or (
-        visit.endtime is not None and fee.fee_ocur_time.date() > visit.endtime.date()
+    if local_day(fee.fee_ocur_time) < local_day(visit.begntime) or (
+        visit.endtime is not None and local_day(fee.fee_ocur_time) > local_day(visit.endtime)
     ):
         raise invalid("FEE_TIME_RANGE", "fee_ocur_time", f"明细 {sn} 字段 fee_ocur_time 不在就诊期间内")
     if fee.cnt < 0:
@@ -408,7 +409,8 @@ def upload_fees(
             by_code.setdefault(candidate.medins_list_codg, []).append(candidate)
     rows = []
     for fee in fees:
-        mapping = catalog_rules.item_valid_on(by_code.get(fee.medins_list_codg, []), fee.fee_ocur_time.date())
+        day = local_day(fee.fee_ocur_time)
+        mapping = catalog_rules.item_valid_on(by_code.get(fee.medins_list_codg, []), day)
         rows.append(
             FeeLine(
                 visit_id=visit.id,
@@ -469,7 +471,7 @@ def cancel_fees(*, uow: UnitOfWork, mdtrt_id: str, feedetl_sns: Sequence[str] | 
 
 def settlement_day(visit: Visit | BillVisit) -> date:
     """The day whose policy version and year ledger apply: the end of the visit if known, else its begin."""
-    return (visit.endtime or visit.begntime).date()
+    return local_day(visit.endtime or visit.begntime)
 
 
 def _needs_registrations(policy: Policy, visit: BillVisit) -> bool:
@@ -490,7 +492,7 @@ def _catalog_facts(
     known: dict[tuple[str, date], tuple[engine.CatalogFacts | None, str | None]] = {}
     facts: dict[int, tuple[engine.CatalogFacts | None, str | None]] = {}
     for line in lines:
-        day = line.fee_ocur_time.date()
+        day = local_day(line.fee_ocur_time)
         key = (line.hilist_code or "", day)
         found = known.get(key)
         if found is None:
@@ -562,7 +564,7 @@ def _policy_for(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> Policy:
     day = settlement_day(visit)
     if not visit.person_found:
         raise not_found("PERSON_NOT_FOUND", f"参保人 {visit.psn_no} 不存在", "psn_no")
-    _basic_relation(visit.relations, visit.begntime.date(), visit.insutype)
+    _basic_relation(visit.relations, local_day(visit.begntime), visit.insutype)
     policy = policy_in_force(uow.session, visit.insu_admdvs, visit.insutype, day)
     if policy is None:
         raise conflict(
@@ -1326,7 +1328,7 @@ def change_visit(
         if visit.endtime is not None and begntime > visit.endtime:
             raise invalid("DATES_ORDER", "begntime", f"字段 begntime（{begntime}）不能晚于出院时间")
         lines = [line for line in repo.lines(visit.id, unsettled_only=False) if line.status != "cancelled"]
-        if any(line.fee_ocur_time.date() < begntime.date() for line in lines):
+        if any(local_day(line.fee_ocur_time) < local_day(begntime) for line in lines):
             raise invalid(
                 "FEE_TIME_RANGE", "begntime", "字段 begntime：已上传的费用明细发生在新的开始时间之前"
             )
