@@ -11,6 +11,7 @@ On other databases the expression goes through SQLAlchemy as usual.
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
+from psycopg import RawCursor
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 @dataclass
 class _Compiled:
     sql: str
+    raw: bytes  # the statement with positional ``$n`` placeholders, as the server takes it
+    order: tuple[str, ...]  # the parameter name of each ``$n``
     defaults: dict[str, Any]  # the values bound in the expression itself (literals)
     binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # parameters whose type converts the value
     results: tuple[tuple[int, Callable[[Any], Any]], ...]  # result columns whose type converts
@@ -61,14 +65,39 @@ def _compiled(conn: Connection, stmt: ClauseElement) -> _Compiled:
     for index, col in enumerate(columns):
         if isinstance(col.type, TypeDecorator):
             results.append((index, partial(col.type.process_result_value, dialect=dialect)))
+    raw, order = _positional(compiled.string)
     entry = _Compiled(
         sql=compiled.string,
+        raw=raw,
+        order=order,
         defaults={k: v for k, v in compiled.params.items() if v is not None},
         binds=tuple(binds),
         results=tuple(results),
     )
     _COMPILED[key] = (stmt, entry)  # the statement is kept alive, so its id is never reused
     return entry
+
+
+_PLACEHOLDER = re.compile(r"%%|%\(([^)]+)\)s")
+
+
+def _positional(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """The statement with its named placeholders as ``$n`` (one per distinct name), and the names.
+
+    psycopg then takes it as is (a raw query): no placeholder parsing on every call, which for the
+    long write statement it would otherwise redo each time (it caches only short statements).
+    """
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    return _PLACEHOLDER.sub(number, sql).encode(), tuple(order)
 
 
 def fetch_all(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) -> Sequence[Any]:
@@ -108,12 +137,12 @@ def fetch_each(
                 for name, process in compiled.binds:
                     if name in values:
                         values[name] = process(values[name])
-                cursor = driver.cursor()  # type: ignore[union-attr]
+                cursor = RawCursor(driver)  # type: ignore[arg-type]
                 sent.append((cursor, compiled, values))
                 if listeners:
                     for listener in listeners:
                         listener(conn, cursor, compiled.sql, values, None, False)
-                cursor.execute(compiled.sql, values, prepare=True)
+                cursor.execute(compiled.raw, [values[name] for name in compiled.order], prepare=True)
         return [_rows(cursor, compiled) for cursor, compiled, _values in sent]
     except driver_error as err:  # as SQLAlchemy would raise it (IntegrityError, OperationalError…)
         failed = sent[-1] if sent else None
