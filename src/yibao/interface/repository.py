@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from yibao.catalog.models import CatalogItem, CodeMapping
@@ -25,6 +26,29 @@ from yibao.payment.models import PaymentMethod
 from yibao.policy.models import PolicyVersion
 from yibao.reference.models import IcdCode, RefDataset
 from yibao.settlement.models import FeeLine, Settlement, SettlementFund, Visit
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A message already answered under a msgid: whose, which transaction, the first answer."""
+
+    fixmedins_code: str
+    infno: str
+    response: str
+
+
+@dataclass(frozen=True)
+class SignInState:
+    """A sign-in as the gateway checks it."""
+
+    fixmedins_code: str
+    signed_out: bool
+
+
+@dataclass(frozen=True)
+class GatewayReads:
+    earlier: StoredAnswer | None
+    signed: SignInState | None
 
 
 class InterfaceRepository:
@@ -90,6 +114,31 @@ class InterfaceRepository:
             )
         return paginate(self.session, stmt, page=page, size=size)
 
+    def gateway_reads(self, msgid: str, sign_no: str | None) -> GatewayReads:
+        """What the gateway checks before serving a call, in one statement: the message already stored
+        under this msgid (its institution, infno and first answer) and the sign-in named by sign_no
+        (its institution and whether it is signed out)."""
+        one = select(literal(1).label("one")).subquery()
+        stmt = select(
+            Message.fixmedins_code,
+            Message.infno,
+            Message.response,
+            SignIn.fixmedins_code,
+            SignIn.signed_out_at.is_not(None),
+        ).select_from(
+            one.outerjoin(Message, Message.msgid == msgid).outerjoin(
+                SignIn, SignIn.sign_no == sign_no if sign_no else false()
+            )
+        )
+        row = self.session.execute(stmt).one()
+        earlier = StoredAnswer(row[0], row[1], row[2]) if row[1] is not None else None
+        signed = SignInState(row[3], bool(row[4])) if row[3] is not None else None
+        return GatewayReads(earlier, signed)
+
+    def add_message(self, values: dict[str, object]) -> None:
+        """Insert one message row (one statement, no read back)."""
+        self.session.execute(insert(Message), [values])
+
     # sign-ins --------------------------------------------------------------------------------
     def sign_in(self, sign_no: str) -> SignIn | None:
         return self.session.scalar(select(SignIn).where(SignIn.sign_no == sign_no))
@@ -121,7 +170,8 @@ class InterfaceRepository:
         return self.session.scalar(select(Account).where(Account.psn_no == psn_no))
 
     def visit(self, mdtrt_id: str) -> Visit | None:
-        return self.session.scalar(select(Visit).where(Visit.mdtrt_id == mdtrt_id))
+        stmt = select(Visit).where(Visit.mdtrt_id == mdtrt_id)
+        return self.session.scalar(stmt.execution_options(populate_existing=True))
 
     def visits_of(self, psn_no: str, fixmedins_code: str, begin: datetime, end: datetime) -> list[Visit]:
         return list(
@@ -138,12 +188,14 @@ class InterfaceRepository:
         )
 
     def lines(self, visit_id: int) -> list[FeeLine]:
-        return list(
-            self.session.scalars(select(FeeLine).where(FeeLine.visit_id == visit_id).order_by(FeeLine.id))
-        )
+        """The visit's lines as stored now (fresh even when the call's session holds them already: the
+        settlement writes their splits with its own statements)."""
+        stmt = select(FeeLine).where(FeeLine.visit_id == visit_id).order_by(FeeLine.id)
+        return list(self.session.scalars(stmt.execution_options(populate_existing=True)))
 
     def settlement(self, setl_id: str) -> Settlement | None:
-        return self.session.scalar(select(Settlement).where(Settlement.setl_id == setl_id))
+        stmt = select(Settlement).where(Settlement.setl_id == setl_id)
+        return self.session.scalar(stmt.execution_options(populate_existing=True))
 
     def funds(self, settlement_ids: Iterable[int]) -> list[SettlementFund]:
         ids = list(settlement_ids)

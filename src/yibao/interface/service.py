@@ -2,9 +2,10 @@
 
 A call is checked by the gateway (headers, timestamp, HmacSHA1 signature with the institution's
 secret), then the envelope (common input), then served by the transaction's handler acting as the
-institution's operator (Role.INSTITUTION, its code, its region). A message answered with infcode 0
-is stored under its msgid; a repeat of that msgid gets the stored answer back. A refused call
-stores nothing.
+institution's operator (Role.INSTITUTION, its code, its region). The whole call is one database
+transaction: the gateway's reads, the business work and the message row answered with infcode 0,
+stored under its msgid, commit together; a repeat of that msgid gets the stored answer back. A
+refused call stores nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from yibao.core.db import utcnow
 from yibao.core.paging import Page
@@ -30,7 +32,7 @@ from yibao.interface.nhsa import gateway
 from yibao.interface.nhsa.envelope import Call, Envelope, Result, answer, parse_envelope
 from yibao.interface.nhsa.jsontext import dumps, loads
 from yibao.interface.nhsa.registry import HANDLERS, NO_SIGN_IN, NOT_ENABLED
-from yibao.interface.repository import InterfaceRepository
+from yibao.interface.repository import InterfaceRepository, StoredAnswer
 
 log = logging.getLogger("yibao.interface")
 
@@ -212,33 +214,68 @@ def call_service(
         )
 
 
-def _authenticate(
-    new_uow: Callable[[Actor], UnitOfWork], secret_key: str, headers: Mapping[str, str], now: datetime
-) -> GatewayKey:
-    """The key the call is signed with, checked (headers, timestamp, active key, signature)."""
-    found = gateway.gateway_headers(headers)
-    gateway.check_present(found)
-    gateway.check_timestamp(found, int(now.timestamp() * 1000))
-    access_key = found["_api_access_key"].strip()
-    with new_uow(_GATEWAY) as uow:
-        keys = KEYS.get(uow.session)
-        key = keys.get(access_key)
-        if key is None:
-            credential = InterfaceRepository(uow.session).credential(access_key)
-            if credential is None or not credential.active:
-                raise gateway.GatewayError("GATEWAY_ACCESS_KEY", "网关请求头 _api_access_key 无效或已停用")
-            key = GatewayKey(
-                access_key=access_key,
-                fixmedins_code=credential.fixmedins_code,
-                admdvs=credential.admdvs,
-                secret=gateway.unseal(credential.sealed_secret, secret_key),
-            )
-            keys[access_key] = key  # only active keys are kept; a revocation drops them all
-    gateway.check_signature(found, key.secret)
-    return key
+class _CallTransaction:
+    """The one database transaction of a call: the gateway's reads, the business work and the message
+    row, committed together at the end of the call."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.committed = False  # a unit of work of the call committed: kept until the call commits
+        self.lost = False  # a unit of work rolled back after such a commit: the call must not answer 0
+
+
+class CallUnitOfWork(UnitOfWork):
+    """A unit of work of a call, on the call's one transaction.
+
+    `commit()` writes what the service did (audit rows included) without ending the transaction: it
+    becomes durable when the call commits, together with the message row that answers it; a refusal
+    later in the same call drops it (nothing stored). A rollback after such a commit would drop work
+    the service believes kept: the call then answers SYSTEM_ERROR and stores nothing.
+    """
+
+    def __init__(self, tx: _CallTransaction, actor: Actor) -> None:
+        super().__init__(lambda: tx.session, actor)
+        self._tx = tx
+        self._session = tx.session
+
+    def __enter__(self) -> CallUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None  # the call's transaction stays open for the next step and the message row
+
+    def commit(self) -> None:
+        self.flush()
+        self._tx.committed = True
+
+    def rollback(self) -> None:
+        if self._tx.committed:
+            self._tx.lost = True
+        self.session.rollback()
 
 
 _GATEWAY = Actor(user_id=None, username="gateway", roles=frozenset(), all_regions=True)
+
+
+def _authenticate(session: Session, secret_key: str, found: dict[str, str], now: datetime) -> GatewayKey:
+    """The key the call is signed with, checked (timestamp, active key, signature); headers present."""
+    gateway.check_timestamp(found, int(now.timestamp() * 1000))
+    access_key = found["_api_access_key"].strip()
+    keys = KEYS.get(session)
+    key = keys.get(access_key)
+    if key is None:
+        credential = InterfaceRepository(session).credential(access_key)
+        if credential is None or not credential.active:
+            raise gateway.GatewayError("GATEWAY_ACCESS_KEY", "网关请求头 _api_access_key 无效或已停用")
+        key = GatewayKey(
+            access_key=access_key,
+            fixmedins_code=credential.fixmedins_code,
+            admdvs=credential.admdvs,
+            secret=gateway.unseal(credential.sealed_secret, secret_key),
+        )
+        keys[access_key] = key  # only active keys are kept; a revocation drops them all
+    gateway.check_signature(found, key.secret)
+    return key
 
 
 def _serve(
@@ -248,28 +285,33 @@ def _serve(
     body: bytes,
     now: datetime,
 ) -> str | bytes:
-    credential = _authenticate(new_uow, secret_key, headers, now)
-    if len(body) > MAX_BODY:
-        raise invalid("ENVELOPE_SIZE", "body", f"报文体超过 {MAX_BODY} 字节")
-    try:
-        parsed = loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid("ENVELOPE_FORMAT", "body", "报文体不是有效的JSON（公共输入）") from exc
-    envelope = parse_envelope(parsed)
-    if envelope.fixmedins_code != credential.fixmedins_code:
-        raise BusinessError(
-            code="AUTH_INSTITUTION",
-            message=f"字段 fixmedins_code：{envelope.fixmedins_code} 与接入密钥所属机构 "
-            f"{credential.fixmedins_code} 不符，机构只能办理本机构业务",
-            field="fixmedins_code",
-        )
-    with new_uow(_GATEWAY) as uow:
-        repo = InterfaceRepository(uow.session)
-        earlier = repo.message(envelope.msgid)
-        if earlier is not None:
-            if earlier.fixmedins_code != credential.fixmedins_code or earlier.infno != envelope.infno:
-                raise conflict("MSGID_REUSED", f"字段 msgid：报文ID {envelope.msgid} 已用于其他交易", "msgid")
-            return earlier.response
+    """One transaction for the whole call: the key (from memory after its first call), the msgid and
+    the sign-in (one statement), the transaction's work, the message row, one commit. A refusal at any
+    point rolls all of it back."""
+    found = gateway.gateway_headers(headers)
+    gateway.check_present(found)
+    with new_uow(_GATEWAY) as base:
+        session = base.session
+        credential = _authenticate(session, secret_key, found, now)
+        if len(body) > MAX_BODY:
+            raise invalid("ENVELOPE_SIZE", "body", f"报文体超过 {MAX_BODY} 字节")
+        try:
+            parsed = loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise invalid("ENVELOPE_FORMAT", "body", "报文体不是有效的JSON（公共输入）") from exc
+        envelope = parse_envelope(parsed)
+        if envelope.fixmedins_code != credential.fixmedins_code:
+            raise BusinessError(
+                code="AUTH_INSTITUTION",
+                message=f"字段 fixmedins_code：{envelope.fixmedins_code} 与接入密钥所属机构 "
+                f"{credential.fixmedins_code} 不符，机构只能办理本机构业务",
+                field="fixmedins_code",
+            )
+        repo = InterfaceRepository(session)
+        needs_sign_in = envelope.infno not in NO_SIGN_IN
+        reads = repo.gateway_reads(envelope.msgid, (envelope.sign_no or None) if needs_sign_in else None)
+        if reads.earlier is not None:
+            return _repeat(reads.earlier, envelope, credential)
         if envelope.infno in NOT_ENABLED:
             raise BusinessError(
                 code="INFNO_NOT_ENABLED",
@@ -282,84 +324,95 @@ def _serve(
             raise BusinessError(
                 code="INFNO_UNKNOWN", message=f"交易不存在或未开通：{envelope.infno}", field="infno"
             )
-        if envelope.infno not in NO_SIGN_IN:
-            sign_no = envelope.sign_no or ""
-            signed = repo.sign_in(sign_no) if sign_no else None
-            if (
-                signed is None
-                or signed.fixmedins_code != credential.fixmedins_code
-                or signed.signed_out_at is not None
-            ):
-                raise invalid(
-                    "SIGN_NO_INVALID", "sign_no", "字段 sign_no 签到编号无效或已签退，请先调用9001签到"
-                )
-    call = Call(
-        new_uow=new_uow,
-        actor=operator_actor(credential, envelope),
-        envelope=envelope,
-        fixmedins_code=credential.fixmedins_code,
-        admdvs=credential.admdvs,
-        now=now,
-    )
-    try:
-        result = handler(call)
-    except BusinessError:
-        twin = _first_answer(new_uow, envelope, credential)
-        if twin is None:
-            raise
-        return twin  # a concurrent repeat of this msgid was served first: its answer is the answer
-    if result.file is not None:
-        return result.file[1]  # a download is read-only: not logged, a repeat fetches it again
-    text = dumps(
-        answer(infcode=0, now=now, admdvs=credential.admdvs, output=result.output, warn_msg=result.warn_msg)
-    )
-    return _remember(new_uow, envelope, credential, result, text, now)
+        signed = reads.signed
+        if needs_sign_in and (
+            signed is None or signed.fixmedins_code != credential.fixmedins_code or signed.signed_out
+        ):
+            raise invalid("SIGN_NO_INVALID", "sign_no", "字段 sign_no 签到编号无效或已签退，请先调用9001签到")
+        tx = _CallTransaction(session)
+        call = Call(
+            new_uow=lambda actor: CallUnitOfWork(tx, actor),
+            actor=operator_actor(credential, envelope),
+            envelope=envelope,
+            fixmedins_code=credential.fixmedins_code,
+            admdvs=credential.admdvs,
+            now=now,
+        )
+        try:
+            result = handler(call)
+            if tx.lost:
+                raise RuntimeError(f"{envelope.infno}: a unit of work rolled back after its commit")
+        except BusinessError:
+            session.rollback()  # nothing of the refused call stays
+            twin = _first_answer(repo, envelope, credential)
+            if twin is None:
+                raise
+            return twin  # a concurrent repeat of this msgid was served first: its answer is the answer
+        if result.file is not None:
+            if tx.committed:
+                session.commit()
+            return result.file[1]  # a download is read-only: not logged, a repeat fetches it again
+        text = dumps(
+            answer(
+                infcode=0, now=now, admdvs=credential.admdvs, output=result.output, warn_msg=result.warn_msg
+            )
+        )
+        return _remember(repo, envelope, credential, result, text, now)
 
 
-def _first_answer(
-    new_uow: Callable[[Actor], UnitOfWork], envelope: Envelope, credential: GatewayKey
-) -> str | None:
+def _repeat(earlier: StoredAnswer, envelope: Envelope, credential: GatewayKey) -> str:
+    """The first answer of a msgid this institution already sent for this transaction."""
+    if earlier.fixmedins_code != credential.fixmedins_code or earlier.infno != envelope.infno:
+        raise conflict("MSGID_REUSED", f"字段 msgid：报文ID {envelope.msgid} 已用于其他交易", "msgid")
+    return earlier.response
+
+
+def _first_answer(repo: InterfaceRepository, envelope: Envelope, credential: GatewayKey) -> str | None:
     """The stored answer of this msgid if a twin request (same institution and infno) stored one."""
-    with new_uow(_GATEWAY) as uow:
-        row = InterfaceRepository(uow.session).message(envelope.msgid)
-    if row is None or row.fixmedins_code != credential.fixmedins_code or row.infno != envelope.infno:
+    earlier = repo.gateway_reads(envelope.msgid, None).earlier
+    if earlier is None:
         return None
-    return row.response
+    if earlier.fixmedins_code != credential.fixmedins_code or earlier.infno != envelope.infno:
+        return None
+    return earlier.response
 
 
 def _remember(
-    new_uow: Callable[[Actor], UnitOfWork],
+    repo: InterfaceRepository,
     envelope: Envelope,
     credential: GatewayKey,
     result: Result,
     text: str,
     now: datetime,
 ) -> str:
-    """Store the first answer under the msgid; if a concurrent twin stored one first, answer that."""
-    row = Message(
-        msgid=envelope.msgid,
-        infno=envelope.infno,
-        fixmedins_code=credential.fixmedins_code,
-        admdvs=credential.admdvs,
-        opter=envelope.opter,
-        psn_no=result.psn_no,
-        mdtrt_id=result.mdtrt_id,
-        setl_id=result.setl_id,
-        request=dumps(_loggable(envelope.raw)),
-        response=text,
-        reversed_by=None,
-        received_at=now,
-    )
-    with new_uow(_GATEWAY) as uow:
-        uow.session.add(row)
-        try:
-            uow.commit()
-        except IntegrityError:
-            uow.rollback()
-            first = InterfaceRepository(uow.session).message(envelope.msgid)
-            if first is None:
-                raise
-            return first.response
+    """Store the first answer under the msgid in the call's transaction and commit the call; if a
+    concurrent twin stored one first, this call's work is rolled back and the twin's answer is the
+    answer (another institution's or transaction's use of the msgid is refused)."""
+    session = repo.session
+    try:
+        repo.add_message(
+            {
+                "msgid": envelope.msgid,
+                "infno": envelope.infno,
+                "fixmedins_code": credential.fixmedins_code,
+                "admdvs": credential.admdvs,
+                "opter": envelope.opter,
+                "psn_no": result.psn_no,
+                "mdtrt_id": result.mdtrt_id,
+                "setl_id": result.setl_id,
+                "request": dumps(_loggable(envelope.raw)),
+                "response": text,
+                "reversed_by": None,
+                "received_at": now,
+            }
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        earlier = repo.gateway_reads(envelope.msgid, None).earlier
+        if earlier is None:
+            raise
+        return _repeat(earlier, envelope, credential)
     return text
 
 

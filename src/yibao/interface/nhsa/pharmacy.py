@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from yibao.core.clock import local_text
+from yibao.core.uow import UnitOfWork
 from yibao.domain.errors import conflict, invalid
 from yibao.domain.money import fen_to_yuan
 from yibao.interface.nhsa.coerce import Fields
@@ -29,7 +30,7 @@ from yibao.interface.nhsa.fees import line_result
 from yibao.interface.repository import InterfaceRepository
 from yibao.reference.lookup import dictionaries
 from yibao.settlement import service as settlement
-from yibao.settlement.models import FeeLine, Visit
+from yibao.settlement.models import FeeLine, Settlement, SettlementFund, Visit
 from yibao.settlement.service import PHARMACY_MED_TYPE, FeeInput
 
 DETLCUT_FIELDS = (  # 明细分割信息 detlcutinfo (表 63 / 表 68)
@@ -183,7 +184,9 @@ def settle(call: Call) -> Result:
         )
         if row.medfee_sumamt != purchase.medfee:
             raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔购药结算", "msgid")
-    result = _answer(call, row.setl_id, with_lines=True)
+        # The settlement as the service returned it: only its funds and settled lines are read.
+        funds = InterfaceRepository(uow.session).funds([row.id])
+        result = _output(call, uow, row, funds, with_lines=True)
     result.output["setlinfo"]["mdtrt_cert_type"] = purchase.mdtrt_cert_type
     return result
 
@@ -191,17 +194,21 @@ def settle(call: Call) -> Result:
 def _answer(call: Call, setl_id: str, *, with_lines: bool) -> Result:
     with call.uow() as uow:
         view = settlement.get_settlement(uow=uow, setl_id=setl_id)
-        visit = uow.session.get(Visit, view.settlement.visit_id)
-        assert visit is not None
-        output = settlement_output(call, uow, view.settlement, view.funds, visit)
-        settled = [
-            line
-            for line in InterfaceRepository(uow.session).lines(visit.id)
-            if line.settlement_id == view.settlement.id
-        ]
+        return _output(call, uow, view.settlement, view.funds, with_lines=with_lines)
+
+
+def _output(
+    call: Call, uow: UnitOfWork, row: Settlement, funds: Sequence[SettlementFund], *, with_lines: bool
+) -> Result:
+    visit = uow.session.get(Visit, row.visit_id)  # the purchase's visit is still in the call's session
+    assert visit is not None
+    output = settlement_output(call, uow, row, funds, visit)
     if with_lines:
+        settled = [
+            line for line in InterfaceRepository(uow.session).lines(visit.id) if line.settlement_id == row.id
+        ]
         output["detlcutinfo"] = _cut(call, settled)
-    return Result(output, psn_no=visit.psn_no, mdtrt_id=visit.mdtrt_id, setl_id=setl_id)
+    return Result(output, psn_no=visit.psn_no, mdtrt_id=visit.mdtrt_id, setl_id=row.setl_id)
 
 
 def reverse(call: Call) -> Result:

@@ -34,6 +34,7 @@ def pre_settle(call: Call) -> Result:
         for name in ("insutype", "med_type", "mid_setl_flag", "acct_used_flag"):
             data.code(name, dicts, required=False)
         visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
+        uow.session.expunge(visit)  # kept as read: the quote's rollback would expire it (a second read)
         quote = settlement.quote(
             uow=uow, mdtrt_id=visit.mdtrt_id, expected_medfee=medfee, medfee_field="input.data.medfee_sumamt"
         )
