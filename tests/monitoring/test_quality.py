@@ -40,8 +40,35 @@ def _run(out: Path, rates: dict[str, float]) -> Path:
 
 @pytest.fixture(scope="module")
 def injected(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rates = {f: max(r, 0.05) for f, r in DEFAULT_RATES.items()} | {"dialysis_overcount": 0.5}
+    rates = {f: max(r, 0.05) for f, r in DEFAULT_RATES.items()} | {
+        "dialysis_overcount": 0.5,
+        "course_restricted": 0.3,
+    }
     return _run(tmp_path_factory.mktemp("quality"), rates)
+
+
+def test_the_course_diagnosis_and_data_quality_families_are_held_to_the_goal() -> None:
+    """限支付疗程, 诊断与性别/年龄不符 and 计费日期与住院时间不符 are injected and labelled like the
+    others."""
+    assert {"course_restricted", "diagnosis_mismatch", "data_quality"} <= set(DETERMINISTIC)
+
+
+def test_each_rule_of_the_course_and_diagnosis_families_finds_its_injections(injected: Path) -> None:
+    """Both course rules (drugs 第六批, services 第八批-3) and both diagnosis rules (sex, age) fire on the
+    injected region, only on labelled lines and visits."""
+    labels = pq.read_table(injected / "data" / "labels.parquet").to_pylist()
+    lines = {r["bkkp_sn"] for r in labels if r["rule_family"] == "course_restricted"}
+    visits = {r["mdtrt_id"] for r in labels if r["rule_family"] == "diagnosis_mismatch"}
+    by_rule: dict[str, set[str]] = {}
+    for row in pq.read_table(injected / "run" / "findings.parquet").to_pylist():
+        by_rule.setdefault(row["rule_id"], set()).add(row["bkkp_sn"] or row["mdtrt_id"])
+    for rule_id, labelled in (
+        ("GZ10000101010000", lines),
+        ("GZ10000102010000", lines),
+        ("GZ10000204006000", visits),
+        ("GZ10000204007000", visits),
+    ):
+        assert by_rule.get(rule_id) and by_rule[rule_id] <= labelled, rule_id
 
 
 def test_every_injected_deterministic_family_reaches_the_goal(injected: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from yibao.domain.errors import BusinessError
 from yibao.synthetic import service
 from yibao.synthetic.knobs import DEFAULT_RATES, check_knobs, check_out_dir
+from yibao.synthetic.world import GRAY
 from yibao.synthetic.writer import SCHEMAS
 
 pytestmark = pytest.mark.database_free  # runs in the SQLite pass only (conftest)
@@ -123,14 +124,45 @@ def _found(dataset: Path, family: str) -> set[str]:
             on a.psn_no = b.psn_no and a.fixmedins_code = b.fixmedins_code and a.med_type = '2101'
             and b.med_type = '2101' and b.begntime > a.endtime
             and b.begntime <= a.endtime + interval 28 day""",
+        # The visits with a stay's line dated before the admission day or after the discharge day (计费日期与
+        # 住院时间不符), a line without a national code (未对码) or a gray diagnosis (灰码).
+        "data_quality": f"""select f.mdtrt_id from '{d}/fee_list_d.parquet' f join '{d}/mdtrt_d.parquet' m
+            using (mdtrt_id) where (m.med_type like '2%' and (cast(f.fee_ocur_time as date) <
+            cast(m.begntime as date) or cast(f.fee_ocur_time as date) > cast(m.endtime as date)))
+            or f.med_list_codg = ''
+            union select mdtrt_id from '{d}/setl_list_diag_d.parquet' where diag_code in {GRAY}""",
+        # A diagnosis of the other sex (女: O, N70–N98, C51–C58, D25–D28; 男: N40–N51, C60–C63), perinatal
+        # (P) after the first year, obstetric (O) outside 12–55.
+        "diagnosis_mismatch": f"""select distinct m.mdtrt_id from '{d}/setl_list_diag_d.parquet' g
+            join '{d}/mdtrt_d.parquet' m using (mdtrt_id), (select left(g.diag_code, 3) as k) t
+            where (m.gend = '1' and (g.diag_code like 'O%' or t.k between 'N70' and 'N98'
+                   or t.k between 'C51' and 'C58' or t.k between 'D25' and 'D28'))
+               or (m.gend = '2' and (t.k between 'N40' and 'N51' or t.k between 'C60' and 'C63'))
+               or (g.diag_code like 'P%' and m.age > 1)
+               or (g.diag_code like 'O%' and (m.age < 12 or m.age > 55))""",
+        # 限支付疗程: a course-limited code billed to a person on or after the course's last day from the
+        # person's first use.
+        "course_restricted": f"""with c(code, days) as (values {_course_codes()}),
+            f as (select f.bkkp_sn, cast(f.fee_ocur_time as date) as day, c.days,
+                    min(cast(f.fee_ocur_time as date)) over (partition by f.psn_no, f.med_list_codg) as first
+                  from '{d}/fee_list_d.parquet' f join c on c.code = f.med_list_codg)
+            select bkkp_sn from f where date_diff('day', first, day) >= days""",
     }
     return {r[0] for r in duckdb.sql(queries[family]).fetchall()}
+
+
+def _course_codes() -> str:
+    """(code, days) of the catalog's course-limited drugs and services (第六批 / 第八批-3), as SQL values."""
+    catalog = service.make_world(check_knobs(persons=10, months=1, seed=7, admdvs="439901")).catalog
+    assert catalog.course, "no course-limited item in the catalog"
+    return ", ".join(f"('{catalog.items[i].code}', {days})" for i, days in catalog.course.items())
 
 
 FAMILY_KEYS = {
     "over_price_cap": "bkkp_sn", "frequency_exceeded": "bkkp_sn", "dialysis_overcount": "bkkp_sn",
     "discharge_medication": "bkkp_sn", "excess_quantity": "bkkp_sn", "bed_hanging": "mdtrt_id",
     "impersonation": "mdtrt_id", "pharmacy_goods": "bkkp_sn", "split_admission": "mdtrt_id",
+    "data_quality": "mdtrt_id", "diagnosis_mismatch": "mdtrt_id", "course_restricted": "bkkp_sn",
 }  # fmt: skip
 
 
@@ -224,6 +256,7 @@ def test_csv_format_writes_yuan_with_two_decimals(tmp_path: Path) -> None:
         ({"admdvs": "43990"}, "--admdvs"),
         ({"rates": {"split_admission": 1.5}}, "--rate-split-admission"),
         ({"rates": {"nonsense": 0.1}}, "--rate-nonsense"),
+        ({"outliers": -1}, "--outliers"),
     ],
 )
 def test_bad_knobs_fail_naming_the_option(knobs: dict[str, object], option: str) -> None:

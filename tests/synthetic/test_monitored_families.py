@@ -1,11 +1,12 @@
 """The generator's clean model keeps every monitored rule, and each injected family is labelled on exactly
-the lines the monitoring rules find: 限就医方式 (第四批), 重复开药, 出院带药 (001 第6篇 第31条) and the line
-that breaks two restrictions at once. The monitoring library itself runs on the generated files (DuckDB)."""
+the lines (or visits) the monitoring rules find: 限就医方式 (第四批), 重复开药, 出院带药 (001 第6篇 第31条),
+限支付疗程 (第六批 / 第八批-3), 诊断与性别/年龄不符, 计费日期与住院时间不符 and the line that breaks two
+restrictions at once. The monitoring library itself runs on the generated files (DuckDB)."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -33,6 +34,9 @@ FAMILIES = (
     "insurance_type_restricted",
     "unbundled_charge",
     "special_drug_rules",
+    "course_restricted",
+    "diagnosis_mismatch",
+    "data_quality",
 )
 RATES = {
     "treatment_mode_restricted": 0.05,
@@ -44,6 +48,9 @@ RATES = {
     "insurance_type_restricted": 0.02,
     "unbundled_charge": 0.2,
     "special_drug_rules": 0.3,
+    "course_restricted": 0.3,
+    "diagnosis_mismatch": 0.02,
+    "data_quality": 0.05,
 }
 
 
@@ -70,16 +77,17 @@ def _findings(region: Path) -> dict[str, set[str]]:
         open_data_set(region), rules, reference_knowledge(reference)
     )
     by_family: dict[str, set[str]] = {f: set() for f in FAMILIES}
-    for row in found.findings.to_pylist():
-        by_family[str(row["rule_family"])].add(str(row["bkkp_sn"]))
+    for row in found.findings.to_pylist():  # a line, or the visit of a visit-scope family
+        by_family[str(row["rule_family"])].add(str(row["bkkp_sn"] or row["mdtrt_id"]))
     return by_family
 
 
 def _labels(region: Path) -> dict[str, set[str]]:
     by_family: dict[str, set[str]] = {f: set() for f in FAMILIES}
-    for family, sn in duckdb.sql(f"select rule_family, bkkp_sn from '{region}/labels.parquet'").fetchall():
+    labels = duckdb.sql(f"select rule_family, coalesce(bkkp_sn, mdtrt_id) from '{region}/labels.parquet'")
+    for family, key in labels.fetchall():
         if family in by_family:
-            by_family[family].add(str(sn))
+            by_family[family].add(str(key))
     return by_family
 
 
@@ -201,3 +209,74 @@ def test_an_upcoded_complication_is_one_whose_care_the_stay_does_not_bill() -> N
     assert not gen._cared(visit, "A41.900")
     gen._add(visit, meropenem, 2, begin)
     assert gen._cared(visit, "A41.900") and not gen._cared(visit, "J96.000")
+
+
+def _generator(**rates: float) -> Generator:
+    knobs = check_knobs(persons=200, months=3, seed=3, admdvs="439901", rates=rates)
+    gen = Generator(service.make_world(knobs), knobs, load_policies(service.POLICY_DIR))
+    gen.side = gen.extra = random.Random(1)
+    return gen
+
+
+def test_a_course_limited_item_is_given_again_after_its_course_from_the_first_use() -> None:
+    """限支付疗程 (GZ10000101010000 第六批, GZ10000102010000 第八批-3): the item is first given on the stay's
+    first day (clean: inside the course), then at a follow-up visit at the same hospital at least its days
+    after that first use and after the discharge; only the follow-up's line is labelled. Once the person
+    has had every course-limited item, no further injection (its 'first use' would be a later one)."""
+    gen = _generator(course_restricted=1.0)
+    course = gen.catalog.course
+    assert {gen.catalog.items[i].kind for i in course} == {"drug", "service"}
+    begin = datetime(2024, 1, 8, 9)
+    stay = Visit(0, 0, "2101", begin, begin + timedelta(days=3), ["I63.900"], ipt_days=3)
+    follow = gen._course(stay)
+    assert follow is not None
+    (item, _, _, given, *_) = stay.lines[-1]
+    assert item in course and given.date() == begin.date() and stay.labels == []
+    line = follow.lines[-1]
+    assert line[0] == item and follow.inst == stay.inst and follow.med_type == "11"
+    assert (line[3].date() - given.date()).days >= course[item] and line[3] > stay.end
+    assert [(f, w) for f, w, _ in follow.labels] == [("course_restricted", len(follow.lines) - 1)]
+    for _ in range(len(course) - 1):
+        assert gen._course(Visit(0, 0, "2101", begin, begin + timedelta(days=3), ["I63.900"])) is not None
+    assert gen._course(Visit(0, 0, "2101", begin, begin + timedelta(days=3), ["I63.900"])) is None
+
+
+@pytest.mark.parametrize(("gend", "age", "allowed"), [(1, 30, "NP"), (2, 30, "NP"), (2, 60, "NPO")])
+def test_a_mismatched_diagnosis_is_one_the_patient_cannot_have(gend: int, age: int, allowed: str) -> None:
+    """诊断与性别/年龄不符 (GZ10000204006000 / GZ10000204007000): a man gets a female-only diagnosis (N76), a
+    woman a male-only one (N45), anyone past the first year a perinatal one (P), a woman outside 12–55 an
+    obstetric one (O); the visit carries one visit-scope label."""
+    gen = _generator(diagnosis_mismatch=1.0)
+    persons = gen.world.persons
+    person = next(
+        n
+        for n in range(len(persons))
+        if persons.gend[n] == gend and gen._person_age(n, date(2024, 2, 1)) == age
+    )
+    seen = set()
+    for seed in range(30):
+        gen.extra = random.Random(seed)
+        at = datetime(2024, 2, 1, 9)
+        visit = Visit(person, 0, "11", at, at + timedelta(minutes=20), ["J06.900"])
+        gen._diagnosis_mismatch(visit)
+        code = visit.diagnoses[-1]
+        assert len(visit.diagnoses) == 2 and [(f, w) for f, w, _ in visit.labels] == [
+            ("diagnosis_mismatch", None)
+        ]
+        seen.add(code[0])
+        if code[0] == "N":
+            assert (code[:3] >= "N70") == (gend == 1)  # the other sex's
+    assert seen == set(allowed)
+
+
+def test_more_outlier_hospitals_on_request_leave_the_rest_of_the_region_as_it_was() -> None:
+    """provider_outlier: `--outliers 3` makes at least three hospitals grow fast (the rate alone gives one in
+    a small region); the persons and the other institutions are those of the same seed without it."""
+    one = service.make_world(check_knobs(persons=20000, months=1, seed=1, admdvs="439901"))
+    three = service.make_world(check_knobs(persons=20000, months=1, seed=1, admdvs="439901", outliers=3))
+    assert int(one.institutions.outlier.sum()) == 1 and int(three.institutions.outlier.sum()) == 3
+    assert (one.institutions.outlier <= three.institutions.outlier).all()
+    assert all(three.institutions.kind[three.institutions.outlier] <= 2)  # hospitals only
+    assert (one.persons.psn_no == three.persons.psn_no).all() and (
+        one.persons.birth == three.persons.birth
+    ).all()

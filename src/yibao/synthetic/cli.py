@@ -42,12 +42,21 @@ def generate(
     rate: list[str] = typer.Option(
         [], "--rate", help="违规注入比例 family=x，如 --rate split_admission=0.05（可重复）"
     ),
+    outliers: int = typer.Option(
+        0, "--outliers", help="费用快速增长的异常医院至少几家（provider_outlier，0 = 按比例）"
+    ),
 ) -> None:
     """生成模拟统筹区数据集（WAREHOUSE 布局 + labels.parquet）。Generate a synthetic region data set."""
     with refusals():
         rates = service.parse_rates(rate)
         knobs = service.check(
-            persons=persons, months=months, seed=seed, admdvs=admdvs, visit_scale=visit_scale, rates=rates
+            persons=persons,
+            months=months,
+            seed=seed,
+            admdvs=admdvs,
+            visit_scale=visit_scale,
+            rates=rates,
+            outliers=outliers,
         )
         service.check_format(fmt)
         out_dir = service.check_out(out)

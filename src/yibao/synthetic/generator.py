@@ -61,6 +61,7 @@ ACCOUNT_OPENING = 60_000
 CHRONIC_DAYS = 30
 Supply = tuple[int, int]  # (ordinal day of the purchase, days supplied)
 REFILL_DAYS = CHRONIC_DAYS // 2
+UNMAPPED = "医院项目未对照医保目录，不予支付"  # the split of a line without a national code: fully self-paid
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Visit:
     labels: list[tuple[str, int | str | None, str]] = field(default_factory=list)
     rounds: list[tuple[datetime, int]] = field(default_factory=list)
     checks: list[tuple[datetime, int]] = field(default_factory=list)
+    unmapped: set[int] = field(default_factory=set)  # lines uploaded without a national code (未对码)
 
 
 @dataclass
@@ -135,6 +137,9 @@ class Generator:
         self.mild = [d for d in self.diseases_opt if d.code.startswith(MILD_PREFIXES)]
         self.inducing = self._inducing_doctors()
         self.labelled_doctors: set[str] = set()
+        self.course_used: set[tuple[int, int]] = set()  # (person, item) given a course-limited item
+        self.period_end = self.month_start(knobs.months)
+        self.side = self.extra = random.Random(0)
 
     def _inducing_doctors(self) -> list[tuple[int, str]]:
         """(institution, doctor) of the internists and paediatricians of hospitals (kinds 0–2) who admit mild
@@ -227,6 +232,8 @@ class Generator:
         # Draws of the repeat-free supplies, the refills and the inpatient-only injection come from their own
         # stream, so the rest of the region stays what the seed always gave.
         self.side = random.Random(f"{self.knobs.seed}-{month}-{start}")
+        # The course, diagnosis and data-quality injections draw from a stream of their own too.
+        self.extra = random.Random(f"{self.knobs.seed}-{month}-{start}-extra")
         first = self.month_start(month)
         days = (self.month_start(month + 1) - first).days
         for year in [y for y in self.ledgers if y < first.year]:  # no later chunk settles in a past year
@@ -332,6 +339,8 @@ class Generator:
         n_opt = rng.poisson(OUTPATIENT_RATE / 12 * k.visit_scale * season * age_factor)
         for person in np.repeat(idx, n_opt):
             visits.append(self._outpatient(rnd, int(person), first, days))
+        outpatients = list(visits)
+        stays: list[Visit] = []
         # Admissions (普通住院 2101): at most one per person per month, never within 28 days of a discharge.
         ipt_factor = np.where(age < 7, 1.0, np.where(age >= 65, 3.0, np.where(age >= 45, 1.4, 0.6)))
         # 特困、低保、建档立卡 persons are admitted more often (poorer health), as a county's data shows.
@@ -346,6 +355,7 @@ class Generator:
             if visit is None:
                 continue
             visits.append(visit)
+            stays.append(visit)
             self.last_discharge[person] = (visit.end.date() - date(1970, 1, 1)).days
             if rnd.random() < k.rate("split_admission"):
                 split = self._split(rnd, visit)
@@ -381,7 +391,116 @@ class Generator:
         for visit in visits:
             self._identity(rnd, visit)
         visits.extend(self._special_drugs(start, end, first, days))
+        visits.extend(self._labelled_extras(outpatients, stays))
         return visits
+
+    def _labelled_extras(self, outpatients: list[Visit], stays: list[Visit]) -> list[Visit]:
+        """The course, diagnosis and data-quality families, each at its rate, from a stream of their own (the
+        rest of the region is what the seed gave without them); the follow-up visits of the course one."""
+        extra, k = self.extra, self.knobs
+        follow_ups = []
+        for stay in stays:
+            if extra.random() < k.rate("course_restricted"):
+                follow = self._course(stay)
+                if follow is not None:
+                    follow_ups.append(follow)
+            if extra.random() < k.rate("data_quality"):
+                self._fee_outside_stay(stay)
+        for visit in outpatients:
+            if extra.random() < k.rate("diagnosis_mismatch"):
+                self._diagnosis_mismatch(visit)
+            if extra.random() < k.rate("data_quality"):
+                self._unmapped_or_gray(visit)
+        return follow_ups
+
+    def _course(self, stay: Visit) -> Visit | None:
+        """A drug of 第六批 or a service of 第八批-3 paid for a limited course, first given on the first day
+        of the stay (the person's first use, clean), then again at a follow-up visit at the same hospital
+        once the course is over (course_restricted, scope line, on the follow-up's line). None when the
+        person had every such item before or the follow-up would fall after the period."""
+        course, extra = self.catalog.course, self.extra
+        if not course or any(family == "upcoding" for family, _, _ in stay.labels):
+            return None  # the item might be the care of the complication (the upcoding rule's `care`)
+        free = [i for i in course if (stay.person, i) not in self.course_used]
+        if not free:
+            return None
+        item = free[extra.randrange(len(free))]
+        days = course[item]
+        given = stay.begin + timedelta(hours=1)
+        earliest = max(given.date() + timedelta(days=days), stay.end.date() + timedelta(days=1))
+        day = earliest + timedelta(days=extra.randrange(10))
+        if day >= self.period_end:
+            return None
+        self.course_used.add((stay.person, item))
+        self._add(stay, item, 1, given)
+        at = _at(day, extra.randrange(8, 17), extra.randrange(60))
+        dr, dept = self._doctor(extra, stay.inst)
+        follow = Visit(
+            stay.person,
+            stay.inst,
+            "11",
+            at,
+            at + timedelta(minutes=20),
+            stay.diagnoses[:1],
+            dept=dept,
+            doctor=dr,
+        )
+        self._add(follow, self._pool("opt_exam")[0], 1, at)
+        line = self._add(follow, item, 1, at)
+        gap = (day - given.date()).days
+        name = self.catalog.items[item].name
+        self._label(
+            follow, "course_restricted", line, f"{name} 限支付 {days} 天，首次使用后第 {gap} 天再次结算"
+        )
+        return follow
+
+    def _diagnosis_mismatch(self, visit: Visit) -> None:
+        """A secondary diagnosis the patient cannot have (diagnosis_mismatch, scope visit): one of the other
+        sex (GZ10000204006000), perinatal after the first year or obstetric outside 12–55
+        (GZ10000204007000)."""
+        codes = self.world.codes.mismatch
+        gend = str(self.world.persons.gend[visit.person])
+        age = self._person_age(visit.person, visit.begin.date())
+        kinds = [kind for kind in ("female" if gend == "1" else "male",) if kind in codes]
+        if age > 1 and "perinatal" in codes:
+            kinds.append("perinatal")
+        if gend == "2" and (age < 12 or age > 55) and "obstetric" in codes:
+            kinds.append("obstetric")
+        if not kinds:
+            return
+        kind = kinds[self.extra.randrange(len(kinds))]
+        code = codes[kind]
+        visit.diagnoses.append(code)
+        why = {
+            "female": "女性专有诊断用于男性",
+            "male": "男性专有诊断用于女性",
+            "perinatal": f"围产期诊断用于 {age} 岁患者",
+            "obstetric": f"产科诊断用于 {age} 岁患者",
+        }[kind]
+        visit.labels.append(("diagnosis_mismatch", None, f"诊断 {code} {why}"))
+
+    def _unmapped_or_gray(self, visit: Visit) -> None:
+        """An outpatient visit with a test uploaded under the hospital's own code only (未对码, scope line;
+        the line is fully self-paid) or, when the reference has one, a gray secondary diagnosis (灰码, scope
+        visit) — data_quality, GZ10000201002000 / GZ10000201003000."""
+        gray = self.world.codes.gray
+        if gray is not None and self.extra.random() < 0.5:
+            visit.diagnoses.append(gray)
+            visit.labels.append(("data_quality", None, f"诊断编码 {gray} 为医保版灰码"))
+            return
+        labs = self._pool("lab")
+        line = self._add(visit, int(labs[self.extra.randrange(len(labs))]), 1, visit.begin)
+        visit.unmapped.add(line)
+        visit.labels.append(("data_quality", line, "医院项目未对照医保目录编码（未对码）"))
+
+    def _fee_outside_stay(self, stay: Visit) -> None:
+        """A test of the stay billed 1–3 days before the admission or after the discharge (data_quality:
+        计费日期与住院时间不符, scope line)."""
+        labs, extra = self._pool("lab"), self.extra
+        shift = timedelta(days=extra.randrange(1, 4))
+        at = stay.end + shift if extra.random() < 0.5 else stay.begin - shift
+        line = self._add(stay, int(labs[extra.randrange(len(labs))]), 1, at)
+        stay.labels.append(("data_quality", line, f"计费日期 {at:%Y-%m-%d} 不在住院期间"))
 
     def _person_age(self, person: int, day: date) -> int:
         return _age(self.world.persons.birth[person].astype(object), day)
@@ -928,7 +1047,7 @@ class Generator:
                     price=Decimal(int(price)),
                     quantity=Decimal(int(qty)),
                     item=self.facts(int(item), tier),
-                    refusal=self.refusal(int(item), visit, at.date()),
+                    refusal=UNMAPPED if n in visit.unmapped else self.refusal(int(item), visit, at.date()),
                 )
             )
         ledger = self.ledgers.setdefault(day.year, {}).setdefault(person, {})

@@ -37,6 +37,13 @@ DEFAULT_RATES: dict[str, float] = {
     "upcoding": 0.03,
     # Special-drug visits breaking the registration (五定: drug, hospital, department, doctor, dose).
     "special_drug_rules": 0.1,
+    # Stays whose course-limited drug or service (第六批 / 第八批-3) is given again after the course.
+    "course_restricted": 0.01,
+    # Outpatient visits with a diagnosis of the other sex, perinatal after age 1 or obstetric outside 12–55.
+    "diagnosis_mismatch": 0.002,
+    # Stays with a test billed outside the stay. Off by default: yibao's settlement refuses such a line
+    # (FEE_TIME_RANGE), so a region settled through it (the demo) cannot hold one.
+    "data_quality": 0.0,
     "provider_outlier": 0.1,
     # Person scope: the share of person-months with a burst of outpatient visits or pharmacy purchases.
     "frequent_visits": 0.0002,
@@ -47,6 +54,7 @@ FAMILIES = tuple(DEFAULT_RATES)
 FORMATS = ("parquet", "csv")
 MAX_PERSONS = 50_000_000
 MAX_MONTHS = 120
+MAX_OUTLIERS = 1000
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,9 @@ class Knobs:
     visit_scale: float = 1.0  # multiplies every visit rate (the demo lowers it to stay inside its time)
     rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
     chunk_persons: int = 50_000  # persons per chunk (bounded memory)
+    # provider_outlier: at least this many hospitals grow fast (beyond the rate's share), so the AUC of the
+    # outlier score ranks several injected institutions, not one.
+    outliers: int = 0
 
     def rate(self, family: str) -> float:
         return self.rates.get(family, 0.0)
@@ -75,6 +86,7 @@ def check_knobs(
     visit_scale: float = 1.0,
     rates: dict[str, float] | None = None,
     start_year: int = 2024,
+    outliers: int = 0,
 ) -> Knobs:
     """Refuse impossible knobs (负数规模、比例超出 [0,1]、统筹区编码不是6位) with the option named."""
     errors: list[FieldError] = []
@@ -90,6 +102,10 @@ def check_knobs(
         )
     if not 0 < visit_scale <= 10:
         errors.append(FieldError("--visit-scale", "KNOB_RANGE", "选项 --visit-scale 必须大于0且不超过10"))
+    if not 0 <= outliers <= MAX_OUTLIERS:
+        errors.append(
+            FieldError("--outliers", "KNOB_RANGE", f"选项 --outliers 必须在 0 到 {MAX_OUTLIERS} 之间")
+        )
     merged = dict(DEFAULT_RATES)
     for family, value in (rates or {}).items():
         option = f"--rate-{family.replace('_', '-')}"
@@ -110,6 +126,7 @@ def check_knobs(
         start_year=start_year,
         visit_scale=visit_scale,
         rates=merged,
+        outliers=outliers,
     )
 
 

@@ -51,11 +51,24 @@ Step = Callable[[str, int, int, str], None]
 
 
 def check(
-    *, persons: int, months: int, seed: int, admdvs: str, visit_scale: float, rates: dict[str, float] | None
+    *,
+    persons: int,
+    months: int,
+    seed: int,
+    admdvs: str,
+    visit_scale: float,
+    rates: dict[str, float] | None,
+    outliers: int = 0,
 ) -> Knobs:
     """The knobs, refused with the option named when impossible."""
     return knob_rules.check_knobs(
-        persons=persons, months=months, seed=seed, admdvs=admdvs, visit_scale=visit_scale, rates=rates
+        persons=persons,
+        months=months,
+        seed=seed,
+        admdvs=admdvs,
+        visit_scale=visit_scale,
+        rates=rates,
+        outliers=outliers,
     )
 
 
@@ -97,6 +110,7 @@ def make_world(knobs: Knobs) -> World:
         year=knobs.start_year,
         reference=reference_dir(),
         outlier_rate=knobs.rate("provider_outlier"),
+        outliers=knobs.outliers,
     )
 
 

@@ -253,6 +253,9 @@ class Catalog:
     # Operations of one group (第二批 限定主次操作) as item indices: a second one through the same incision is
     # billed at half its price (手术折价); never in the clean pools.
     surgery_groups: list[list[int]] = field(default_factory=list)
+    # Drugs and services paid for a limited course (第六批 / 第八批-3): item index → days paid from the
+    # first use; never in the clean pools (course_restricted gives one again after its course).
+    course: dict[int, int] = field(default_factory=dict)
 
     def index(self, code: str) -> int:
         return next(i for i, item in enumerate(self.items) if item.code == code)
@@ -479,6 +482,7 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
                 frequency[codes[code]] = int(row.get("限制数量") or 1)
     knowledge = _knowledge(reference)
     surgery_groups = _surgery_groups(reference, knowledge, add)
+    course_items = _course_items(reference, knowledge, add)
     kb = knowledge_facts(items, knowledge)
     # A drug paid for a limited course (第六批 限定支付疗程) would break that rule too when a patient gets it
     # twice: the restricted pools leave such drugs out, so each injection breaks its own family only.
@@ -499,7 +503,48 @@ def build_catalog(reference: Path) -> Catalog:  # noqa: PLR0915
         frequency,
         kb,
         surgery_groups,
+        course_items,
     )
+
+
+COURSE_MAX_DAYS = 30  # course limits the injection uses (a follow-up after a year's course fits no region)
+
+
+def _listed_elsewhere(knowledge: Knowledge) -> set[str]:
+    """Codes of the knowledge tables other than the course and gray ones (a line of such a code could break
+    another rule)."""
+    listed = {c for c, _k, _g in knowledge.sex} | {c for c, _k in knowledge.child} | set(knowledge.over_age)
+    listed |= (
+        {c for c, _k in knowledge.insutype} | set(knowledge.inpatient) | {c for c, _t in knowledge.level}
+    )
+    listed |= {c for c, _n in knowledge.frequency} | {c for c, _t, _p in knowledge.cycle}
+    listed |= {c for m, s, _w in knowledge.duplicate for c in (m, s)} | {
+        c for c, _g in knowledge.surgery_group
+    }
+    return listed
+
+
+def _course_items(reference: Path, knowledge: Knowledge, add: Any) -> dict[int, int]:
+    """Drugs of 第六批 限定支付疗程 and services of 第八批-3 限定疗程 paid for at most COURSE_MAX_DAYS days
+    from the first use, that no other knowledge table lists (item index → days)."""
+    days_of = {(c, kind): days for c, kind, days in knowledge.course if days <= COURSE_MAX_DAYS}
+    listed = _listed_elsewhere(knowledge)
+    found: dict[int, int] = {}
+    drugs = _kb_drug_pool(
+        reference, "*药品规则库（限定支付疗程）__1.csv", "*药品规则库（限定支付疗程）__2.csv", "限定值域", 40
+    )
+    for code, name, _target in drugs:
+        days = days_of.get((code.upper(), "drug"))
+        if days is not None and code.upper() not in listed and len(found) < 8:
+            found[add(_kb_drug(code, name, "09", 4000, "支", "course", Restrictions()))] = days
+    services = _kb(reference, "*项目规则库（限定疗程）__1.csv")
+    for row in _read_csv(services) if services is not None else []:
+        code = (row.get("项目代码") or row.get("国标代码") or "").strip()
+        days = days_of.get((code, "item"))
+        if days is not None and code not in listed and _valid(SERVICE, "201", code):
+            name = (row.get("项目名称") or "").strip()
+            found[add(_kb_service(code, name, "05", (3000, 3500, 4000), "course"))] = days
+    return found
 
 
 SURGERY_GROUPS = ("胃肠手术组", "肝胆手术组", "膀胱尿道手术组", "直肠肛门手术组", "经腹直肠手术组")
@@ -635,6 +680,18 @@ DIABETES = ("E11.900", "2型糖尿病", "M01600")
 UREMIA = ("N18.500", "慢性肾脏病5期", "M07800")
 # Major complications added by upcoding (编码高套): severe secondary diagnoses without the care they need.
 MCC = ["J96.000", "R57.000", "A41.900", "N17.900", "J96.900"]
+# Diagnoses the diagnosis_mismatch family records for a patient they cannot belong to (GZ10000204006000
+# 诊断与性别不符, GZ10000204007000 诊断与年龄不符): female-only (N70–N98, D25–D28) for a man, male-only
+# (N40–N51) for a woman, perinatal (P) after the first year, obstetric (O) outside 12–55 years; the first
+# settleable code of each.
+# Gray codes (灰码) of common outpatient conditions, for the data_quality family's gray diagnosis.
+GRAY = ("J06.800", "K29.100", "J02.800")
+MISMATCH = {
+    "female": ("N76.000", "D25.900", "N70.000"),
+    "male": ("N45.000", "N43.000", "N49.001"),
+    "perinatal": ("P59.000", "P22.900", "P07.300"),
+    "obstetric": ("O20.000", "O21.000", "O26.000"),
+}
 
 
 def _read_icd(path: Path) -> dict[str, str]:
@@ -656,6 +713,8 @@ class Codes:
     procedures: dict[str, tuple[str, str]]  # disease code → (procedure code, name)
     names: dict[str, str]
     mcc: list[str]
+    mismatch: dict[str, str] = field(default_factory=dict)  # MISMATCH kind → code
+    gray: str | None = None  # a gray code of ICD-10 医保版 (灰码, not for settlement): data_quality only
 
     @property
     def hypertension(self) -> str:
@@ -699,7 +758,16 @@ def build_codes(reference: Path) -> Codes:
     mcc = [c for c in MCC if settleable(c) == c]
     for code in mcc:
         names[code] = icd10.get(code, code)
-    return Codes(diseases, procedures, names, mcc)
+    mismatch = {}
+    for kind, candidates in MISMATCH.items():
+        found = next((c for c in candidates if settleable(c) == c), None)
+        if found is not None:
+            mismatch[kind] = found
+            names[found] = icd10.get(found, found)
+    gray = next((c for c in GRAY if c in gray10), None)
+    if gray is not None:
+        names[gray] = icd10.get(gray, gray)
+    return Codes(diseases, procedures, names, mcc, mismatch, gray)
 
 
 # ---------------------------------------------------------------------------------------------- institutions
@@ -742,9 +810,16 @@ DEPARTMENTS = [
 
 
 def build_institutions(
-    persons: int, admdvs: str, rng: np.random.Generator, outlier_rate: float
+    persons: int,
+    admdvs: str,
+    rng: np.random.Generator,
+    outlier_rate: float,
+    outliers: int = 0,
+    extra: np.random.Generator | None = None,
 ) -> Institutions:
-    """Institutions by type and level, about 136 per 300,000 insured (each type at least its minimum)."""
+    """Institutions by type and level, about 136 per 300,000 insured (each type at least its minimum);
+    `outlier_rate` of the hospitals (at least one) and, drawn from `extra`, more up to `outliers` of them
+    grow fast (provider_outlier)."""
     scale = persons / 300_000
     code: list[str] = []
     name: list[str] = []
@@ -783,6 +858,11 @@ def build_institutions(
     if outlier_rate > 0 and len(hospitals):
         n_out = max(1, round(outlier_rate * len(hospitals)))
         outlier[rng.choice(hospitals, size=min(n_out, len(hospitals)), replace=False)] = True
+    more = min(outliers, len(hospitals)) - int(outlier.sum())
+    if more > 0:  # a stream of its own: the rest of the region is what the seed always gave
+        others = hospitals[~outlier[hospitals]]
+        chooser = extra if extra is not None else np.random.default_rng(0)
+        outlier[chooser.choice(others, size=more, replace=False)] = True
     return Institutions(code, name, kinds, hosp_lv, tier, ftype, doctors, doctor_dept, departments, outlier)
 
 
@@ -985,7 +1065,14 @@ class World:
 
 
 def build_world(
-    *, persons: int, seed: int, admdvs: str, year: int, reference: Path, outlier_rate: float
+    *,
+    persons: int,
+    seed: int,
+    admdvs: str,
+    year: int,
+    reference: Path,
+    outlier_rate: float,
+    outliers: int = 0,
 ) -> World:
     """The region for a seed (deterministic): the same knobs give the same world."""
     rng = np.random.default_rng([seed, 0])
@@ -994,7 +1081,9 @@ def build_world(
         start=date(year, 1, 1),
         catalog=build_catalog(reference),
         codes=build_codes(reference),
-        institutions=build_institutions(persons, admdvs, rng, outlier_rate),
+        institutions=build_institutions(
+            persons, admdvs, rng, outlier_rate, outliers, np.random.default_rng([seed, 4])
+        ),
         persons=build_persons(persons, admdvs, year, rng),
     )
     world.registrations = build_registrations(

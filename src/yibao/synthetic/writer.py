@@ -293,6 +293,7 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
     fee_cnt = array_i()
     fee_price = array_i()
     fee_cap = array_i()
+    unmapped_rows: list[int] = []
     split = {k: array_i() for k in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_amt")}
     diag: dict[str, list[Any]] = {f.name: [] for f in SCHEMAS["setl_list_diag_d"]}
     oprn: dict[str, list[Any]] = {f.name: [] for f in SCHEMAS["setl_list_oprn_d"]}
@@ -385,6 +386,9 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
             fee_cnt.append(int(qty))
             fee_price.append(int(price))
             line_cap = item.cap(tier)
+            if visit.unmapped and n in visit.unmapped:  # 未对码: no national code, so no cap either
+                unmapped_rows.append(len(fee_item) - 1)
+                line_cap = None
             fee_cap.append(-1 if line_cap is None else line_cap)
             split["fulamt_ownpay_amt"].append(part.fulamt_ownpay)
             split["overlmt_selfpay"].append(part.overlmt_selfpay)
@@ -440,6 +444,8 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
         "med_chrgitm_type": np.array([i.med_chrgitm_type for i in items], dtype=object),
         "chrgitm_lv": np.array([i.chrgitm_lv for i in items], dtype=object),
     }
+    med_codes = codes[real]
+    med_codes[unmapped_rows] = ""
     own = np.array([f"L{n:05d}" for n in range(len(items))], dtype=object)
     goods = np.array([f"G{n:05d}" for n in range(len(items))], dtype=object)
     bp = np.array([i.selfpay_bp for i in items], dtype=np.int64)
@@ -448,7 +454,7 @@ def write_chunk(writer: DatasetWriter, gen: Generator, chunk: Chunk) -> int:  # 
         "fee_list_d",
         {
             **fee_str,
-            "med_list_codg": pa.array(codes[real], S),
+            "med_list_codg": pa.array(med_codes, S),
             "medins_list_codg": pa.array(np.where(item_arr < 0, goods[real], own[real]), S),
             "list_type": pa.array(attr["list_type"][real], S),
             "med_chrgitm_type": pa.array(attr["med_chrgitm_type"][real], S),
