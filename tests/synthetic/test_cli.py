@@ -29,6 +29,20 @@ def test_generate_writes_every_table_and_the_labels(tmp_path: Path) -> None:
     assert "条明细" in result.output
 
 
+def test_generate_injects_at_least_the_outlier_hospitals_asked_for(tmp_path: Path) -> None:
+    """provider_outlier: `--outliers 3` labels three fast-growing hospitals (the rate alone: one here)."""
+    out = tmp_path / "region"
+    result = runner.invoke(
+        app, ["generate", "--persons", "20000", "--months", "1", "--outliers", "3", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    labels = pq.read_table(out / "labels.parquet").to_pylist()
+    outliers = {r["fixmedins_code"] for r in labels if r["rule_family"] == "provider_outlier"}
+    assert len(outliers) == 3 and all(
+        r["scope"] == "institution" for r in labels if r["rule_family"] == "provider_outlier"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "option"),
     [
@@ -38,6 +52,7 @@ def test_generate_writes_every_table_and_the_labels(tmp_path: Path) -> None:
         (["--rate-split-admission", "1.5"], "--rate-split-admission"),
         (["--rate-bed-hanging", "-0.1"], "--rate-bed-hanging"),
         (["--format", "xlsx"], "--format"),
+        (["--outliers", "-1"], "--outliers"),
     ],
 )
 def test_impossible_knobs_fail_before_any_work_naming_the_option(
