@@ -26,15 +26,16 @@ DETERMINISTIC = sorted(
 )
 
 
-def _run(out: Path, rates: dict[str, float]) -> Path:
+def _run(out: Path, rates: dict[str, float], outliers: int = 0) -> Path:
     data = out / "data"
-    knobs = check_knobs(persons=5000, months=3, seed=21, admdvs="439901", rates=rates)
+    knobs = check_knobs(persons=5000, months=3, seed=21, admdvs="439901", rates=rates, outliers=outliers)
     service.generate(knobs=knobs, out=data)
     result = DuckRunner(threads=1, indicators=False).run(
         open_data_set(data), list(LIBRARY), reference_knowledge(REFERENCE)
     )
     (out / "run").mkdir()
     pq.write_table(result.findings, out / "run" / "findings.parquet")
+    pq.write_table(result.scores, out / "run" / "outlier_scores.parquet")
     return out
 
 
@@ -44,7 +45,7 @@ def injected(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "dialysis_overcount": 0.5,
         "course_restricted": 0.3,
     }
-    return _run(tmp_path_factory.mktemp("quality"), rates)
+    return _run(tmp_path_factory.mktemp("quality"), rates, outliers=3)
 
 
 def test_the_course_diagnosis_and_data_quality_families_are_held_to_the_goal() -> None:
@@ -91,3 +92,20 @@ def test_clean_twin_region_has_no_finding_of_the_deterministic_families(tmp_path
     out = _run(tmp_path, dict.fromkeys(DEFAULT_RATES, 0.0))
     found = pq.read_table(out / "run" / "findings.parquet").column("rule_family").to_pylist()
     assert sorted(set(found) & set(DETERMINISTIC)) == []
+
+
+def test_the_outlier_auc_ranks_every_injected_hospital(injected: Path) -> None:
+    """provider_outlier with several injected hospitals (`outliers=3`): the AUC is the share of (injected,
+    other) pairs of scored institutions where the injected one scores higher (ties half), every injected
+    hospital counted."""
+    q = next(q for q in evaluate_files(injected / "data", injected / "run") if q.family == "provider_outlier")
+    labels = pq.read_table(injected / "data" / "labels.parquet").to_pylist()
+    injected_codes = {r["fixmedins_code"] for r in labels if r["rule_family"] == "provider_outlier"}
+    scores = {
+        r["fixmedins_code"]: float(r["score"])
+        for r in pq.read_table(injected / "run" / "outlier_scores.parquet").to_pylist()
+    }
+    assert q.labelled == len(injected_codes) == 3 and injected_codes <= set(scores)
+    pairs = [(scores[p], scores[n]) for p in injected_codes for n in set(scores) - injected_codes]
+    expected = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a, b in pairs) / len(pairs)
+    assert q.auc is not None and q.auc == pytest.approx(expected)
