@@ -8,6 +8,7 @@ here is deterministic for a seed; the visits and fee lines are drawn month by mo
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -283,24 +284,14 @@ def _kb_drug_pool(
     return out
 
 
+Drawn = tuple[str, Restrictions]  # (role in the catalog's pools, catalog restrictions) of a knowledge drug
+
+
 def _kb_drug(code: str, name: str, mtype: str, fen: int, unit: str, role: str, r: Restrictions) -> Item:
     """A knowledge-base drug of the catalog: 乙类 with 10% self-paid first, one price cap at every tier."""
     return Item(
         code, name, DRUG, "101", mtype, "02", 1000, dict.fromkeys(TIERS, fen), fen, unit, r, role=role
     )
-
-
-def _sex_drug(target: str) -> tuple[str, Restrictions] | None:
-    gend = {"男": "1", "女": "2"}.get(target)
-    return (f"sex{gend}", Restrictions(gend=gend)) if gend else None
-
-
-def _child_drug(_target: str) -> tuple[str, Restrictions] | None:
-    return "child", Restrictions(age_max=17)
-
-
-def _inpatient_drug(target: str) -> tuple[str, Restrictions] | None:
-    return ("inpatient_only", Restrictions()) if target == "住院" else None
 
 
 def _kb_service(code: str, name: str, mtype: str, caps: tuple[int, int, int], role: str, **kw: Any) -> Item:
@@ -321,12 +312,25 @@ def _kb_service(code: str, name: str, mtype: str, caps: tuple[int, int, int], ro
     )
 
 
-def _level_drug(target: str) -> tuple[str, Restrictions] | None:
+def _sex_drug(target: str) -> Drawn | None:
+    gend = {"男": "1", "女": "2"}.get(target)
+    return (f"sex{gend}", Restrictions(gend=gend)) if gend else None
+
+
+def _child_drug(_target: str) -> Drawn | None:
+    return "child", Restrictions(age_max=17)
+
+
+def _inpatient_drug(target: str) -> Drawn | None:
+    return ("inpatient_only", Restrictions()) if target == "住院" else None
+
+
+def _level_drug(target: str) -> Drawn | None:
     levels = frozenset({"3"}) if "三级" in target else frozenset({"2", "3"})
     return "level", Restrictions(hosp_levels=levels)
 
 
-def _insutype_drug(target: str) -> tuple[str, Restrictions] | None:
+def _insutype_drug(target: str) -> Drawn | None:
     benefit = {"工伤": catalog_rules.WORK_INJURY, "生育": catalog_rules.MATERNITY}.get(target)
     return ("insutype", Restrictions(benefit_only=benefit)) if benefit else None
 
@@ -334,7 +338,7 @@ def _insutype_drug(target: str) -> tuple[str, Restrictions] | None:
 # Drug batches of the knowledge base the catalog draws from: (batch in the file name, value column, how
 # many generic names, med_chrgitm_type, price cap in fen, unit, restriction value → (role, restrictions)).
 # The inpatient-only drugs (第四批) carry no catalog restriction: monitoring decides them from the knowledge.
-_KB_DRUG_POOLS: tuple[tuple[str, str, int, str, int, str, Any], ...] = (
+_KB_DRUG_POOLS: tuple[tuple[str, str, int, str, int, str, Callable[[str], Drawn | None]], ...] = (
     ("(限定性别对象)", "限定对象", 80, "09", 3000, "盒", _sex_drug),
     ("(限定年龄对象)", "限定对象", 30, "11", 2500, "盒", _child_drug),
     ("（限定机构等级）", "限定值域", 30, "11", 4500, "支", _level_drug),
