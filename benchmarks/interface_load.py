@@ -1,7 +1,8 @@
 """Load benchmark of the national interface: N simulated HIS clients against a uvicorn server.
 
 Run: .venv/bin/python benchmarks/interface_load.py --db postgres --clients 200 --seconds 600
-         [--think S] [--lines 20] [--persons P] [--items I] [--institutions K]
+         [--think S] [--lines 20] [--persons P] [--items I]
+         [--server-workers W] [--client-procs C] [--pool N]
 
 With --think S each client is a hospital desk that pauses S seconds on average (uniformly 0.5–1.5 ×
 S) between two patients, as a real HIS does; without it the clients run flows back to back, which
@@ -11,10 +12,13 @@ Setup (not timed): a fresh database (a private PostgreSQL schema dropped afterwa
 SQLite file), the world of benchmarks/settlement.py (national dictionaries, region 439901, three
 hospitals, I catalog items mapped for each, P persons, the sample policies) and one interface
 credential per hospital. The server (`yibao.web.app.create_app`, caches warmed and frozen as
-`yibao serve` does) runs in its own process under uvicorn on 127.0.0.1.
+`yibao serve` does) runs under uvicorn on 127.0.0.1 in W worker processes (`--server-workers`,
+uvicorn's own supervisor; each worker has its own connection pool of N connections, `--pool`).
 
-Each client is a thread with its own `yibao.interface.his_sim.SimulatedHis` (signed requests,
-its own HTTP connection), signed in once (9001), then running outpatient flows
+The clients run in C processes of their own (`--client-procs`), so that one Python process's GIL
+does not queue them: client n runs in process n mod C. Each client is a thread with its own
+`yibao.interface.his_sim.SimulatedHis` (signed requests, its own HTTP connection), signed in once
+(9001), then running outpatient flows
 1101 → 2201 → 2204 (L lines) → 2206 → 2207 one after the other until the time is up. Clients are
 spread over the hospitals and each has its own persons, so no two clients settle for the same
 person at once (the concurrency tests cover that case).
@@ -31,15 +35,18 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import multiprocessing
 import os
 import platform
 import random
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -63,6 +70,7 @@ from yibao.settlement.models import Settlement
 
 SECRET_KEY = "interface-load-benchmark-secret-key-0123456789"
 GOAL_2207_P99_MS = 30.0
+ANSWER_KEYS = ("setl_id", "insutype", "medfee_sumamt", "fund_pay_sumamt", "acct_pay")  # what 3201 sums
 
 
 def _settings(url: str) -> Settings:
@@ -73,20 +81,65 @@ def _settings(url: str) -> Settings:
 # The server process
 
 
-def serve(url: str, port: int) -> None:
-    """Run the application under uvicorn (the child process of the benchmark)."""
-    import uvicorn
+def _engine(url: str, pool: int) -> Any:
+    """The server's engine: PostgreSQL with a pool of `pool` connections (no overflow), else as usual."""
+    if not url.startswith("postgresql"):
+        return make_engine(url)
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
 
+    return create_engine(make_url(url), future=True, pool_size=pool, max_overflow=0)
+
+
+def server_app() -> Any:
+    """The application of one server worker (uvicorn's factory; the database from the environment)."""
     from yibao.web.app import create_app
 
-    container = bootstrap(_settings(url))
+    url = os.environ["YIBAO_BENCH_DATABASE_URL"]
+    container = bootstrap(_settings(url), engine=_engine(url, int(os.environ["YIBAO_BENCH_POOL"])))
     try:
         from yibao.setup import warm_caches
 
         warm_caches(container)
     except ImportError:  # an older tree without the warm-up
         gc.freeze()
-    uvicorn.run(create_app(container), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    return create_app(container)
+
+
+def serve(port: int, workers: int) -> None:
+    """Run the application under uvicorn in `workers` processes sharing one listening socket (the
+    child process of the benchmark; SIGTERM stops the workers).
+
+    Not uvicorn's own `workers=`: its supervisor makes the socket without naming the protocol
+    (proto 0), so asyncio does not set TCP_NODELAY on the accepted connections and every answer
+    after the first on a kept-alive connection waits about 40 ms for the client's delayed ACK.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    ctx = multiprocessing.get_context("fork")  # nothing opened yet: each worker makes its own engine
+    children = [ctx.Process(target=_worker, args=(sock,), daemon=True) for _ in range(workers)]
+    for child in children:
+        child.start()
+
+    def stop(*_args: object) -> None:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.join(timeout=20)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    for child in children:
+        child.join()
+
+
+def _worker(sock: socket.socket) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(server_app(), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _free_port() -> int:
@@ -169,7 +222,7 @@ class Client(threading.Thread):
         attempt = 0
         if self.think:
             time.sleep(self.rng.uniform(0, self.think))  # desks do not all start at the same instant
-        while time.monotonic() < self.deadline:
+        while time.time() < self.deadline:
             psn_no = self.persons[attempt % len(self.persons)]
             attempt += 1
             try:
@@ -179,7 +232,7 @@ class Client(threading.Thread):
                 self.failed_flows += 1
             if self.think:
                 pause = self.rng.uniform(0.5, 1.5) * self.think
-                time.sleep(max(0.0, min(pause, self.deadline - time.monotonic())))
+                time.sleep(max(0.0, min(pause, self.deadline - time.time())))
         self.his.close()
 
 
@@ -237,6 +290,80 @@ def reconcile(base_url: str, credential: tuple[str, str], code: str, answers: li
     return " ".join(results)
 
 
+@dataclass(frozen=True)
+class ClientSpec:
+    """What one client needs, plain enough to travel to a client process."""
+
+    n: int
+    credential: tuple[str, str]
+    fixmedins_code: str
+    persons: list[str]
+    slot: tuple[int, int]
+
+
+@dataclass
+class ClientReport:
+    """What a client process sends back: every step, the flows, and the 2207 answers per hospital."""
+
+    steps: list[tuple[str, int, float, str | None]]
+    flows: int
+    failed: int
+    answers: dict[str, list[dict[str, Any]]]
+
+
+def run_clients(
+    specs: list[ClientSpec],
+    *,
+    base_url: str,
+    items: list[world_bench.Item],
+    lines: int,
+    deadline: float,
+    day: str,
+    think: float,
+) -> ClientReport:
+    """Run these clients as threads of this process until `deadline` (wall clock) and report."""
+    clients = []
+    for spec in specs:
+        client = Client(
+            spec.n,
+            base_url=base_url,
+            credential=spec.credential,
+            fixmedins_code=spec.fixmedins_code,
+            persons=spec.persons,
+            items=items,
+            lines=lines,
+            deadline=deadline,
+            day=day,
+            slot=spec.slot,
+            think=think,
+        )
+        _record_settlements(client)
+        clients.append(client)
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    answers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for client in clients:
+        answers[client.his.fixmedins_code].extend(
+            {
+                k: str(a.get(k))
+                for k in ("setl_id", "insutype", "medfee_sumamt", "fund_pay_sumamt", "acct_pay")
+            }
+            for a in client.answers
+        )
+    return ClientReport(
+        steps=[(s.infno, s.infcode, s.millis, s.err_msg) for c in clients for s in c.his.steps],
+        flows=sum(c.flows for c in clients),
+        failed=sum(c.failed_flows for c in clients),
+        answers=dict(answers),
+    )
+
+
+def _client_process(queue: Any, specs: list[ClientSpec], kwargs: dict[str, Any]) -> None:
+    queue.put(run_clients(specs, **kwargs))
+
+
 def main() -> None:  # noqa: PLR0915
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -254,20 +381,28 @@ def main() -> None:  # noqa: PLR0915
         help="mean seconds a desk pauses between two patients (uniform 0.5-1.5 x); 0 = back to back",
     )
     parser.add_argument("--day", default="2024-06-03", help="visit day (the sample policies are of 2024)")
-    parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--client-procs", type=int, default=2, help="processes the client threads run in")
+    parser.add_argument(
+        "--pool", type=int, default=0, help="connections per server worker (default: clients/workers, 5-40)"
+    )
+    parser.add_argument("--serve", nargs=2, metavar=("PORT", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
+        serve(int(args.serve[0]), int(args.serve[1]))
         return
     persons = args.persons or max(20, 4 * args.clients)
+    workers = max(1, args.server_workers)
+    procs = max(1, min(args.client_procs, args.clients))
+    pool = args.pool or max(5, min(40, -(-args.clients // workers)))
     print(
         f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
         f"python={platform.python_version()} load={os.getloadavg()[0]:.2f}"
     )
     print(
         f"run: db={args.db} clients={args.clients} seconds={args.seconds:g} think={args.think:g} "
-        f"lines={args.lines} "
-        f"persons={persons} items={args.items}"
+        f"lines={args.lines} persons={persons} items={args.items} server-workers={workers} "
+        f"client-procs={procs} pool={pool}/worker"
     )
     with world_bench.database(args.db) as url:
         bind = make_engine(url)
@@ -285,47 +420,57 @@ def main() -> None:  # noqa: PLR0915
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", url, str(port)],
-            env=os.environ | {"YIBAO_SECRET_KEY": SECRET_KEY},
+            [sys.executable, __file__, "--serve", str(port), str(workers)],
+            env=os.environ
+            | {
+                "YIBAO_SECRET_KEY": SECRET_KEY,
+                "YIBAO_BENCH_DATABASE_URL": url,
+                "YIBAO_BENCH_POOL": str(pool),
+            },
         )
         try:
             _wait_ready(base_url, server)
-            deadline = time.monotonic() + args.seconds
-            clients = []
             codes = [code for code, _lv in world_bench.INSTITUTIONS]
-            for n in range(args.clients):
-                code = codes[n % len(codes)]
-                own = [p.psn_no for i, p in enumerate(people) if i % args.clients == n] or [
-                    people[n % len(people)].psn_no
-                ]
-                client = Client(
-                    n,
-                    base_url=base_url,
-                    credential=credentials[code],
-                    fixmedins_code=code,
-                    persons=own,
-                    items=items,
-                    lines=args.lines,
-                    deadline=deadline,
-                    day=args.day,
+            specs = [
+                ClientSpec(
+                    n=n,
+                    credential=credentials[codes[n % len(codes)]],
+                    fixmedins_code=codes[n % len(codes)],
+                    persons=[p.psn_no for i, p in enumerate(people) if i % args.clients == n]
+                    or [people[n % len(people)].psn_no],
                     slot=(n // len(codes), -(-args.clients // len(codes))),
-                    think=args.think,
                 )
-                _record_settlements(client)
-                clients.append(client)
+                for n in range(args.clients)
+            ]
+            deadline = time.time() + 3.0 + args.seconds  # 3 s for the client processes to start
+            kwargs = {
+                "base_url": base_url,
+                "items": items,
+                "lines": args.lines,
+                "deadline": deadline,
+                "day": args.day,
+                "think": args.think,
+            }
+            ctx = multiprocessing.get_context("spawn")
+            queue = ctx.Queue()
+            children = [
+                ctx.Process(target=_client_process, args=(queue, specs[k::procs], kwargs), daemon=True)
+                for k in range(procs)
+            ]
             load_before = os.getloadavg()[0]
             run_start = time.perf_counter()
-            for client in clients:
-                client.start()
-            for client in clients:
-                client.join()
-            wall = time.perf_counter() - run_start
+            for child in children:
+                child.start()
+            reports = [queue.get() for _ in children]
+            for child in children:
+                child.join()
+            wall = time.perf_counter() - run_start - 3.0
             load_after = os.getloadavg()[0]
 
-            steps = [step for c in clients for step in c.his.steps]
-            flows = sum(c.flows for c in clients)
-            failed = sum(c.failed_flows for c in clients)
-            errors = [s for s in steps if s.infcode != 0]
+            steps = [step for r in reports for step in r.steps]
+            flows = sum(r.flows for r in reports)
+            failed = sum(r.failed for r in reports)
+            errors = [s for s in steps if s[1] != 0]
             print(f"load average: {load_before:.2f} before, {load_after:.2f} after")
             print(
                 f"throughput: {flows / wall:.1f} outpatient flows/s ({flows} flows in {wall:.1f} s), "
@@ -333,24 +478,21 @@ def main() -> None:  # noqa: PLR0915
             )
             print(f"errors: {len(errors)} refused transactions, {failed} failed flows")
             for message, count in sorted(
-                ((m, sum(1 for e in errors if e.err_msg == m)) for m in {e.err_msg for e in errors}),
+                ((m, sum(1 for e in errors if e[3] == m)) for m in {e[3] for e in errors}),
                 key=lambda pair: -pair[1],
             )[:5]:
                 print(f"  {count} × {message}")
             by_infno: dict[str, list[float]] = defaultdict(list)
-            for step in steps:
-                if step.infcode == 0:
-                    by_infno[step.infno].append(step.millis)
+            for infno, infcode, millis, _msg in steps:
+                if infcode == 0:
+                    by_infno[infno].append(millis)
             print("transaction: count, p50 / p95 / p99 / max ms")
             for infno in sorted(by_infno):
                 values = by_infno[infno]
                 p50, p95, p99 = (percentile(values, q) for q in (50, 95, 99))
                 print(f"  {infno}: {len(values)}, {p50:.1f} / {p95:.1f} / {p99:.1f} / {max(values):.1f}")
 
-            answers = {
-                code: [a for c in clients if c.his.fixmedins_code == code for a in c.answers]
-                for code in codes
-            }
+            answers = {code: [a for r in reports for a in r.answers.get(code, [])] for code in codes}
             for code in codes:
                 verdict = reconcile(base_url, credentials[code], code, answers[code])
                 print(f"3201 {code}: {len(answers[code])} settlements answered → stmt_rslt {verdict}")
