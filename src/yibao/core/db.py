@@ -8,8 +8,12 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
+
+from yibao.core.clock import LOCAL_TZ
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -109,3 +113,28 @@ def make_session_factory(engine: Engine) -> sessionmaker[Any]:
 def is_postgres(engine: Engine) -> bool:
     """Whether the engine talks to PostgreSQL."""
     return engine.dialect.name == "postgresql"
+
+
+class local_year(FunctionElement[int]):  # noqa: N801 (a SQL function, named as one)
+    """The calendar year of a UTC timestamp column in the region's time (Beijing), in SQL: the rule
+    of `yibao.core.clock.local_day`, for statements that key a row by a visit's year."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(local_year, "postgresql")
+def _local_year_postgresql(element: local_year, compiler: Any, **kw: Any) -> str:
+    moment = compiler.process(next(iter(element.clauses)), **kw)
+    return f"CAST(EXTRACT(YEAR FROM timezone('{LOCAL_TZ.key}', {moment})) AS INTEGER)"
+
+
+@compiles(local_year)
+def _local_year_default(element: local_year, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps UTC timestamps as text; Beijing time has had no daylight saving since 1991.
+    moment = compiler.process(next(iter(element.clauses)), **kw)
+    hours = _LOCAL_OFFSET_HOURS
+    return f"CAST(strftime('%Y', {moment}, '{hours:+d} hours') AS INTEGER)"
+
+
+_LOCAL_OFFSET_HOURS = 8

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     bindparam,
     column,
     func,
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from yibao.audit.models import AuditEntry
 from yibao.catalog.models import CatalogItem, CodeMapping
+from yibao.core.db import local_year
 from yibao.core.paging import Page, paginate
 from yibao.core.prepared import fetch_all, fetch_each
 from yibao.core.uow import audit_arrays, audit_json, audit_rows_insert, pending_audit
@@ -486,21 +488,60 @@ def _visit_statement(lock: bool, by_request: bool) -> Select[Any]:
     return stmt.with_for_update(of=_V) if lock else stmt
 
 
+def _visit_row_id() -> Any:
+    """The row id of the visit of the bound `mdtrt_id`."""
+    return select(_V.c.id).where(_V.c.mdtrt_id == bindparam("mdtrt_id")).scalar_subquery()
+
+
 @cache
 def _lines_statement(by_request: bool) -> Select[Any]:
-    """The unsettled lines of the bound `visit_id` with their catalog versions and what the visit's
-    settlements already took of the deductible."""
+    """The unsettled lines of the visit of the bound `mdtrt_id` with their catalog versions and what
+    the visit's settlements already took of the deductible."""
     paid = (
         select(func.coalesce(func.sum(_S.c.act_pay_dedc), 0))
-        .where(_S.c.visit_id == bindparam("visit_id"), _S.c.status == "settled")
+        .where(_S.c.visit_id == _visit_row_id(), _S.c.status == "settled")
         .scalar_subquery()
     )
     return (
         select(*_LINE_COLUMNS, paid.label("deductible_paid"), _earlier(by_request).label("earlier_id"))
         .select_from(_L.outerjoin(_C, _C.c.code == _L.c.hilist_code))
-        .where(_L.c.visit_id == bindparam("visit_id"), _L.c.status == "uploaded")
+        .where(_L.c.visit_id == _visit_row_id(), _L.c.status == "uploaded")
         .order_by(_L.c.id, _C.c.begin)
     )
+
+
+# The person-year of a visit (参保人年度): the visit's person and insurance type, and the year of its
+# settlement day in the region's time (`settlement_day`: the end of the visit if known, else its begin).
+_YEAR_OF_VISIT = and_(
+    _PY.c.psn_no == _V.c.psn_no,
+    _PY.c.insutype == _V.c.insutype,
+    _PY.c.year == local_year(func.coalesce(_V.c.endtime, _V.c.begntime)),
+)
+_VISIT_YEAR_LOCKED = (
+    select(_PY.c.id)
+    .select_from(_PY.join(_V, _YEAR_OF_VISIT))
+    .where(_V.c.mdtrt_id == bindparam("mdtrt_id"))
+    .with_for_update(of=_PY)
+)
+
+
+@cache
+def _visit_year_counters_statement(with_account: bool) -> Any:
+    """The year ledger counters of the visit of the bound `mdtrt_id`, and its person's personal-account
+    balance if asked: rows (is_account, counter, amount)."""
+    stmt: Any = (
+        select(literal(False).label("is_account"), _LC.c.counter, _LC.c.amount)
+        .select_from(_PY.join(_LC, _LC.c.person_year_id == _PY.c.id).join(_V, _YEAR_OF_VISIT))
+        .where(_V.c.mdtrt_id == bindparam("mdtrt_id"))
+    )
+    if with_account:
+        stmt = union_all(
+            stmt,
+            select(literal(True), literal("", _LC.c.counter.type), _A.c.balance)
+            .select_from(_A.join(_V, _V.c.psn_no == _A.c.psn_no))
+            .where(_V.c.mdtrt_id == bindparam("mdtrt_id")),
+        )
+    return stmt
 
 
 _EARLIER = select(_S.c.id).where(_S.c.request_id == bindparam("request_id"))
@@ -536,36 +577,6 @@ def _locked_counters_statement(with_account: bool) -> Any:
     return stmt
 
 
-def _lines_query(visit_id: int, request_id: str | None) -> tuple[Any, dict[str, Any]]:
-    params: dict[str, Any] = {"visit_id": visit_id}
-    if request_id is not None:
-        params["request_id"] = request_id
-    return _lines_statement(request_id is not None), params
-
-
-@cache
-def _year_counters_statement(with_account: bool) -> Any:
-    """The counters of the bound person-year (`psn_no`, `insutype`, `year`), and the account balance
-    of `psn_no` if asked: rows (is_account, counter, amount)."""
-    stmt: Any = (
-        select(literal(False).label("is_account"), _LC.c.counter, _LC.c.amount)
-        .select_from(_PY.join(_LC, _LC.c.person_year_id == _PY.c.id))
-        .where(
-            _PY.c.psn_no == bindparam("psn_no"),
-            _PY.c.insutype == bindparam("insutype"),
-            _PY.c.year == bindparam("year"),
-        )
-    )
-    if with_account:
-        stmt = union_all(
-            stmt,
-            select(literal(True), literal("", _LC.c.counter.type), _A.c.balance).where(
-                _A.c.psn_no == bindparam("psn_no")
-            ),
-        )
-    return stmt
-
-
 def _counters_and_balance(rows: Iterable[Any]) -> tuple[dict[str, int], int | None]:
     counters: dict[str, int] = {}
     balance = None
@@ -575,6 +586,54 @@ def _counters_and_balance(rows: Iterable[Any]) -> tuple[dict[str, int], int | No
         else:
             counters[counter] = amount
     return counters, balance
+
+
+def _bill_visit(rows: Sequence[Any]) -> BillVisit | None:
+    """The visit of the rows of `_visit_statement` (one row per relation), or None."""
+    if not rows:
+        return None
+    first = rows[0]
+    relations = tuple(
+        RelationFacts(
+            insutype=r.r_insutype,
+            psn_type=r.r_psn_type,
+            admdvs=r.r_admdvs,
+            idet_type=r.r_idet_type,
+            begin=r.r_begin,
+            end=r.r_end,
+            waiting_end=r.r_waiting_end,
+            status=r.r_status,
+        )
+        for r in rows
+        if r.r_insutype is not None
+    )
+    return BillVisit(
+        id=first.id,
+        mdtrt_id=first.mdtrt_id,
+        psn_no=first.psn_no,
+        insutype=first.insutype,
+        insu_admdvs=first.insu_admdvs,
+        fixmedins_code=first.fixmedins_code,
+        dedc_level=first.dedc_level,
+        med_type=first.med_type,
+        begntime=first.begntime,
+        endtime=first.endtime,
+        diagnoses=first.diagnoses,
+        injury_cause=first.injury_cause,
+        disease_code=first.disease_code,
+        dr_code=first.dr_code,
+        dept_code=first.dept_code,
+        status=first.status,
+        admission_counted=bool(first.admission_counted),
+        person_found=first.person_id is not None,
+        gend=first.gend,
+        birth_date=first.birth_date,
+        institution_admdvs=first.institution_admdvs,
+        hosp_lv=first.hosp_lv,
+        account_balance=first.balance,
+        relations=relations,
+        earlier_id=first.earlier_id,
+    )
 
 
 class LockedYear(NamedTuple):
@@ -600,91 +659,45 @@ class BillRepository:
         else:
             self.conn = session.connection()
 
-    def visit(self, mdtrt_id: str, *, lock: bool, request_id: str | None = None) -> BillVisit | None:
-        """The visit with its person, institution, account balance and relations (one statement).
-
-        With `lock` the visit row is locked (``FOR UPDATE OF setl_visit``) until the transaction ends.
-        """
-        params: dict[str, Any] = {"mdtrt_id": mdtrt_id}
-        if request_id is not None:
-            params["request_id"] = request_id
-        rows = fetch_all(self.conn, _visit_statement(lock, request_id is not None), params)
-        if not rows:
-            return None
-        first = rows[0]
-        relations = tuple(
-            RelationFacts(
-                insutype=r.r_insutype,
-                psn_type=r.r_psn_type,
-                admdvs=r.r_admdvs,
-                idet_type=r.r_idet_type,
-                begin=r.r_begin,
-                end=r.r_end,
-                waiting_end=r.r_waiting_end,
-                status=r.r_status,
-            )
-            for r in rows
-            if r.r_insutype is not None
-        )
-        return BillVisit(
-            id=first.id,
-            mdtrt_id=first.mdtrt_id,
-            psn_no=first.psn_no,
-            insutype=first.insutype,
-            insu_admdvs=first.insu_admdvs,
-            fixmedins_code=first.fixmedins_code,
-            dedc_level=first.dedc_level,
-            med_type=first.med_type,
-            begntime=first.begntime,
-            endtime=first.endtime,
-            diagnoses=first.diagnoses,
-            injury_cause=first.injury_cause,
-            disease_code=first.disease_code,
-            dr_code=first.dr_code,
-            dept_code=first.dept_code,
-            status=first.status,
-            admission_counted=bool(first.admission_counted),
-            person_found=first.person_id is not None,
-            gend=first.gend,
-            birth_date=first.birth_date,
-            institution_admdvs=first.institution_admdvs,
-            hosp_lv=first.hosp_lv,
-            account_balance=first.balance,
-            relations=relations,
-            earlier_id=first.earlier_id,
-        )
-
-    def lines_and_counters(
-        self, visit_id: int, psn_no: str, insutype: str, year: int
-    ) -> tuple[BillLines, dict[str, int]]:
-        """The unsettled lines and the person's year ledger counters, unlocked (pre-settlement); on
-        PostgreSQL both statements go out together."""
-        key = {"psn_no": psn_no, "insutype": insutype, "year": year}
-        lines, counted = fetch_each(
-            self.conn, [_lines_query(visit_id, None), (_year_counters_statement(False), key)]
-        )
-        return self._bill_lines(lines), _counters_and_balance(counted)[0]
-
-    def lines_and_locked_year(
-        self, visit_id: int, request_id: str, psn_no: str, insutype: str, year: int, account_of: str | None
-    ) -> tuple[BillLines, LockedYear | None]:
-        """The unsettled lines (read after the visit lock), then the person-year row locked and its
-        counters and the account balance of `account_of` read after that lock; on PostgreSQL the three
-        statements go out together, each still run after the one before. None for the year when the
-        person has no row for it yet (the first bill of the year: `lock_person_year` makes it)."""
-        key: dict[str, Any] = {"psn_no": psn_no, "insutype": insutype, "year": year}
-        lines, locked, counted = fetch_each(
+    def bill_to_quote(self, mdtrt_id: str) -> tuple[BillVisit | None, BillLines, dict[str, int]]:
+        """The visit with its person, institution, account balance and relations, its unsettled lines
+        and its person-year ledger counters, unlocked (pre-settlement): three statements, on
+        PostgreSQL in one round trip."""
+        key = {"mdtrt_id": mdtrt_id}
+        visit, lines, counted = fetch_each(
             self.conn,
             [
-                _lines_query(visit_id, request_id),
-                (_PERSON_YEAR_LOCKED, key),
-                (_year_counters_statement(account_of is not None), key),
+                (_visit_statement(False, False), key),
+                (_lines_statement(False), key),
+                (_visit_year_counters_statement(False), key),
             ],
         )
+        return _bill_visit(visit), self._bill_lines(lines), _counters_and_balance(counted)[0]
+
+    def bill_to_settle(
+        self, mdtrt_id: str, request_id: str
+    ) -> tuple[BillVisit | None, BillLines, LockedYear | None]:
+        """For a settlement: the visit locked (``FOR UPDATE OF setl_visit``), its unsettled lines read
+        after that lock, then its person-year row locked and the counters and the personal-account
+        balance read after that lock. Four statements, each run after the one before; on PostgreSQL
+        in one round trip (with the transaction's BEGIN). None for the year when the person has no
+        row for it yet (the first bill of the year: `lock_person_year` makes it)."""
+        key = {"mdtrt_id": mdtrt_id}
+        by_request = {"mdtrt_id": mdtrt_id, "request_id": request_id}
+        visit, lines, locked, counted = fetch_each(
+            self.conn,
+            [
+                (_visit_statement(True, True), by_request),
+                (_lines_statement(True), by_request),
+                (_VISIT_YEAR_LOCKED, key),
+                (_visit_year_counters_statement(True), key),
+            ],
+        )
+        bill = self._bill_lines(lines)
         if not locked:
-            return self._bill_lines(lines), None
+            return _bill_visit(visit), bill, None
         counters, balance = _counters_and_balance(counted)
-        return self._bill_lines(lines), LockedYear(int(locked[0][0]), counters, balance)
+        return _bill_visit(visit), bill, LockedYear(int(locked[0][0]), counters, balance)
 
     def _bill_lines(self, rows: Iterable[Any]) -> BillLines:
         lines: list[BillLine] = []

@@ -621,15 +621,16 @@ def _calculate(
 def pre_settle(*, uow: UnitOfWork, mdtrt_id: str) -> engine.Breakdown:
     """Compute the settlement of a visit's unsettled lines without writing anything (预结算).
 
-    Three statements whatever the number of lines: the visit with its person, institution, account
-    and relations; the unsettled lines with their catalog versions; the year ledger counters.
+    Three statements whatever the number of lines (on PostgreSQL in one round trip): the visit with
+    its person, institution, account and relations; the unsettled lines with their catalog versions;
+    the year ledger counters.
     """
     uow.actor.require(Perm.SETTLE)
-    bills = BillRepository(uow.session, read_only=True)
-    visit = _visible_bill(uow, bills.visit(mdtrt_id, lock=False), mdtrt_id)
+    found, bill, counters = BillRepository(uow.session, read_only=True).bill_to_quote(mdtrt_id)
+    visit = _visible_bill(uow, found, mdtrt_id)
     if visit.status in ("settled", "cancelled"):
         raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销", "mdtrt_id")
-    breakdown = _preview(uow, bills, visit)
+    breakdown = _preview(uow, visit, bill, counters)
     uow.rollback()
     return breakdown
 
@@ -656,13 +657,10 @@ def quote(
     With `expected_medfee` the bill is refused unless its unsettled lines add up to it, as `settle`.
     """
     uow.actor.require(Perm.SETTLE)
-    bills = BillRepository(uow.session, read_only=True)
-    visit = _visible_bill(uow, bills.visit(mdtrt_id, lock=False), mdtrt_id)
+    found, bill, counters = BillRepository(uow.session, read_only=True).bill_to_quote(mdtrt_id)
+    visit = _visible_bill(uow, found, mdtrt_id)
     if visit.status in ("settled", "cancelled"):
         raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销", "mdtrt_id")
-    bill, counters = bills.lines_and_counters(
-        visit.id, visit.psn_no, visit.insutype, settlement_day(visit).year
-    )
     if expected_medfee is not None:
         _refuse_other_total(bill, expected_medfee, medfee_field)
     policy = _policy_for(uow, visit, bill)
@@ -725,11 +723,10 @@ def _refuse_blocked(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> None:
         )
 
 
-def _preview(uow: UnitOfWork, bills: BillRepository, visit: BillVisit) -> engine.Breakdown:
-    """The bill of a visit's unsettled lines as it would settle now (reads only, no lock)."""
-    bill, counters = bills.lines_and_counters(
-        visit.id, visit.psn_no, visit.insutype, settlement_day(visit).year
-    )
+def _preview(
+    uow: UnitOfWork, visit: BillVisit, bill: BillLines, counters: Mapping[str, int]
+) -> engine.Breakdown:
+    """The bill of a visit's unsettled lines as it would settle now (read without a lock)."""
     policy = _policy_for(uow, visit, bill)
     return _calculate(uow, visit, bill, policy, counters, visit.account_balance)
 
@@ -800,19 +797,17 @@ def settle(
     request_id = require_text(request_id, field="request_id", max_len=64, label="请求流水号")
     repo = SettlementRepository(uow.session)
     bills = BillRepository(uow.session)
-    visit = _visible_bill(uow, bills.visit(mdtrt_id, lock=True, request_id=request_id), mdtrt_id)
+    found, bill, locked = bills.bill_to_settle(mdtrt_id, request_id)
+    visit = _visible_bill(uow, found, mdtrt_id)
     if visit.earlier_id is not None:
-        return _first_answer(uow, repo, request_id, mdtrt_id)
+        return _first_answer(repo, request_id, visit)
+    year = settlement_day(visit).year
+    account_of = visit.psn_no if visit.insutype == "310" else None  # the employee's personal account
     try:
         if visit.status in ("settled", "cancelled"):
             raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销，不能再次结算", "mdtrt_id")
-        year = settlement_day(visit).year
-        account_of = visit.psn_no if visit.insutype == "310" else None  # the employee's personal account
-        bill, locked = bills.lines_and_locked_year(
-            visit.id, request_id, visit.psn_no, visit.insutype, year, account_of
-        )
         if bill.earlier_id is not None:
-            return _first_answer(uow, repo, request_id, mdtrt_id)
+            return _first_answer(repo, request_id, visit)
         if expected_medfee is not None:
             _refuse_other_total(bill, expected_medfee, medfee_field)
         policy = _policy_for(uow, visit, bill)
@@ -820,7 +815,7 @@ def settle(
         _refuse_blocked(uow, visit, bill)
     except BusinessError:
         if bills.earlier(request_id) is not None:  # a concurrent twin settled while we waited for the lock
-            return _first_answer(uow, repo, request_id, mdtrt_id)
+            return _first_answer(repo, request_id, visit)
         raise
     if locked is None:  # the person's first bill of the year: make the row, lock it, read after the lock
         person_year_id = bills.lock_person_year(visit.psn_no, visit.insutype, year)
@@ -906,7 +901,7 @@ def settle(
         uow.rollback()
         if repo.settlement_by_request(request_id) is None:
             raise
-        return _first_answer(uow, repo, request_id, mdtrt_id)  # the request id was used meanwhile
+        return _first_answer(repo, request_id, visit)  # the request id was used meanwhile
     if debit is not None:
         _refuse_uncovered_debit(debit, balance_after)
     settlement = Settlement(**values)
@@ -936,10 +931,14 @@ def _refuse_uncovered_debit(debit: AccountDebit, balance_after: int | None) -> N
         )
 
 
-def _first_answer(uow: UnitOfWork, repo: SettlementRepository, request_id: str, mdtrt_id: str) -> Settlement:
+def _first_answer(repo: SettlementRepository, request_id: str, visit: BillVisit) -> Settlement:
     """The settlement an earlier request with this id stored (refused if it was for another visit)."""
-    found = _existing(uow, repo, request_id, "settlement", mdtrt_id)
+    found = repo.settlement_by_request(request_id)
     assert found is not None
+    if found.kind != "settlement" or found.visit_id != visit.id:
+        raise conflict(
+            "REQUEST_ID_REUSED", f"字段 request_id：请求流水号 {request_id} 已用于其他业务", "request_id"
+        )
     return found
 
 
@@ -1203,10 +1202,9 @@ def quote_purchase(
             insutype=insutype,
             disease_code=disease_code,
         )
-        bills = BillRepository(uow.session)
-        found = bills.visit(visit.mdtrt_id, lock=False)
+        found, bill, counters = BillRepository(uow.session).bill_to_quote(visit.mdtrt_id)
         assert found is not None
-        breakdown = _preview(uow, bills, found)
+        breakdown = _preview(uow, found, bill, counters)
         splits = {split.sn: split for split in breakdown.lines}
         for line in lines:
             split = splits.get(line.feedetl_sn)
