@@ -166,6 +166,18 @@ class InterfaceRepository:
             self.session.scalars(select(Relation).where(Relation.psn_no == psn_no).order_by(Relation.id))
         )
 
+    def person_and_relations(self, psn_no: str) -> tuple[Person | None, list[Relation]]:
+        """The person and their relations (参保关系) in one statement."""
+        rows = self.session.execute(
+            select(Person, Relation)
+            .outerjoin(Relation, Relation.psn_no == Person.psn_no)
+            .where(Person.psn_no == psn_no)
+            .order_by(Relation.id)
+        ).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [relation for _person, relation in rows if relation is not None]
+
     def account(self, psn_no: str) -> Account | None:
         return self.session.scalar(select(Account).where(Account.psn_no == psn_no))
 

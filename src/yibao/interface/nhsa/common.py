@@ -155,8 +155,7 @@ def settlement_output(
 ) -> dict[str, Any]:
     """setlinfo and setldetail of a stored settlement or reversal."""
     repo = InterfaceRepository(uow.session)
-    person = repo.person(row.psn_no)
-    relations = repo.relations(row.psn_no)
+    person, relations = repo.person_and_relations(row.psn_no)
     day = visit.begntime.date()
     info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id, "setl_id": row.setl_id}
     if person is not None:

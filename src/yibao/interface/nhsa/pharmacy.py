@@ -7,12 +7,13 @@ lines and settles in one unit of work, once per msgid. 2101 computes the same bi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from yibao.core.clock import local_text
 from yibao.core.uow import UnitOfWork
-from yibao.domain.errors import conflict, invalid
+from yibao.domain.errors import BusinessError, conflict, invalid
 from yibao.domain.money import fen_to_yuan
 from yibao.interface.nhsa.coerce import Fields
 from yibao.interface.nhsa.common import (
@@ -115,6 +116,18 @@ def _fee(row: Fields) -> FeeInput:
     )
 
 
+@contextmanager
+def _person_refusal(call: Call, uow: UnitOfWork, psn_no: str) -> Iterator[None]:
+    """The service looks the person up under the interface's rule (the operator's regions): its
+    PERSON_NOT_FOUND is answered as the interface words it (the field, where it looked)."""
+    try:
+        yield
+    except BusinessError as exc:
+        if exc.code == "PERSON_NOT_FOUND":
+            person_of(call, uow, psn_no, path="input.druginfo.psn_no")
+        raise
+
+
 def _cut(call: Call, lines: Sequence[FeeLine]) -> list[dict[str, Any]]:
     """detlcutinfo: each line's split with its catalog level and charge type."""
     with call.uow() as uow:
@@ -128,8 +141,7 @@ def _cut(call: Call, lines: Sequence[FeeLine]) -> list[dict[str, Any]]:
 def pre_settle(call: Call) -> Result:
     """2101: the bill of the purchase, computed in full and then rolled back (mdtrt_id is provisional)."""
     purchase = Purchase(call)
-    with call.uow() as uow:
-        person_of(call, uow, purchase.psn_no, path="input.druginfo.psn_no")
+    with call.uow() as uow, _person_refusal(call, uow, purchase.psn_no):
         quote = settlement.quote_purchase(
             uow=uow,
             psn_no=purchase.psn_no,
@@ -143,8 +155,7 @@ def pre_settle(call: Call) -> Result:
     visit, breakdown = quote.visit, quote.breakdown
     with call.uow() as uow:
         repo = InterfaceRepository(uow.session)
-        person = repo.person(visit.psn_no)
-        relations = repo.relations(visit.psn_no)
+        person, relations = repo.person_and_relations(visit.psn_no)
         day = visit.begntime.date()
         info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id}
         if person is not None:
@@ -170,18 +181,18 @@ def settle(call: Call) -> Result:
     """2102: register, upload and settle in one unit of work, once per msgid (the request id)."""
     purchase = Purchase(call)
     with call.uow() as uow:
-        person_of(call, uow, purchase.psn_no, path="input.druginfo.psn_no")
-        row = settlement.purchase(
-            uow=uow,
-            psn_no=purchase.psn_no,
-            fixmedins_code=call.fixmedins_code,
-            begntime=purchase.begntime,
-            fees=purchase.fees,
-            request_id=call.envelope.msgid,
-            med_type=purchase.med_type,
-            insutype=purchase.insutype,
-            disease_code=purchase.disease_code,
-        )
+        with _person_refusal(call, uow, purchase.psn_no):
+            row = settlement.purchase(
+                uow=uow,
+                psn_no=purchase.psn_no,
+                fixmedins_code=call.fixmedins_code,
+                begntime=purchase.begntime,
+                fees=purchase.fees,
+                request_id=call.envelope.msgid,
+                med_type=purchase.med_type,
+                insutype=purchase.insutype,
+                disease_code=purchase.disease_code,
+            )
         if row.medfee_sumamt != purchase.medfee:
             raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔购药结算", "msgid")
         # The settlement as the service returned it: only its funds and settled lines are read.

@@ -40,8 +40,7 @@ def pre_settle(call: Call) -> Result:
         )
         breakdown = quote.breakdown
         repo = InterfaceRepository(uow.session)
-        person = repo.person(visit.psn_no)
-        relations = repo.relations(visit.psn_no)
+        person, relations = repo.person_and_relations(visit.psn_no)
         day = visit.begntime.date()
         info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id}
         if person is not None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from yibao.core.clock import local_text
-from yibao.domain.errors import invalid
+from yibao.domain.errors import BusinessError, invalid
 from yibao.interface.nhsa.coerce import Fields
 from yibao.interface.nhsa.common import own_visit, person_of
 from yibao.interface.nhsa.envelope import Call, Result
@@ -48,19 +48,26 @@ def register_outpatient(call: Call) -> Result:
         med_type = data.code("med_type", dicts, required=False) or OUTPATIENT_DEFAULT
     begntime = data.moment("begntime")
     assert begntime is not None
+    dept_code = data.opt_text("dept_code", max_len=32)
+    dr_code = data.opt_text("atddr_no", max_len=32)
+    disease_code = data.opt_text("dise_codg", max_len=32)
     with call.uow() as uow:
-        person_of(call, uow, psn_no)
-        visit = settlement.register_visit(
-            uow=uow,
-            psn_no=psn_no,
-            fixmedins_code=call.fixmedins_code,
-            med_type=med_type,
-            begntime=begntime,
-            insutype=insutype,
-            dept_code=data.opt_text("dept_code", max_len=32),
-            dr_code=data.opt_text("atddr_no", max_len=32),
-            disease_code=data.opt_text("dise_codg", max_len=32),
-        )
+        try:
+            visit = settlement.register_visit(
+                uow=uow,
+                psn_no=psn_no,
+                fixmedins_code=call.fixmedins_code,
+                med_type=med_type,
+                begntime=begntime,
+                insutype=insutype,
+                dept_code=dept_code,
+                dr_code=dr_code,
+                disease_code=disease_code,
+            )
+        except BusinessError as exc:
+            if exc.code == "PERSON_NOT_FOUND":  # the service looked the person up under the same rule
+                person_of(call, uow, psn_no)  # refuses naming input.data.psn_no and where it looked
+            raise
     return Result(
         {
             "data": {
