@@ -9,7 +9,17 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import add_region, make_actor
-from tests.settlement.helpers import CLINIC, HOSPITAL, World, at, build_world, fee, open_visit, request_id
+from tests.settlement.helpers import (
+    CLINIC,
+    DRUG_B,
+    HOSPITAL,
+    World,
+    at,
+    build_world,
+    fee,
+    open_visit,
+    request_id,
+)
 from yibao.audit.models import AuditEntry
 from yibao.bootstrap import Container
 from yibao.core.clock import LOCAL_TZ
@@ -375,6 +385,36 @@ def test_a_discharge_on_new_years_morning_in_beijing_belongs_to_the_new_year(
     assert row.hifp_pay == 240_000  # (500,000 − 100,000) × 0.60
     with container.uow(SYSTEM) as uow:
         assert service.ledger(uow=uow, psn_no=world.resident, insutype="390", year=2024) == {}
+
+
+def test_a_new_catalog_version_prices_the_next_bill_of_the_same_day(
+    container: Container, world: World
+) -> None:
+    """限价 (002 §3), versioned: the cap of 乙类 YP001 falls from 1.50 to 1.00 yuan from 2024-02-01 (变更);
+    a bill of 2024-03-01 pre-settled before the change strips 10 × 0.50, one after it 10 × 1.00."""
+    from yibao.catalog import service as catalog
+
+    def over_cap() -> int:
+        mdtrt_id = open_visit(container, world.worker)
+        with container.uow(SYSTEM) as uow:
+            service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "YP001", "2.00", cnt="10")])
+        with container.uow(SYSTEM) as uow:
+            return service.pre_settle(uow=uow, mdtrt_id=mdtrt_id).overlmt_selfpay
+
+    assert over_cap() == 500
+    with container.uow(SYSTEM) as uow:
+        catalog.add_version(
+            uow=uow,
+            code=DRUG_B,
+            fields={
+                "name": "地塞米松磷酸钠注射液",
+                "chrgitm_lv": "02",
+                "selfpay_ratio": "0.10",
+                "price_cap": "1.00",
+                "begin": "2024-02-01",
+            },
+        )
+    assert over_cap() == 1_000
 
 
 def test_diagnoses_are_stored_as_the_icd_list_spells_them_whatever_case_the_his_sends(

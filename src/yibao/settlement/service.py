@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -490,43 +490,65 @@ def _catalog_facts(
     maternity = visit.med_type in ("51", "52", "2106", "2107")
     # The facts depend only on the item and the fee date: lines repeating an item on a day share them.
     known: dict[tuple[str, date], tuple[engine.CatalogFacts | None, str | None]] = {}
+    visits: dict[date, catalog_rules.VisitFacts] = {}
     facts: dict[int, tuple[engine.CatalogFacts | None, str | None]] = {}
     for line in lines:
         day = local_day(line.fee_ocur_time)
         key = (line.hilist_code or "", day)
         found = known.get(key)
         if found is None:
-            versions = [v for v in line.versions if v.admdvs in (None, region)]  # national + regional items
-            found = known[key] = _item_facts(versions, day, patient, visit, inpatient, maternity)
+            item, priced = _priced_item(line.versions, region, day, visit.hosp_lv)
+            if item is None:
+                found = (None, None)
+            else:
+                on_day = visits.get(day)
+                if on_day is None:
+                    on_day = visits[day] = catalog_rules.VisitFacts(
+                        day=day,
+                        hosp_lv=visit.hosp_lv,
+                        inpatient=inpatient,
+                        insutype=visit.insutype,
+                        maternity=maternity,
+                    )
+                violations = catalog_rules.check_restrictions(item.restrictions, patient, on_day)
+                found = (priced, violations[0].message if violations else None)
+            known[key] = found
         facts[line.id] = found
     return facts
 
 
-def _item_facts(
-    versions: list[ItemVersion],
-    day: date,
-    patient: catalog_rules.PatientFacts,
-    visit: BillVisit,
-    inpatient: bool,
-    maternity: bool,
-) -> tuple[engine.CatalogFacts | None, str | None]:
-    """The catalog facts of one item on `day` and the first payment restriction the visit breaks."""
-    item = catalog_rules.item_valid_on(versions, day)
-    if item is None:
-        return (None, None)
-    cap = catalog_rules.applicable_cap(item.price_cap, item.tier_caps, visit.hosp_lv)
-    restriction_visit = catalog_rules.VisitFacts(
-        day=day, hosp_lv=visit.hosp_lv, inpatient=inpatient, insutype=visit.insutype, maternity=maternity
-    )
-    violations = catalog_rules.check_restrictions(item.restrictions, patient, restriction_visit)
-    return (
-        engine.CatalogFacts(
-            chrgitm_lv=item.chrgitm_lv,
-            selfpay_ratio=Decimal(item.selfpay_bp) / Decimal(10_000),
-            price_cap=None if cap is None else Decimal(cap),
-        ),
-        violations[0].message if violations else None,
-    )
+# The version in force and its price facts, per item versions × region × day × hospital level, kept
+# across bills. The entry holds the version objects it was computed from (made once per distinct
+# stored catalog row, see `repository._version`), so their ids in the key stay theirs: a changed
+# catalog row is a new object and meets a new entry.
+_PRICED: dict[
+    tuple[Any, ...], tuple[tuple[ItemVersion, ...], ItemVersion | None, engine.CatalogFacts | None]
+] = {}
+_PRICED_KEPT = 100_000
+
+
+def _priced_item(
+    versions: tuple[ItemVersion, ...], region: str | None, day: date, hosp_lv: str | None
+) -> tuple[ItemVersion | None, engine.CatalogFacts | None]:
+    """The item version in force on `day` (national or the region's) and its price facts: payment
+    class, self-pay-first ratio and the price cap of the institution's level."""
+    key = (region, day, hosp_lv, *map(id, versions))
+    found = _PRICED.get(key)
+    if found is None:
+        if len(_PRICED) >= _PRICED_KEPT:
+            _PRICED.clear()
+        usable = [v for v in versions if v.admdvs in (None, region)]  # national + regional items
+        item = catalog_rules.item_valid_on(usable, day)
+        priced = None
+        if item is not None:
+            cap = catalog_rules.applicable_cap(item.price_cap, item.tier_caps, hosp_lv)
+            priced = engine.CatalogFacts(
+                chrgitm_lv=item.chrgitm_lv,
+                selfpay_ratio=Decimal(item.selfpay_bp) / Decimal(10_000),
+                price_cap=None if cap is None else Decimal(cap),
+            )
+        found = _PRICED[key] = (versions, item, priced)
+    return found[1], found[2]
 
 
 def _person_facts(
