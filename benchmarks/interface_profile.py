@@ -35,6 +35,7 @@ from yibao.schema import upgrade
 
 COUNTS: Counter[str] = Counter()
 STATEMENTS: dict[str, Counter[str]] = defaultdict(Counter)
+MILLIS: dict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
 CURRENT = {"infno": ""}
 
 
@@ -96,6 +97,12 @@ def main() -> None:  # noqa: PLR0915
         def _stmt(conn: Any, cursor: Any, statement: str, *a: Any) -> None:
             COUNTS["stmt"] += 1
             STATEMENTS[CURRENT["infno"]][statement.split("\n", maxsplit=1)[0][:110]] += 1
+            conn.info["started"] = time.perf_counter()
+
+        @event.listens_for(bind, "after_cursor_execute")
+        def _done(conn: Any, cursor: Any, statement: str, *a: Any) -> None:
+            key = statement.split("\n", maxsplit=1)[0][:110]
+            MILLIS[CURRENT["infno"]][key] += (time.perf_counter() - conn.info.pop("started")) * 1000
 
         @event.listens_for(bind, "commit")
         def _commit(conn: Any) -> None:
@@ -149,8 +156,9 @@ def main() -> None:  # noqa: PLR0915
         for infno in [s for s in args.show.split(",") if s]:
             n = len(transport.cpu[infno])
             print(f"--- statements of {infno} (per call)")
+            print("  per call: count, ms (wall, statement sent to rows back)")
             for text_, count in STATEMENTS[infno].most_common():
-                print(f"  {count / n:4.1f}  {text_}")
+                print(f"  {count / n:4.1f}  {MILLIS[infno][text_] / n:6.3f}  {text_}")
         his.close()
         bind.dispose()
 

@@ -6,12 +6,14 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import false, func, insert, literal, or_, select
+from sqlalchemy import String, Table, bindparam, func, insert, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
+from yibao.core.prepared import fetch_all
 from yibao.enrolment.models import Account, Person, Relation
 from yibao.institutions.models import Institution
 from yibao.interface.models import (
@@ -26,6 +28,40 @@ from yibao.payment.models import PaymentMethod
 from yibao.policy.models import PolicyVersion
 from yibao.reference.models import IcdCode, RefDataset
 from yibao.settlement.models import FeeLine, Settlement, SettlementFund, Visit
+
+_ONE = select(literal_column("1").label("one")).subquery("one")
+_GATEWAY_READS = select(
+    Message.fixmedins_code,
+    Message.infno,
+    Message.response,
+    SignIn.fixmedins_code.label("sign_fixmedins_code"),
+    SignIn.signed_out_at,
+).select_from(
+    _ONE.outerjoin(Message, Message.msgid == bindparam("msgid", type_=String)).outerjoin(
+        SignIn,
+        SignIn.sign_no == bindparam("sign_no", type_=String),  # NULL matches no sign-in
+    )
+)
+_MESSAGE_TABLE = cast(Table, Message.__table__)
+_ADD_MESSAGE = insert(_MESSAGE_TABLE).values(
+    {
+        name: bindparam(name, type_=_MESSAGE_TABLE.c[name].type)
+        for name in (
+            "msgid",
+            "infno",
+            "fixmedins_code",
+            "admdvs",
+            "opter",
+            "psn_no",
+            "mdtrt_id",
+            "setl_id",
+            "request",
+            "response",
+            "reversed_by",
+            "received_at",
+        )
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -117,27 +153,17 @@ class InterfaceRepository:
     def gateway_reads(self, msgid: str, sign_no: str | None) -> GatewayReads:
         """What the gateway checks before serving a call, in one statement: the message already stored
         under this msgid (its institution, infno and first answer) and the sign-in named by sign_no
-        (its institution and whether it is signed out)."""
-        one = select(literal(1).label("one")).subquery()
-        stmt = select(
-            Message.fixmedins_code,
-            Message.infno,
-            Message.response,
-            SignIn.fixmedins_code,
-            SignIn.signed_out_at.is_not(None),
-        ).select_from(
-            one.outerjoin(Message, Message.msgid == msgid).outerjoin(
-                SignIn, SignIn.sign_no == sign_no if sign_no else false()
-            )
-        )
-        row = self.session.execute(stmt).one()
+        (its institution and whether it is signed out). On PostgreSQL a prepared statement that shares
+        its round trip with the BEGIN of the call's transaction."""
+        rows = fetch_all(self.session.connection(), _GATEWAY_READS, {"msgid": msgid, "sign_no": sign_no})
+        row = rows[0]
         earlier = StoredAnswer(row[0], row[1], row[2]) if row[1] is not None else None
-        signed = SignInState(row[3], bool(row[4])) if row[3] is not None else None
+        signed = SignInState(row[3], row[4] is not None) if row[3] is not None else None
         return GatewayReads(earlier, signed)
 
     def add_message(self, values: dict[str, object]) -> None:
-        """Insert one message row (one statement, no read back)."""
-        self.session.execute(insert(Message), [values])
+        """Insert one message row (one prepared statement, no read back)."""
+        fetch_all(self.session.connection(), _ADD_MESSAGE, values)
 
     # sign-ins --------------------------------------------------------------------------------
     def sign_in(self, sign_no: str) -> SignIn | None:
