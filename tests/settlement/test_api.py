@@ -107,3 +107,56 @@ def test_refusals_name_the_field(
         "feedetail.0.fee_ocur_time",
         "feedetail.0.pric",
     }
+
+
+def test_line_details_and_the_way_of_leaving_through_the_api(
+    container: Container, app_client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """开单医生、周期天数、出院带药标志 on a line and 离院方式 at discharge go in and come back out."""
+    world = build_world(container)
+    mdtrt_id = app_client.post(
+        "/api/v1/visits",
+        headers=admin_headers,
+        json={
+            "psn_no": world.worker,
+            "fixmedins_code": HOSPITAL,
+            "med_type": "2101",
+            "begntime": "2024-03-01T09:00:00",
+            "diagnoses": ["J18.900"],
+        },
+    ).json()["mdtrt_id"]
+    line = {
+        "feedetl_sn": "1",
+        "fee_ocur_time": "2024-03-01T10:00:00",
+        "medins_list_codg": "YP001",
+        "cnt": "14",
+        "pric": "200",
+        "det_item_fee_sumamt": 2_800,
+        "bilg_dept_codg": "A03",
+        "bilg_dr_codg": "D110105000001",
+        "prd_days": "7",
+        "dscg_tkdrug_flag": "1",
+    }
+    too_long = app_client.post(
+        f"/api/v1/visits/{mdtrt_id}/fees",
+        headers=admin_headers,
+        json={"feedetail": [line | {"prd_days": "100"}]},
+    )
+    assert too_long.status_code == 422
+    assert {e["field"] for e in too_long.json()["error"]["errors"]} == {"feedetail.0.prd_days"}
+    assert (
+        app_client.post(
+            f"/api/v1/visits/{mdtrt_id}/fees", headers=admin_headers, json={"feedetail": [line]}
+        ).status_code
+        == 201
+    )
+    left = app_client.post(
+        f"/api/v1/visits/{mdtrt_id}/discharge",
+        headers=admin_headers,
+        json={"endtime": "2024-03-05T09:00:00", "dscg_way": "1"},
+    )
+    assert left.status_code == 200, left.text
+    detail = app_client.get(f"/api/v1/visits/{mdtrt_id}", headers=admin_headers).json()
+    assert detail["visit"]["dscg_way"] == "1"
+    got = detail["lines"][0]
+    assert (got["bilg_dr_codg"], got["prd_days"], got["dscg_tkdrug_flag"]) == ("D110105000001", "7.00", "1")

@@ -76,7 +76,9 @@ def get_visit(mdtrt_id: str, uow: UowDep) -> object:
 
 @router.post("/visits/{mdtrt_id}/discharge", response_model=VisitOut)
 def discharge(mdtrt_id: str, body: DischargeIn, uow: UowDep) -> object:
-    return service.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=as_aware(body.endtime))
+    return service.discharge(
+        uow=uow, mdtrt_id=mdtrt_id, endtime=as_aware(body.endtime), dscg_way=body.dscg_way
+    )
 
 
 @router.post("/visits/{mdtrt_id}/cancel", response_model=VisitOut)

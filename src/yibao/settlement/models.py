@@ -31,6 +31,7 @@ class Visit(IdMixin, Base):
     disease_code: Mapped[str | None] = mapped_column(String(32))  # registered chronic disease treated
     dept_code: Mapped[str | None] = mapped_column(String(32))
     dr_code: Mapped[str | None] = mapped_column(String(32))
+    dscg_way: Mapped[str | None] = mapped_column(String(8))  # 离院方式 (national dictionary), at discharge
     status: Mapped[str] = mapped_column(String(16))  # open / discharged / settled / cancelled
     admission_counted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -52,6 +53,12 @@ class FeeLine(IdMixin, Base):
     pric: Mapped[Decimal] = mapped_column(Numeric(20, 4))  # fen per unit
     amount: Mapped[int] = mapped_column(Money)  # det_item_fee_sumamt, fen
     refund_of: Mapped[str | None] = mapped_column(String(40))
+    bilg_dept_codg: Mapped[str | None] = mapped_column(
+        String(30)
+    )  # 开单科室 (the visit's department if absent)
+    bilg_dr_codg: Mapped[str | None] = mapped_column(String(30))  # 开单医生 (the visit's doctor if absent)
+    prd_days: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # 周期天数: days the line's supply lasts
+    dscg_tkdrug_flag: Mapped[str | None] = mapped_column(String(3))  # 出院带药标志: 1 a discharge drug
     status: Mapped[str] = mapped_column(String(16))  # uploaded / settled / cancelled
     settlement_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("setl_settlement.id"))
     fulamt_ownpay: Mapped[int | None] = mapped_column(Money)

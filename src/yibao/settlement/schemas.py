@@ -25,6 +25,7 @@ class VisitIn(ApiModel):
 
 class DischargeIn(ApiModel):
     endtime: datetime = Field(description="出院/结束时间")
+    dscg_way: str | None = Field(default=None, max_length=8, description="离院方式（国家字典 dscg_way）")
 
 
 class FeeIn(ApiModel):
@@ -36,6 +37,12 @@ class FeeIn(ApiModel):
     pric: Decimal = Field(gt=0, description="单价（分/单位，可含小数）", max_digits=20, decimal_places=4)
     det_item_fee_sumamt: int = Field(description="明细项目费用总额（分）", ge=-(10**12), le=10**12)
     init_feedetl_sn: str | None = Field(default=None, description="退费时的原费用明细流水号")
+    bilg_dept_codg: str | None = Field(default=None, max_length=30, description="开单科室编码")
+    bilg_dr_codg: str | None = Field(default=None, max_length=30, description="开单医生编码")
+    prd_days: Decimal | None = Field(
+        default=None, ge=0, lt=100, max_digits=4, decimal_places=2, description="周期天数（0–99.99）"
+    )
+    dscg_tkdrug_flag: str | None = Field(default=None, max_length=3, description="出院带药标志：0 否，1 是")
 
 
 class FeesIn(ApiModel):
@@ -75,6 +82,7 @@ class VisitOut(ApiModel):
     diagnoses: str
     injury_cause: str | None
     disease_code: str | None
+    dscg_way: str | None = None
     status: str
 
 
@@ -88,6 +96,10 @@ class FeeLineOut(ApiModel):
     pric: Decimal
     det_item_fee_sumamt: int = Field(validation_alias="amount")
     init_feedetl_sn: str | None = Field(validation_alias="refund_of")
+    bilg_dept_codg: str | None = None
+    bilg_dr_codg: str | None = None
+    prd_days: Decimal | None = None
+    dscg_tkdrug_flag: str | None = None
     status: str
     fulamt_ownpay: int | None
     overlmt_selfpay: int | None

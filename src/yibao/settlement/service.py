@@ -64,6 +64,7 @@ from yibao.settlement.repository import (
 RETIRED_PSN_TYPES = frozenset({"12", "1204", "1112", "126013", "126015"})  # psn_type 退休 …
 CIVIL_SERVANT_INSUTYPE = "320"
 ONE_FEN = Decimal(1)
+MAX_PRD_DAYS = Decimal(100)  # 周期天数 is 数值型(4,2) in the national fee upload: at most 99.99
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ class FeeInput:
     det_item_fee_sumamt: int
     medins_list_name: str | None = None
     init_feedetl_sn: str | None = None
+    bilg_dept_codg: str | None = None  # 开单科室 (the visit's department when absent)
+    bilg_dr_codg: str | None = None  # 开单医生 (the visit's doctor when absent)
+    prd_days: Decimal | None = None  # 周期天数: how many days the line's supply lasts (0–99.99)
+    dscg_tkdrug_flag: str | None = None  # 出院带药标志: "1" for a drug taken home at discharge
 
 
 @dataclass(frozen=True)
@@ -269,10 +274,14 @@ def discharge(
     mdtrt_id: str,
     endtime: datetime,
     procedures: Sequence[ProcedureInput] | None = None,
+    dscg_way: str | None = None,
 ) -> Visit:
     """Record the end of a visit (出院); the end may not come before the begin. Procedures given replace
-    the visit's procedures (main first); None keeps them."""
+    the visit's procedures (main first); None keeps them. `dscg_way` is how the patient left (离院方式,
+    national dictionary); None keeps what was recorded."""
     uow.actor.require(Perm.SETTLE)
+    if dscg_way is not None:
+        dscg_way = dictionaries(uow.session).require("dscg_way", dscg_way, field="dscg_way")
     ordered = ordered_procedures(procedures) if procedures is not None else None
     repo = SettlementRepository(uow.session)
     visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
@@ -286,6 +295,8 @@ def discharge(
     if visit.status == "open":
         visit.status = "discharged"
     after: dict[str, object] = {"endtime": endtime}
+    if dscg_way is not None:
+        visit.dscg_way = after["dscg_way"] = dscg_way
     if ordered is not None:
         uow.session.execute(delete(VisitProcedure).where(VisitProcedure.visit_id == visit.id))
         for seq, p in enumerate(ordered, start=1):
@@ -375,6 +386,12 @@ def _check_line(fee: FeeInput, visit: Visit, known: set[str], originals: set[str
             )
     elif fee.init_feedetl_sn:
         raise invalid("REFUND_SIGN", "cnt", f"明细 {sn} 指向原明细时数量必须为负数（退费）")
+    if fee.prd_days is not None and not (
+        0 <= fee.prd_days < MAX_PRD_DAYS and fee.prd_days == fee.prd_days.quantize(Decimal("0.01"))
+    ):
+        raise invalid(
+            "FEE_PRD_DAYS", "prd_days", f"明细 {sn} 字段 prd_days 周期天数须在 0 至 99.99 之间，最多两位小数"
+        )
 
 
 def upload_fees(
@@ -407,8 +424,11 @@ def upload_fees(
     for candidate in mappings:
         if catalog_rules.mapping_in_force(candidate.status):
             by_code.setdefault(candidate.medins_list_codg, []).append(candidate)
+    codes = dictionaries(uow.session)
     rows = []
     for fee in fees:
+        if fee.dscg_tkdrug_flag is not None:
+            codes.require("dscg_tkdrug_flag", fee.dscg_tkdrug_flag, field="dscg_tkdrug_flag")
         day = local_day(fee.fee_ocur_time)
         mapping = catalog_rules.item_valid_on(by_code.get(fee.medins_list_codg, []), day)
         rows.append(
@@ -423,6 +443,14 @@ def upload_fees(
                 pric=fee.pric,
                 amount=fee.det_item_fee_sumamt,
                 refund_of=fee.init_feedetl_sn if fee.cnt < 0 else None,
+                bilg_dept_codg=optional_text(
+                    fee.bilg_dept_codg, field="bilg_dept_codg", max_len=30, label="开单科室编码"
+                ),
+                bilg_dr_codg=optional_text(
+                    fee.bilg_dr_codg, field="bilg_dr_codg", max_len=30, label="开单医生编码"
+                ),
+                prd_days=fee.prd_days,
+                dscg_tkdrug_flag=fee.dscg_tkdrug_flag,
                 status="uploaded",
             )
         )
