@@ -44,6 +44,10 @@ def read_lines(rows: list[Fields]) -> tuple[str, str, list[FeeInput]]:
                 det_item_fee_sumamt=_required(row.money("det_item_fee_sumamt")),
                 medins_list_name=row.opt_text("medins_list_name", max_len=200),
                 init_feedetl_sn=row.opt_text("init_feedetl_sn", max_len=30),
+                bilg_dept_codg=row.opt_text("bilg_dept_codg", max_len=30),
+                bilg_dr_codg=row.opt_text("bilg_dr_codg", max_len=30),
+                prd_days=row.number("prd_days", required=False),
+                dscg_tkdrug_flag=row.opt_text("dscg_tkdrug_flag", max_len=3),
             )
         )
     return mdtrt_id, psn_no, fees

@@ -213,12 +213,14 @@ def discharge(call: Call) -> Result:
     endtime = info.moment("endtime")
     assert endtime is not None
     with call.uow() as uow:
-        info.code("dscg_way", dictionaries(uow.session), required=False)
+        dscg_way = info.code("dscg_way", dictionaries(uow.session), required=False)
         own_visit(call, uow, mdtrt_id, psn_no, path="input.dscginfo")
     _diagnosis_codes(call, call.data.rows("diseinfo", required=False), None)
     procedures = _procedures(call, info)
     with call.uow() as uow:
-        visit = settlement.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=endtime, procedures=procedures)
+        visit = settlement.discharge(
+            uow=uow, mdtrt_id=mdtrt_id, endtime=endtime, procedures=procedures, dscg_way=dscg_way
+        )
     return Result(
         {"result": {"mdtrt_id": visit.mdtrt_id, "endtime": local_text(visit.endtime)}},
         psn_no=psn_no,

@@ -1,0 +1,93 @@
+"""2301/2204 keep what a fee line says beyond its money (开单科室/医生, 周期天数, 出院带药标志) and 2402
+keeps 离院方式: the data the discharge-medication and other monitoring rules read afterwards."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from tests.interface.helpers import fee_row, his_world
+from tests.interface.scenario import admission
+from yibao.bootstrap import Container
+from yibao.core.security import SYSTEM
+from yibao.settlement import service as settlement
+
+
+def _lines(container: Container, mdtrt_id: str) -> list[tuple[object, ...]]:
+    with container.uow(SYSTEM) as uow:
+        return [
+            (line.feedetl_sn, line.bilg_dept_codg, line.bilg_dr_codg, line.prd_days, line.dscg_tkdrug_flag)
+            for line in settlement.get_visit(uow=uow, mdtrt_id=mdtrt_id).lines
+        ]
+
+
+def test_a_discharge_drug_line_and_the_way_of_leaving_are_kept(
+    container: Container, app_client: TestClient
+) -> None:
+    world, his = his_world(container, app_client)
+    mdtrt_id = admission(his, world.worker)
+    rows = [
+        fee_row(
+            "1", mdtrt_id, world.worker, "ZL001", "300.00", med_type="2101", prd_days=""
+        ),  # untidy: empty
+        fee_row(
+            "2",
+            mdtrt_id,
+            world.worker,
+            "YP001",
+            "1.50",
+            cnt="14",
+            med_type="2101",
+            prd_days=7,
+            dscg_tkdrug_flag="1",
+        ),
+    ]
+    his.ok("2301", {"feedetail": rows})
+    assert _lines(container, mdtrt_id) == [
+        ("1", "A01", "D001", None, None),
+        ("2", "A01", "D001", Decimal("7.00"), "1"),
+    ]
+    his.ok(
+        "2402",
+        {
+            "dscginfo": {
+                "mdtrt_id": mdtrt_id,
+                "psn_no": world.worker,
+                "insutype": "310",
+                "endtime": "2024-03-05 10:00:00",
+                "dscg_dept_codg": "A01",
+                "dscg_dept_name": "内科",
+                "dscg_way": "5",
+            },
+            "diseinfo": [],
+        },
+    )
+    with container.uow(SYSTEM) as uow:
+        assert settlement.get_visit(uow=uow, mdtrt_id=mdtrt_id).visit.dscg_way == "5"  # 死亡
+
+
+def test_a_wrong_discharge_drug_flag_refuses_the_upload_and_names_the_field(
+    container: Container, app_client: TestClient
+) -> None:
+    world, his = his_world(container, app_client)
+    mdtrt_id = admission(his, world.worker)
+    rows = [
+        fee_row("1", mdtrt_id, world.worker, "ZL001", "300.00", med_type="2101"),
+        fee_row(
+            "2",
+            mdtrt_id,
+            world.worker,
+            "YP001",
+            "1.50",
+            med_type="2101",
+            dscg_tkdrug_flag="Y",
+            prd_days="120",
+        ),
+    ]
+    answer = his.call("2301", {"feedetail": rows})
+    assert answer["infcode"] == -1
+    assert "prd_days" in answer["err_msg"]
+    answer = his.call("2301", {"feedetail": [rows[0], rows[1] | {"prd_days": "3"}]})
+    assert answer["infcode"] == -1 and "dscg_tkdrug_flag" in answer["err_msg"]
+    assert _lines(container, mdtrt_id) == []
