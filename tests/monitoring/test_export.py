@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -230,3 +231,59 @@ def test_a_ward_round_missing_the_patient_exports_and_the_batch_finds_bed_hangin
         service.run_batch(uow=uow, data_dir=out, out_dir=tmp_path / "o", day=date(2024, 3, 1))
     findings = pq.read_table(tmp_path / "o" / "findings.parquet").to_pylist()
     assert [r["mdtrt_id"] for r in findings if r["rule_id"] == BED_HANGING] == [absent]
+
+
+DISCHARGE_DRUGS = "YB20000204008000"  # 出院带药超量 (001 第6篇 第31条: acute ≤ 7 days)
+
+
+def _stay_with_take_home_drug(container: Container, psn_no: str, day: str, supply_days: str) -> str:
+    """A stay whose oral 丙类 drug (YP002) goes home for `supply_days` days; discharge 离院方式 1."""
+    mdtrt_id = open_visit(container, psn_no, day=day)
+    take_home = replace(
+        fee("2", "YP002", "3.00", cnt="20", day=day),
+        bilg_dr_codg="D110105000009",
+        prd_days=Decimal(supply_days),
+        dscg_tkdrug_flag="1",
+    )
+    with container.uow(SYSTEM) as uow:
+        settlement.upload_fees(
+            uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "ZL001", "20.00", day=day), take_home]
+        )
+    with container.uow(SYSTEM) as uow:
+        settlement.discharge(
+            uow=uow, mdtrt_id=mdtrt_id, endtime=at(day).replace(day=at(day).day + 3), dscg_way="1"
+        )
+    with container.uow(SYSTEM) as uow:
+        settlement.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
+    return mdtrt_id
+
+
+def test_take_home_drugs_export_with_their_supply_days_and_the_batch_finds_the_long_one_only(
+    container: Container, world: World, tmp_path: Path
+) -> None:
+    """001 第6篇 第31条: an acute stay (肺炎) may send oral drugs home for 7 days; 20 days is too many
+    (13 of 20 days' cost at stake), the April twin of 7 days is clean. The line's own supply days,
+    discharge-drug flag and ordering doctor reach the warehouse, and so do 离院方式 and the diagnosis name."""
+    long = _stay_with_take_home_drug(container, world.worker, "2024-03-04", "19.5")
+    _stay_with_take_home_drug(container, world.worker, "2024-04-08", "7")
+    _export(container, tmp_path / "march", date(2024, 3, 1), date(2024, 3, 31))
+    _export(container, tmp_path / "april", date(2024, 4, 1), date(2024, 4, 30))
+    line = next(
+        r for r in pq.read_table(tmp_path / "march" / "fee_list_d.parquet").to_pylist() if r["prd_days"]
+    )
+    assert (line["prd_days"], line["dscg_tkdrug_flag"], line["bilg_dr_code"]) == (20, "1", "D110105000009")
+    assert pq.read_table(tmp_path / "march" / "mdtrt_d.parquet").to_pylist()[0]["dscg_way"] == "1"
+    diagnosis = pq.read_table(tmp_path / "march" / "setl_list_diag_d.parquet").to_pylist()[0]
+    assert diagnosis["diag_code"] == "J18.900" and diagnosis["diag_name"]
+    found = {}
+    for month in ("march", "april"):
+        with container.uow(SYSTEM) as uow:
+            service.run_batch(
+                uow=uow, data_dir=tmp_path / month, out_dir=tmp_path / f"{month}-out", day=date(2024, 3, 1)
+            )
+        table = pq.read_table(tmp_path / f"{month}-out" / "findings.parquet").to_pylist()
+        found[month] = [
+            (r["mdtrt_id"], r["bkkp_sn"], r["vola_amt"]) for r in table if r["rule_id"] == DISCHARGE_DRUGS
+        ]
+    assert found["march"] == [(long, f"{long}-2", Decimal("39.00"))]  # 60.00 × 13 / 20
+    assert found["april"] == []

@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from yibao.core.validation import require_admdvs, require_date
 from yibao.domain.errors import invalid, not_found
 from yibao.enrolment.models import Person, Relation
 from yibao.institutions.models import Institution
+from yibao.reference.lookup import diagnoses as icd10
 from yibao.settlement.models import FeeLine, Settlement, Visit, VisitProcedure
 from yibao.supervision.models import WardRound, WardRoundPatient
 from yibao.synthetic.writer import SCHEMAS
@@ -202,7 +203,7 @@ def _visit_row(
         "adm_dept_codg": visit.dept_code,
         "dscg_dept_codg": visit.dept_code,
         "dscg_maindiag_code": codes[0] if codes else None,
-        "dscg_way": None,
+        "dscg_way": visit.dscg_way,
         "ipt_days": days,
         "chfpdr_code": visit.dr_code,
         "mdtrt_cert_type": None,
@@ -232,10 +233,13 @@ def _fee_row(line: FeeLine, visit: Visit, setl_id: str, item: CatalogItem | None
         "overlmt_selfpay": _yuan(line.overlmt_selfpay),
         "preselfpay_amt": _yuan(line.preselfpay),
         "inscp_amt": _yuan(line.inscp),
-        "bilg_dept_codg": visit.dept_code,
-        "bilg_dr_code": visit.dr_code,
-        "prd_days": None,
-        "dscg_tkdrug_flag": "0",
+        "bilg_dept_codg": line.bilg_dept_codg or visit.dept_code,
+        "bilg_dr_code": line.bilg_dr_codg or visit.dr_code,
+        # whole days in the warehouse: a supply of 7.5 days runs into the 8th
+        "prd_days": None
+        if line.prd_days is None
+        else int(Decimal(line.prd_days).to_integral_value(ROUND_CEILING)),
+        "dscg_tkdrug_flag": line.dscg_tkdrug_flag or "0",
     }
 
 
@@ -283,6 +287,7 @@ def _chunk(
     seen.update(first)
     visit_rows: list[dict[str, Any]] = []
     diag_rows: list[dict[str, Any]] = []
+    icd_names = icd10(session).codes
     for visit_id, s in sorted(first.items()):
         visit = visits[visit_id]
         visit_rows.append(
@@ -302,7 +307,7 @@ def _chunk(
                     "diag_type": "1",
                     "maindiag_flag": "1" if n == 0 else "0",
                     "diag_code": code,
-                    "diag_name": None,
+                    "diag_name": icd_names[code][0] if code in icd_names else None,
                 }
             )
     writers.write("mdtrt_d", visit_rows)
