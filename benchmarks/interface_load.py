@@ -384,7 +384,7 @@ def main() -> None:  # noqa: PLR0915
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--client-procs", type=int, default=2, help="processes the client threads run in")
     parser.add_argument(
-        "--pool", type=int, default=0, help="connections per server worker (default: clients/workers, 5-40)"
+        "--pool", type=int, default=0, help="connections per server worker (default: clients/workers, 5-20)"
     )
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -394,7 +394,7 @@ def main() -> None:  # noqa: PLR0915
     persons = args.persons or max(20, 4 * args.clients)
     workers = max(1, args.server_workers)
     procs = max(1, min(args.client_procs, args.clients))
-    pool = args.pool or max(5, min(40, -(-args.clients // workers)))
+    pool = args.pool or max(5, min(20, -(-args.clients // workers)))
     print(
         f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
         f"python={platform.python_version()} load={os.getloadavg()[0]:.2f}"
