@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from yibao.core.clock import LOCAL_TZ
+from yibao.core.clock import LOCAL_TZ, local_day
 from yibao.core.db import utcnow
 from yibao.core.paging import Page, check_paging
 from yibao.core.security import Perm
@@ -277,7 +277,7 @@ def check_visit(
     if scenario not in ("pre", "in"):
         raise invalid("SCENARIO", "trig_scen", "字段 trig_scen 应为事前(pre)或事中(in)")
     state = loaded(uow.session)
-    day = visit.begntime.date()
+    day = local_day(visit.begntime)
     rules = dm.rules_in_force(dm.LIBRARY, state.settings, admdvs=admdvs, day=day)
     found = dm.check_visit(visit, rules, state.index, scenario)
     return VisitCheck(found, any(f.blocking for f in found), state.version)
@@ -320,7 +320,7 @@ def check_settlement_visit(
         for line in lines
         if line.refund_of is None
     )
-    day = visit.begntime.date()
+    day = local_day(visit.begntime)
     facts = dm.VisitInput(
         mdtrt_id=visit.mdtrt_id,
         psn_no=visit.psn_no,
@@ -566,7 +566,7 @@ def what_if(
         uow=uow,
         data_dir=Path(baseline.data_dir),
         out_dir=out_dir,
-        day=baseline.started_at.date(),
+        day=local_day(baseline.started_at),
         engine="duckdb",
         admdvs=baseline.admdvs,
         rule_ids=keep or None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from yibao.core.clock import local_day
 from yibao.core.security import Perm
 from yibao.domain.errors import invalid, not_found
 from yibao.enrolment.models import Person
@@ -30,7 +31,7 @@ def person_info(call: Call) -> Result:
             "input.data.certno",
             "字段 input.data.certno 与 psn_no 至少填写一个（或就诊凭证类型02时填写身份证号）",
         )
-    day = (data.moment("begntime", required=False) or call.now).date()
+    day = local_day(data.moment("begntime", required=False) or call.now)
     with call.uow() as uow:
         repo = InterfaceRepository(uow.session)
         person: Person | None
@@ -105,7 +106,7 @@ def benefit_check(call: Call) -> Result:
             )
         begntime = data.moment("begntime")
         assert begntime is not None and insutype is not None
-        day = begntime.date()
+        day = local_day(begntime)
         person = person_of(call, uow, psn_no)
         relations = InterfaceRepository(uow.session).relations(person.psn_no)
         relation = basic_relation(relations, day, insutype)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from yibao.core.clock import local_text
+from yibao.core.clock import local_day, local_text
 from yibao.domain.errors import invalid
 from yibao.interface.nhsa.common import basic_relation, own_visit, person_fields, person_of, settlement_output
 from yibao.interface.nhsa.envelope import Call, Result, yuan
@@ -69,7 +69,7 @@ def visits(call: Call) -> Result:
         for visit in chosen:
             done = procedures.get(visit.mdtrt_id)
             main = done[0] if done else None
-            day = visit.begntime.date()
+            day = local_day(visit.begntime)
             row = person_fields(person, basic_relation(relations, day, visit.insutype), relations, day)
             row |= {
                 "mdtrt_id": visit.mdtrt_id,

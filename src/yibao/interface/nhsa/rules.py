@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from yibao.core.clock import local_day
 from yibao.domain import monitoring as dm
 from yibao.domain.errors import invalid
 from yibao.interface.nhsa.coerce import Fields
@@ -69,7 +70,7 @@ def _encounter(enc: Fields, patn_id: str, gend: str, birth: Any) -> dm.VisitInpu
         mdtrt_id=enc.text("mdtrt_id", max_len=40),
         psn_no=patn_id,
         gend=gend,
-        age=dm.age_on(birth, begin.date()),
+        age=dm.age_on(birth, local_day(begin)),
         insutype=enc.opt_text("insutype", max_len=6) or "",
         fixmedins_code=enc.opt_text("medins_id", max_len=30) or "",
         hosp_tier=dm.tier_of(enc.opt_text("medins_lv", max_len=3)),
