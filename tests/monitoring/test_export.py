@@ -287,3 +287,39 @@ def test_take_home_drugs_export_with_their_supply_days_and_the_batch_finds_the_l
         ]
     assert found["march"] == [(long, f"{long}-2", Decimal("39.00"))]  # 60.00 × 13 / 20
     assert found["april"] == []
+
+
+IMPERSONATION = "YB20000204011000"  # 冒名就医（身份核验不符）
+
+
+def test_a_failed_identity_check_exports_and_the_batch_finds_the_impersonation_not_its_twin(
+    container: Container, world: World, tmp_path: Path
+) -> None:
+    """人证核验: the March stay's face check did not match the insured person, the April stay's did."""
+    impostor = _settle_stay(container, world.worker, "2024-03-04", "1.50")
+    twin = _settle_stay(container, world.worker, "2024-04-08", "1.50")
+    for mdtrt_id, day, matched in ((impostor, "2024-03-04", False), (twin, "2024-04-08", True)):
+        with container.uow(SYSTEM) as uow:
+            settlement.record_identity_check(
+                uow=uow, mdtrt_id=mdtrt_id, check_time=at(day, 10), method="1", matched=matched
+            )
+    found = {}
+    for month, begin, end in (
+        ("march", date(2024, 3, 1), date(2024, 3, 31)),
+        ("april", date(2024, 4, 1), date(2024, 4, 30)),
+    ):
+        rows = _export(container, tmp_path / month, begin, end)
+        assert rows["identity_check_d"] == 1
+        with container.uow(SYSTEM) as uow:
+            service.run_batch(
+                uow=uow, data_dir=tmp_path / month, out_dir=tmp_path / f"{month}-out", day=date(2024, 3, 1)
+            )
+        table = pq.read_table(tmp_path / f"{month}-out" / "findings.parquet").to_pylist()
+        found[month] = [r["mdtrt_id"] for r in table if r["rule_id"] == IMPERSONATION]
+    check = pq.read_table(tmp_path / "march" / "identity_check_d.parquet").to_pylist()[0]
+    assert (check["mdtrt_id"], check["check_time"], check["result"]) == (
+        impostor,
+        datetime(2024, 3, 4, 18, 0),
+        0,
+    )
+    assert found == {"march": [impostor], "april": []}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
+from yibao.core.clock import LOCAL_TZ
 from yibao.domain.errors import invalid
 
 _ADMDVS = re.compile(r"^\d{6}$")
@@ -59,3 +60,21 @@ def require_date(value: str | date | None, *, field: str) -> date:
     parsed = parse_date(value, field=field, required=True)
     assert parsed is not None
     return parsed
+
+
+_MOMENT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+
+
+def parse_local_moment(value: str | None, *, field: str, label: str) -> datetime:
+    """A required time typed in Beijing time (`yyyy-MM-dd HH:mm[:ss]`, or a form's `yyyy-MM-ddTHH:mm`)."""
+    text = (value or "").strip()
+    if not text:
+        raise invalid("REQUIRED", field, f"字段 {field}（{label}）不能为空")
+    for fmt in _MOMENT_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=LOCAL_TZ)
+        except ValueError:
+            continue
+    raise invalid(
+        "DATETIME_FORMAT", field, f"字段 {field}（{label}）应为 yyyy-MM-dd HH:mm 格式，实际为 {text!r}"
+    )

@@ -37,7 +37,7 @@ from yibao.domain.errors import invalid, not_found
 from yibao.enrolment.models import Person, Relation
 from yibao.institutions.models import Institution
 from yibao.reference.lookup import diagnoses as icd10
-from yibao.settlement.models import FeeLine, Settlement, Visit, VisitProcedure
+from yibao.settlement.models import FeeLine, IdentityCheck, Settlement, Visit, VisitProcedure
 from yibao.supervision.models import WardRound, WardRoundPatient
 from yibao.synthetic.writer import SCHEMAS
 
@@ -50,6 +50,7 @@ EXPORTED = (
     "setl_list_oprn_d",
     "fixmedins_b",
     "ward_round_d",
+    "identity_check_d",
 )
 CENT = Decimal("0.01")
 
@@ -330,6 +331,22 @@ def _chunk(
                 "oprn_oprt_date": datetime.combine(p.oprn_date, time()) if p.oprn_date else None,
             }
             for p in procedures
+        ],
+    )
+    checks = session.scalars(
+        select(IdentityCheck)
+        .where(IdentityCheck.visit_id.in_(list(first)))
+        .order_by(IdentityCheck.visit_id, IdentityCheck.check_time)
+    )
+    writers.write(
+        "identity_check_d",
+        [
+            {
+                "mdtrt_id": visits[c.visit_id].mdtrt_id,
+                "check_time": _local(c.check_time),
+                "result": 1 if c.matched else 0,
+            }
+            for c in checks
         ],
     )
     by_setl = {s.id: s for s in charged}

@@ -16,6 +16,8 @@ from yibao.settlement.schemas import (
     DischargeIn,
     FeeCancelIn,
     FeesIn,
+    IdentityCheckIn,
+    IdentityCheckOut,
     ReverseIn,
     RuleWarningOut,
     SettleIn,
@@ -94,6 +96,22 @@ def upload_fees(mdtrt_id: str, body: FeesIn, uow: UowDep) -> dict[str, int]:
     ]
     rows = service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=fees)
     return {"uploaded": len(rows), "amount": sum(r.amount for r in rows)}
+
+
+@router.post("/visits/{mdtrt_id}/identity-checks", response_model=IdentityCheckOut, status_code=201)
+def record_identity_check(mdtrt_id: str, body: IdentityCheckIn, uow: UowDep) -> object:
+    return service.record_identity_check(
+        uow=uow,
+        mdtrt_id=mdtrt_id,
+        check_time=as_aware(body.check_time),
+        method=body.method,
+        matched=body.matched,
+    )
+
+
+@router.get("/visits/{mdtrt_id}/identity-checks", response_model=list[IdentityCheckOut])
+def identity_checks(mdtrt_id: str, uow: UowDep) -> object:
+    return service.identity_checks(uow=uow, mdtrt_id=mdtrt_id)
 
 
 @router.post("/visits/{mdtrt_id}/fees/cancel", response_model=dict[str, int])

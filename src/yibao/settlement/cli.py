@@ -7,7 +7,7 @@ from rich.table import Table
 
 from yibao.bootstrap import bootstrap
 from yibao.core.cli_support import console, refusals
-from yibao.core.validation import parse_date, require_date
+from yibao.core.validation import parse_date, parse_local_moment, require_date
 from yibao.domain.money import fen_to_yuan
 from yibao.settlement import service
 
@@ -118,3 +118,21 @@ def register_chronic(
             end=parse_date(end, field="end", required=False),
         )
     console.print(f"[green]已登记[/green] {row.psn_no} {row.disease_code} 自 {row.begin}")
+
+
+@app.command("identity-check")
+def identity_check(
+    mdtrt_id: str = typer.Argument(..., help="就诊ID Visit id"),
+    at: str = typer.Option(..., "--at", help="核验时间（北京时间）Time, yyyy-MM-dd HH:mm"),
+    method: str = typer.Option("1", help="核验方式 1 人脸识别 / 2 指纹识别 / 3 证卡核对"),
+    mismatch: bool = typer.Option(False, "--mismatch", help="人证不符 The person did not match"),
+) -> None:
+    """登记人证核验结果；不符的记录供冒名就医规则核查。Record an identity check at a visit."""
+    container = bootstrap()
+    with refusals(), container.uow() as uow:
+        moment = parse_local_moment(at, field="at", label="核验时间")
+        row = service.record_identity_check(
+            uow=uow, mdtrt_id=mdtrt_id, check_time=moment, method=method, matched=not mismatch
+        )
+    result = "[green]人证相符[/green]" if row.matched else "[red]人证不符[/red]"
+    console.print(f"已登记 {mdtrt_id} {service.IDENTITY_CHECK_METHODS[row.method]} {result}")

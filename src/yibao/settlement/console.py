@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from yibao.console.deps import ConsoleUow
 from yibao.console.nav import NavItem
 from yibao.console.templating import error_status, redirect, render
 from yibao.core.security import Perm
-from yibao.domain.errors import BusinessError
+from yibao.core.validation import parse_local_moment
+from yibao.domain.errors import BusinessError, invalid
 from yibao.reference.lookup import dictionaries
 from yibao.settlement import service
 
@@ -63,15 +64,59 @@ def visits(
     )
 
 
-@router.get("/visits/{mdtrt_id}")
-def visit(request: Request, mdtrt_id: str, uow: ConsoleUow) -> Response:
+def _visit_page(
+    request: Request,
+    uow: ConsoleUow,
+    mdtrt_id: str,
+    *,
+    error: BusinessError | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
     try:
         view = service.get_visit(uow=uow, mdtrt_id=mdtrt_id)
+        checks = service.identity_checks(uow=uow, mdtrt_id=mdtrt_id)
     except BusinessError as exc:
         return render(request, "not_found.html", actor=uow.actor, error=exc, status_code=error_status(exc))
     return render(
-        request, "settlement/visit.html", actor=uow.actor, view=view, names=dictionaries(uow.session)
+        request,
+        "settlement/visit.html",
+        actor=uow.actor,
+        view=view,
+        checks=checks,
+        methods=service.IDENTITY_CHECK_METHODS,
+        names=dictionaries(uow.session),
+        error=error,
+        form=form or {},
+        status_code=error_status(error) if error is not None else 200,
     )
+
+
+@router.get("/visits/{mdtrt_id}")
+def visit(request: Request, mdtrt_id: str, uow: ConsoleUow) -> Response:
+    return _visit_page(request, uow, mdtrt_id)
+
+
+@router.post("/visits/{mdtrt_id}/identity-checks")
+def record_identity_check(
+    request: Request,
+    mdtrt_id: str,
+    uow: ConsoleUow,
+    check_time: str = Form(""),
+    method: str = Form(""),
+    matched: str = Form(""),
+) -> Response:
+    """人证核验登记 from the visit page: the time is Beijing time as typed (yyyy-MM-dd HH:mm)."""
+    form = {"check_time": check_time, "method": method, "matched": matched}
+    try:
+        moment = parse_local_moment(check_time, field="check_time", label="核验时间")
+        if matched not in ("1", "0"):
+            raise invalid("IDENTITY_CHECK_RESULT", "matched", "字段 matched（核验结果）须选择 相符 或 不符")
+        service.record_identity_check(
+            uow=uow, mdtrt_id=mdtrt_id, check_time=moment, method=method, matched=matched == "1"
+        )
+    except BusinessError as exc:
+        return _visit_page(request, uow, mdtrt_id, error=exc, form=form)
+    return redirect(f"/console/settlement/visits/{mdtrt_id}#identity-checks")
 
 
 @router.get("/settlements/{setl_id}")

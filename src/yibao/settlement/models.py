@@ -170,3 +170,18 @@ class VisitProcedure(IdMixin, Base):
     main: Mapped[bool] = mapped_column(Boolean, default=False)  # 主要手术标志
     oprn_date: Mapped[date | None] = mapped_column(Date)  # 手术操作日期
     oper_dr_code: Mapped[str | None] = mapped_column(String(30))  # 术者医师代码
+
+
+class IdentityCheck(IdMixin, Base):
+    """An identity check at a visit (人证核验): the face, fingerprint or card-and-ID check a hospital makes
+    of the patient against the insured person; a mismatch is the evidence of impersonation (冒名就医)."""
+
+    __tablename__ = "setl_identity_check"
+    __table_args__ = (Index("ix_setl_identity_check_visit", "visit_id", "check_time"),)
+
+    visit_id: Mapped[int] = mapped_column(IdType, ForeignKey("setl_visit.id"))
+    check_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    method: Mapped[str] = mapped_column(String(2))  # 1 人脸识别 / 2 指纹识别 / 3 证卡核对
+    matched: Mapped[bool] = mapped_column(Boolean)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

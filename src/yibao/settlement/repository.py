@@ -45,6 +45,7 @@ from yibao.institutions.models import Institution
 from yibao.settlement.models import (
     ChronicRegistration,
     FeeLine,
+    IdentityCheck,
     LedgerCounter,
     PersonYear,
     Settlement,
@@ -74,6 +75,13 @@ class SettlementRepository:
         if unsettled_only:
             stmt = stmt.where(FeeLine.status == "uploaded")
         return list(self.session.scalars(stmt.order_by(FeeLine.id)))
+
+    def identity_checks(self, visit_ids: Collection[int]) -> list[IdentityCheck]:
+        """The identity checks of these visits, by visit and time."""
+        if not visit_ids:
+            return []
+        stmt = select(IdentityCheck).where(IdentityCheck.visit_id.in_(list(visit_ids)))
+        return list(self.session.scalars(stmt.order_by(IdentityCheck.visit_id, IdentityCheck.check_time)))
 
     def line_sns(self, visit_id: int) -> set[str]:
         return set(self.session.scalars(select(FeeLine.feedetl_sn).where(FeeLine.visit_id == visit_id)))

@@ -28,6 +28,19 @@ class DischargeIn(ApiModel):
     dscg_way: str | None = Field(default=None, max_length=8, description="离院方式（国家字典 dscg_way）")
 
 
+class IdentityCheckIn(ApiModel):
+    check_time: datetime = Field(description="核验时间（无时区按北京时间）")
+    method: str = Field(max_length=2, description="核验方式：1 人脸识别，2 指纹识别，3 证卡核对")
+    matched: bool = Field(description="核验结果：true 人证相符，false 不符")
+
+
+class IdentityCheckOut(ApiModel):
+    check_time: datetime
+    method: str
+    matched: bool
+    recorded_by: str
+
+
 class FeeIn(ApiModel):
     feedetl_sn: str = Field(max_length=40, description="费用明细流水号")
     fee_ocur_time: datetime = Field(description="费用发生时间")

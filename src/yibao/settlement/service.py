@@ -44,6 +44,7 @@ from yibao.reference.lookup import dictionaries
 from yibao.settlement.models import (
     ChronicRegistration,
     FeeLine,
+    IdentityCheck,
     Settlement,
     SettlementFund,
     Visit,
@@ -321,6 +322,60 @@ def discharge(
     )
     uow.commit()
     return visit
+
+
+# 人证核验 methods (the product's own codes: the national dictionaries have none for biometric checks).
+IDENTITY_CHECK_METHODS = {"1": "人脸识别", "2": "指纹识别", "3": "证卡核对"}
+
+
+def record_identity_check(
+    *, uow: UnitOfWork, mdtrt_id: str, check_time: datetime, method: str, matched: bool
+) -> IdentityCheck:
+    """Record an identity check of the patient at a visit (人证核验); a mismatch (`matched` false) is kept
+    as the evidence the impersonation rule (冒名就医) reads. The check must fall within the visit (from
+    its begin to its end, or to now while it is open)."""
+    uow.actor.require(Perm.SETTLE)
+    if method not in IDENTITY_CHECK_METHODS:
+        raise invalid(
+            "IDENTITY_CHECK_METHOD",
+            "method",
+            f"字段 method（核验方式）的值 {method!r} 无效，应为 1 人脸识别、2 指纹识别或 3 证卡核对",
+        )
+    repo = SettlementRepository(uow.session)
+    visit = _visible_visit(uow, repo, mdtrt_id, lock=False)
+    if visit.status == "cancelled":
+        raise conflict("VISIT_CANCELLED", f"就诊 {mdtrt_id} 已撤销", "mdtrt_id")
+    day = local_day(check_time)
+    if day < local_day(visit.begntime) or day > local_day(visit.endtime or utcnow()):
+        raise invalid(
+            "IDENTITY_CHECK_TIME", "check_time", f"字段 check_time（核验时间）不在就诊 {mdtrt_id} 期间内"
+        )
+    check = IdentityCheck(
+        visit_id=visit.id,
+        check_time=check_time,
+        method=method,
+        matched=matched,
+        recorded_by=uow.actor.username,
+        created_at=utcnow(),
+    )
+    repo.add(check)
+    uow.audit(
+        action="visit.identity_check",
+        entity="visit",
+        entity_id=mdtrt_id,
+        admdvs=visit.insu_admdvs,
+        after={"check_time": check_time, "method": method, "matched": matched},
+    )
+    uow.commit()
+    return check
+
+
+def identity_checks(*, uow: UnitOfWork, mdtrt_id: str) -> list[IdentityCheck]:
+    """The identity checks of a visit, oldest first."""
+    uow.actor.require(Perm.SETTLEMENT_READ)
+    repo = SettlementRepository(uow.session)
+    visit = _visible_visit(uow, repo, mdtrt_id)
+    return repo.identity_checks([visit.id])
 
 
 def visit_procedures(*, uow: UnitOfWork, mdtrt_ids: Sequence[str]) -> dict[str, list[VisitProcedure]]:

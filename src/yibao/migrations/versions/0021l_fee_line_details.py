@@ -1,5 +1,6 @@
 """Fee lines keep their ordering department and doctor, supply days and discharge-drug flag; visits keep
-how the patient left (离院方式), as the national fee upload and discharge send them.
+how the patient left (离院方式), as the national fee upload and discharge send them; identity checks
+(人证核验) at a visit are recorded.
 
 Revision ID: 0021l
 Revises: 0020
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+IdType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision: str = "0021l"
 down_revision: str | Sequence[str] | None = "0020"
@@ -28,10 +31,27 @@ def upgrade() -> None:
         batch.add_column(sa.Column("dscg_tkdrug_flag", sa.String(3), nullable=True))
     with op.batch_alter_table("setl_visit") as batch:
         batch.add_column(sa.Column("dscg_way", sa.String(8), nullable=True))
+    op.create_table(
+        "setl_identity_check",
+        sa.Column("visit_id", IdType, nullable=False),
+        sa.Column("check_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("method", sa.String(2), nullable=False),
+        sa.Column("matched", sa.Boolean(), nullable=False),
+        sa.Column("recorded_by", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", IdType, autoincrement=True, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["visit_id"], ["setl_visit.id"], name=op.f("fk_setl_identity_check_visit_id_setl_visit")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_setl_identity_check")),
+    )
+    op.create_index("ix_setl_identity_check_visit", "setl_identity_check", ["visit_id", "check_time"])
 
 
 def downgrade() -> None:
-    """Drop the columns."""
+    """Drop the table and the columns."""
+    op.drop_index("ix_setl_identity_check_visit", table_name="setl_identity_check")
+    op.drop_table("setl_identity_check")
     with op.batch_alter_table("setl_visit") as batch:
         batch.drop_column("dscg_way")
     with op.batch_alter_table("setl_fee_line") as batch:
