@@ -6,14 +6,14 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, func, insert, literal_column, or_, select
+from sqlalchemy import Integer, String, Table, bindparam, func, insert, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
-from yibao.core.prepared import fetch_all
+from yibao.core.prepared import fetch_all, fetch_each
 from yibao.enrolment.models import Account, Person, Relation
 from yibao.institutions.models import Institution
 from yibao.interface.models import (
@@ -41,6 +41,17 @@ _GATEWAY_READS = select(
         SignIn,
         SignIn.sign_no == bindparam("sign_no", type_=String),  # NULL matches no sign-in
     )
+)
+_PERSON = select(cast(Table, Person.__table__)).where(Person.psn_no == bindparam("psn_no", type_=String))
+_RELATIONS = (
+    select(cast(Table, Relation.__table__))
+    .where(Relation.psn_no == bindparam("psn_no", type_=String))
+    .order_by(Relation.id)
+)
+_FUNDS = (
+    select(cast(Table, SettlementFund.__table__))
+    .where(SettlementFund.settlement_id == bindparam("settlement_id", type_=Integer))
+    .order_by(SettlementFund.id)
 )
 _MESSAGE_TABLE = cast(Table, Message.__table__)
 _ADD_MESSAGE = insert(_MESSAGE_TABLE).values(
@@ -193,16 +204,27 @@ class InterfaceRepository:
         )
 
     def person_and_relations(self, psn_no: str) -> tuple[Person | None, list[Relation]]:
-        """The person and their relations (参保关系) in one statement."""
-        rows = self.session.execute(
-            select(Person, Relation)
-            .outerjoin(Relation, Relation.psn_no == Person.psn_no)
-            .where(Person.psn_no == psn_no)
-            .order_by(Relation.id)
-        ).all()
-        if not rows:
-            return None, []
-        return rows[0][0], [relation for _person, relation in rows if relation is not None]
+        """The person and their relations (参保关系), read together (one round trip on PostgreSQL)."""
+        person, relations, _funds = self.answer_reads(psn_no, None)
+        return person, relations
+
+    def answer_reads(
+        self, psn_no: str, settlement_id: int | None
+    ) -> tuple[Person | None, list[Relation], list[SettlementFund]]:
+        """What a settlement answer reads besides the settlement: the person, their relations and the
+        settlement's funds, as prepared statements sent together (one round trip on PostgreSQL). The
+        rows come back as transient objects (not in the session: read-only answers)."""
+        statements: list[tuple[Any, dict[str, Any]]] = [
+            (_PERSON, {"psn_no": psn_no}),
+            (_RELATIONS, {"psn_no": psn_no}),
+        ]
+        if settlement_id is not None:
+            statements.append((_FUNDS, {"settlement_id": settlement_id}))
+        answers = fetch_each(self.session.connection(), statements)
+        person = Person(**answers[0][0]._asdict()) if answers[0] else None
+        relations = [Relation(**row._asdict()) for row in answers[1]]
+        funds = [SettlementFund(**row._asdict()) for row in answers[2]] if settlement_id is not None else []
+        return person, relations, funds
 
     def account(self, psn_no: str) -> Account | None:
         return self.session.scalar(select(Account).where(Account.psn_no == psn_no))

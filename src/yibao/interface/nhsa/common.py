@@ -151,11 +151,14 @@ def setldetail(uow: UnitOfWork, funds: Sequence[tuple[str, int]], inscp_scp_amt:
 
 
 def settlement_output(
-    call: Call, uow: UnitOfWork, row: Settlement, funds: Sequence[SettlementFund], visit: Visit
+    call: Call, uow: UnitOfWork, row: Settlement, funds: Sequence[SettlementFund] | None, visit: Visit
 ) -> dict[str, Any]:
-    """setlinfo and setldetail of a stored settlement or reversal."""
-    repo = InterfaceRepository(uow.session)
-    person, relations = repo.person_and_relations(row.psn_no)
+    """setlinfo and setldetail of a stored settlement or reversal (its funds read here, together with
+    the person, when not given)."""
+    person, relations, read = InterfaceRepository(uow.session).answer_reads(
+        row.psn_no, row.id if funds is None else None
+    )
+    funds = read if funds is None else funds
     day = visit.begntime.date()
     info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id, "setl_id": row.setl_id}
     if person is not None:

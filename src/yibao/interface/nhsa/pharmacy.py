@@ -196,8 +196,7 @@ def settle(call: Call) -> Result:
         if row.medfee_sumamt != purchase.medfee:
             raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔购药结算", "msgid")
         # The settlement as the service returned it: only its funds and settled lines are read.
-        funds = InterfaceRepository(uow.session).funds([row.id])
-        result = _output(call, uow, row, funds, with_lines=True)
+        result = _output(call, uow, row, None, with_lines=True)  # funds read with the person
     result.output["setlinfo"]["mdtrt_cert_type"] = purchase.mdtrt_cert_type
     return result
 
@@ -209,7 +208,7 @@ def _answer(call: Call, setl_id: str, *, with_lines: bool) -> Result:
 
 
 def _output(
-    call: Call, uow: UnitOfWork, row: Settlement, funds: Sequence[SettlementFund], *, with_lines: bool
+    call: Call, uow: UnitOfWork, row: Settlement, funds: Sequence[SettlementFund] | None, *, with_lines: bool
 ) -> Result:
     visit = uow.session.get(Visit, row.visit_id)  # the purchase's visit is still in the call's session
     assert visit is not None

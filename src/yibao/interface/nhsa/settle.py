@@ -113,8 +113,7 @@ def settle(call: Call) -> Result:
                 raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔结算", "msgid") from exc
         if row.visit_id != visit.id or row.medfee_sumamt != medfee:
             raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔结算", "msgid")
-        funds = InterfaceRepository(uow.session).funds([row.id])
-        output = settlement_output(call, uow, row, funds, visit)
+        output = settlement_output(call, uow, row, None, visit)  # funds read with the person
     return Result(output, psn_no=visit.psn_no, mdtrt_id=visit.mdtrt_id, setl_id=row.setl_id)
 
 
