@@ -8,7 +8,7 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 
 from tests.interface.helpers import fee_row, his_world
-from tests.interface.scenario import admission
+from tests.interface.scenario import admission, register, settle_data
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
 from yibao.settlement import service as settlement
@@ -91,3 +91,16 @@ def test_a_wrong_discharge_drug_flag_refuses_the_upload_and_names_the_field(
     answer = his.call("2301", {"feedetail": [rows[0], rows[1] | {"prd_days": "3"}]})
     assert answer["infcode"] == -1 and "dscg_tkdrug_flag" in answer["err_msg"]
     assert _lines(container, mdtrt_id) == []
+
+
+def test_an_early_morning_visit_belongs_to_its_beijing_day(
+    container: Container, app_client: TestClient
+) -> None:
+    """06:30 on 2024-03-01 in Beijing is still 2024-02-29 in UTC; the visit's day is the region's: the
+    settlement answers begndate 2024-03-01."""
+    world, his = his_world(container, app_client)
+    mdtrt_id = register(his, world.worker, begntime="2024-03-01 06:30:00")
+    row = fee_row("1", mdtrt_id, world.worker, "ZL001", "30.00", fee_ocur_time="2024-03-01 06:40:00")
+    his.ok("2204", {"feedetail": [row]})
+    answer = his.ok("2207", settle_data(world.worker, mdtrt_id, "30.00"))
+    assert (answer["setlinfo"]["begndate"], answer["setlinfo"]["enddate"]) == ("2024-03-01", "2024-03-01")

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from yibao.core.clock import local_text
+from yibao.core.clock import local_day, local_text
 from yibao.core.uow import UnitOfWork
 from yibao.domain.errors import invalid, not_found
 from yibao.domain.identity import age_on
@@ -159,7 +159,7 @@ def settlement_output(
         row.psn_no, row.id if funds is None else None
     )
     funds = read if funds is None else funds
-    day = visit.begntime.date()
+    day = local_day(visit.begntime)
     info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id, "setl_id": row.setl_id}
     if person is not None:
         info |= person_fields(person, basic_relation(relations, day, row.insutype), relations, day)
@@ -168,8 +168,8 @@ def settlement_output(
         "setl_time": local_text(row.settled_at),
         "mdtrt_cert_type": None,
         "med_type": visit.med_type,
-        "begndate": visit.begntime.date().isoformat(),
-        "enddate": (visit.endtime or visit.begntime).date().isoformat(),
+        "begndate": local_day(visit.begntime).isoformat(),
+        "enddate": local_day(visit.endtime or visit.begntime).isoformat(),
         "fixmedins_code": row.fixmedins_code,
         "pay_loc": "2",
         "clr_optins": row.insu_admdvs,

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from yibao.core.clock import local_text
+from yibao.core.clock import local_day, local_text
 from yibao.core.uow import UnitOfWork
 from yibao.domain.errors import BusinessError, conflict, invalid
 from yibao.domain.money import fen_to_yuan
@@ -156,7 +156,7 @@ def pre_settle(call: Call) -> Result:
     with call.uow() as uow:
         repo = InterfaceRepository(uow.session)
         person, relations = repo.person_and_relations(visit.psn_no)
-        day = visit.begntime.date()
+        day = local_day(visit.begntime)
         info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id}
         if person is not None:
             info |= person_fields(person, basic_relation(relations, day, visit.insutype), relations, day)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yibao.core.clock import local_text
+from yibao.core.clock import local_day, local_text
 from yibao.domain.errors import BusinessError, conflict, invalid
 from yibao.interface.nhsa.common import (
     basic_relation,
@@ -41,7 +41,7 @@ def pre_settle(call: Call) -> Result:
         breakdown = quote.breakdown
         repo = InterfaceRepository(uow.session)
         person, relations = repo.person_and_relations(visit.psn_no)
-        day = visit.begntime.date()
+        day = local_day(visit.begntime)
         info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id}
         if person is not None:
             info |= person_fields(person, basic_relation(relations, day, visit.insutype), relations, day)
