@@ -142,6 +142,46 @@ def _worker(sock: socket.socket) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes so far (Linux /proc; unreadable ones left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings by the processes alive at the second one."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -309,6 +349,7 @@ class ClientReport:
     flows: int
     failed: int
     answers: dict[str, list[dict[str, Any]]]
+    cpu: float = 0.0  # CPU seconds the client process used
 
 
 def run_clients(
@@ -357,6 +398,7 @@ def run_clients(
         flows=sum(c.flows for c in clients),
         failed=sum(c.failed_flows for c in clients),
         answers=dict(answers),
+        cpu=time.process_time(),
     )
 
 
@@ -430,6 +472,9 @@ def main() -> None:  # noqa: PLR0915
         )
         try:
             _wait_ready(base_url, server)
+            workers_pids = _children(server.pid)
+            server_start = _cpu_seconds(workers_pids)
+            pg_start = _cpu_seconds(_postgres_pids())
             codes = [code for code, _lv in world_bench.INSTITUTIONS]
             specs = [
                 ClientSpec(
@@ -466,6 +511,8 @@ def main() -> None:  # noqa: PLR0915
                 child.join()
             wall = time.perf_counter() - run_start - 3.0
             load_after = os.getloadavg()[0]
+            server_cpu = _cpu_used(server_start, _cpu_seconds(workers_pids))
+            pg_cpu = _cpu_used(pg_start, _cpu_seconds(_postgres_pids()))  # backends opened meanwhile too
 
             steps = [step for r in reports for step in r.steps]
             flows = sum(r.flows for r in reports)
@@ -475,6 +522,14 @@ def main() -> None:  # noqa: PLR0915
             print(
                 f"throughput: {flows / wall:.1f} outpatient flows/s ({flows} flows in {wall:.1f} s), "
                 f"{len(steps) / wall:.1f} transactions/s, {flows / wall:.1f} settlements (2207)/s"
+            )
+            client_cpu = sum(r.cpu for r in reports)
+            per_flow = 1000 / max(1, flows)
+            print(
+                f"cpu per flow: server {server_cpu * per_flow:.1f} ms, "
+                f"clients {client_cpu * per_flow:.1f} ms, "
+                f"PostgreSQL {pg_cpu * per_flow:.1f} ms (all its processes, other users included); "
+                f"{(server_cpu + client_cpu + pg_cpu) / wall:.2f} cores busy of {os.cpu_count()}"
             )
             print(f"errors: {len(errors)} refused transactions, {failed} failed flows")
             for message, count in sorted(
