@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
-from tests.interface.helpers import fee_row, his_world, new_msgid
+from tests.interface.helpers import clinic_his, fee_row, his_world, new_msgid
 from tests.interface.scenario import register, settle_data
 from yibao.bootstrap import Container
 from yibao.core.db import utcnow
@@ -213,3 +213,23 @@ def test_answers_are_written_by_orjson_exactly_as_the_python_writer() -> None:
     for value in values:
         assert dumps(value) == python_dumps(value)
     assert dumps({"a": Decimal("12.30")}) == '{"a":12.30}'
+
+
+def test_the_gateway_read_refuses_another_institutions_or_a_closed_sign_in(
+    container: Container, app_client: TestClient
+) -> None:
+    """The msgid and the sign-in come from one statement: a sign_no of another institution, an
+    unknown one and a signed-out one are refused (nothing stored); the hospital's own open one serves."""
+    world, his = his_world(container, app_client)
+    clinic = clinic_his(container, app_client)
+    own = his.sign_no
+    messages = _count(container, Message)
+    his.sign_no = clinic.sign_no
+    his.refused("1101", {"data": {"psn_no": world.worker}}, "SIGN_NO_INVALID")
+    his.sign_no = "NO-SUCH-SIGN-IN"
+    his.refused("1101", {"data": {"psn_no": world.worker}}, "SIGN_NO_INVALID")
+    assert _count(container, Message) == messages
+    his.sign_no = own
+    assert his.ok("1101", {"data": {"psn_no": world.worker}})["baseinfo"]["psn_no"] == world.worker
+    clinic.ok("9002", {"signOut": {"sign_no": clinic.sign_no, "opter_no": "0001"}})
+    clinic.refused("1101", {"data": {"psn_no": world.worker}}, "SIGN_NO_INVALID")
