@@ -1,6 +1,7 @@
 """Fee lines keep their ordering department and doctor, supply days and discharge-drug flag; visits keep
 how the patient left (离院方式), as the national fee upload and discharge send them; identity checks
-(人证核验) at a visit are recorded.
+(人证核验) at a visit are recorded. On PostgreSQL the tables a settlement updates leave a fifth of each
+page free (fillfactor 80), so those updates stay on the page without new index entries (HOT).
 
 Revision ID: 0021l
 Revises: 0020
@@ -15,6 +16,14 @@ import sqlalchemy as sa
 from alembic import op
 
 IdType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Rows every settlement updates in place: the lines it splits, the visit, the year ledger, the account.
+_UPDATED_BY_SETTLEMENT = (
+    "setl_fee_line",
+    "setl_visit",
+    "setl_ledger_counter",
+    "setl_person_year",
+    "enrol_account",
+)
 
 revision: str = "0021l"
 down_revision: str | Sequence[str] | None = "0020"
@@ -46,10 +55,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_setl_identity_check")),
     )
     op.create_index("ix_setl_identity_check_visit", "setl_identity_check", ["visit_id", "check_time"])
+    if op.get_bind().dialect.name == "postgresql":
+        for table in _UPDATED_BY_SETTLEMENT:
+            op.execute(f"ALTER TABLE {table} SET (fillfactor = 80)")
 
 
 def downgrade() -> None:
     """Drop the table and the columns."""
+    if op.get_bind().dialect.name == "postgresql":
+        for table in _UPDATED_BY_SETTLEMENT:
+            op.execute(f"ALTER TABLE {table} RESET (fillfactor)")
     op.drop_index("ix_setl_identity_check_visit", table_name="setl_identity_check")
     op.drop_table("setl_identity_check")
     with op.batch_alter_table("setl_visit") as batch:
