@@ -26,3 +26,22 @@ def test_the_migrations_have_one_head() -> None:
 
     heads = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://"))).get_heads()
     assert len(heads) == 1, f"several migration heads {heads}: add a merge revision"
+
+
+def test_the_tables_a_settlement_updates_leave_room_on_each_page(container: Container) -> None:
+    """On PostgreSQL fillfactor 80 keeps a settlement's in-place updates on the page (HOT); SQLite has
+    no such setting."""
+    from sqlalchemy import text
+
+    with container.engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            assert conn.dialect.name == "sqlite"
+            return
+        options = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, reloptions FROM pg_class WHERE relname IN ('setl_fee_line', 'setl_visit')"
+                )
+            ).all()
+        )
+    assert options == {"setl_fee_line": ["fillfactor=80"], "setl_visit": ["fillfactor=80"]}
