@@ -313,9 +313,9 @@ class ItemVersion:
     restrictions: Restrictions
 
 
-@dataclass(frozen=True)
-class BillLine:
-    """An unsettled fee line with every version of its national item."""
+class BillLine(NamedTuple):
+    """An unsettled fee line with every version of its national item (a named tuple: a bill makes one
+    per line twice, pre-settlement and settlement, and a tuple is the cheapest to make)."""
 
     id: int
     feedetl_sn: str
