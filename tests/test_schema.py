@@ -40,7 +40,8 @@ def test_the_tables_a_settlement_updates_leave_room_on_each_page(container: Cont
         options = dict(
             conn.execute(
                 text(
-                    "SELECT relname, reloptions FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+                    "SELECT relname, reloptions FROM pg_class"
+                    " WHERE relnamespace = current_schema()::regnamespace"
                     " AND relname IN ('setl_fee_line', 'setl_visit')"
                 )
             ).all()
