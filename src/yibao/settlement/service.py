@@ -563,9 +563,10 @@ def _needs_registrations(policy: Policy, visit: BillVisit) -> bool:
     return rule is not None and rule.registered_diseases
 
 
-def _catalog_facts(
-    lines: Sequence[BillLine], visit: BillVisit
-) -> dict[int, tuple[engine.CatalogFacts | None, str | None]]:
+LineFacts = dict[int, tuple[engine.CatalogFacts | None, str | None]]  # line id → (facts, refusal)
+
+
+def _catalog_facts(lines: Sequence[BillLine], visit: BillVisit) -> LineFacts:
     """Per line id: the catalog facts of its national item on the fee date and the restriction it breaks."""
     region = visit.institution_admdvs
     patient = catalog_rules.PatientFacts(gend=visit.gend, birth_date=visit.birth_date)
@@ -687,9 +688,10 @@ def _calculate(
     policy: Policy,
     counters: Mapping[str, int],
     balance: int | None,
+    facts: LineFacts | None = None,
 ) -> engine.Breakdown:
     """The pure calculation on the facts read (`domain.settlement.settle`)."""
-    facts = _catalog_facts(bill.lines, visit)
+    facts = _catalog_facts(bill.lines, visit) if facts is None else facts
     fee_lines = [
         engine.FeeLine(
             sn=line.feedetl_sn,
@@ -769,15 +771,18 @@ def quote(
     if expected_medfee is not None:
         _refuse_other_total(bill, expected_medfee, medfee_field)
     policy = _policy_for(uow, visit, bill)
-    breakdown = _calculate(uow, visit, bill, policy, counters, visit.account_balance)
-    check = _rule_check(uow, visit, bill)
+    facts = _catalog_facts(bill.lines, visit)  # once for the calculation and the rules
+    breakdown = _calculate(uow, visit, bill, policy, counters, visit.account_balance, facts)
+    check = _rule_check(uow, visit, bill, facts)
     uow.rollback()
     return Quote(breakdown, tuple(check.findings), check.blocked)
 
 
-def _rule_check(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> monitoring.VisitCheck:
+def _rule_check(
+    uow: UnitOfWork, visit: BillVisit, bill: BillLines, facts: LineFacts | None = None
+) -> monitoring.VisitCheck:
     """The in-visit rules (智能监控 事中) on the lines being settled, with each item's price cap."""
-    facts = _catalog_facts(bill.lines, visit)
+    facts = _catalog_facts(bill.lines, visit) if facts is None else facts
     caps = {}
     for line in bill.lines:
         item = facts[line.id][0]
@@ -814,11 +819,11 @@ def _refuse_unqualified_doctor(uow: UnitOfWork, dr_code: str | None, day: date) 
         )
 
 
-def _refuse_blocked(uow: UnitOfWork, visit: BillVisit, bill: BillLines) -> None:
+def _refuse_blocked(uow: UnitOfWork, visit: BillVisit, bill: BillLines, facts: LineFacts) -> None:
     """Refuse a settlement that a blocking in-visit rule stops (only rules configured to block)."""
     if not monitoring.blocking_rules_in_force(uow=uow, admdvs=visit.insu_admdvs, day=settlement_day(visit)):
         return
-    check = _rule_check(uow, visit, bill)
+    check = _rule_check(uow, visit, bill, facts)
     if check.blocked:
         first = next(f for f in check.findings if f.blocking)
         raise conflict(
@@ -917,7 +922,8 @@ def settle(
             _refuse_other_total(bill, expected_medfee, medfee_field)
         policy = _policy_for(uow, visit, bill)
         _refuse_unqualified_doctor(uow, visit.dr_code, settlement_day(visit))
-        _refuse_blocked(uow, visit, bill)
+        facts = _catalog_facts(bill.lines, visit)
+        _refuse_blocked(uow, visit, bill, facts)
     except BusinessError:
         if bills.earlier(request_id) is not None:  # a concurrent twin settled while we waited for the lock
             return _first_answer(repo, request_id, visit)
@@ -927,7 +933,7 @@ def settle(
         counters, balance = bills.locked_counters(person_year_id, account_of)
     else:
         person_year_id, counters, balance = locked
-    b = _calculate(uow, visit, bill, policy, counters, balance)
+    b = _calculate(uow, visit, bill, policy, counters, balance, facts)
     values = {
         "setl_id": uuid.uuid4().hex,
         "request_id": request_id,
