@@ -110,3 +110,17 @@ def test_reversal_only_of_own_pharmacy_settlements(container: Container, app_cli
     hospital.refused("2208", keys, "VISIT_NOT_FOUND")
     his.ok("2103", keys)
     his.refused("2103", keys, "SETTLEMENT_REVERSED")
+
+
+def test_a_sale_keeps_the_prescribing_doctor_and_the_days_each_drug_lasts(
+    container: Container, app_client: TestClient
+) -> None:
+    """2102 drugdetail carries 开单医生 (bilg_dr_codg) and 周期天数 (prd_days): kept on the lines, where
+    the monitoring of excessive supplies (超量开药) reads them."""
+    world, _hospital = his_world(container, app_client, account_fen=10_000)
+    his = pharmacy_his(container, app_client)
+    rows = [drug_row("1", "YP001", "2.00", cnt="10", bilg_dr_codg="D110105000007", prd_days="10")]
+    his.ok("2102", purchase_data(world.worker, rows))
+    with container.uow() as uow:
+        line = uow.session.scalars(select(FeeLine)).one()
+    assert (line.bilg_dr_codg, line.prd_days) == ("D110105000007", Decimal("10.00"))

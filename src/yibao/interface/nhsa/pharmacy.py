@@ -113,6 +113,8 @@ def _fee(row: Fields) -> FeeInput:
         cnt=cnt,
         pric=row.price("pric"),
         det_item_fee_sumamt=amount,
+        bilg_dr_codg=row.opt_text("bilg_dr_codg", max_len=30),  # the prescribing doctor (开单医生)
+        prd_days=row.number("prd_days", required=False),  # days the drug lasts (周期天数)
     )
 
 
