@@ -9,17 +9,10 @@ from fastapi.testclient import TestClient
 
 from tests.interface.helpers import fee_row, his_world
 from tests.interface.scenario import admission, register, settle_data
+from tests.settlement.helpers import line_details
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
 from yibao.settlement import service as settlement
-
-
-def _lines(container: Container, mdtrt_id: str) -> list[tuple[object, ...]]:
-    with container.uow(SYSTEM) as uow:
-        return [
-            (line.feedetl_sn, line.bilg_dept_codg, line.bilg_dr_codg, line.prd_days, line.dscg_tkdrug_flag)
-            for line in settlement.get_visit(uow=uow, mdtrt_id=mdtrt_id).lines
-        ]
 
 
 def test_a_discharge_drug_line_and_the_way_of_leaving_are_kept(
@@ -44,7 +37,7 @@ def test_a_discharge_drug_line_and_the_way_of_leaving_are_kept(
         ),
     ]
     his.ok("2301", {"feedetail": rows})
-    assert _lines(container, mdtrt_id) == [
+    assert line_details(container, mdtrt_id) == [
         ("1", "A01", "D001", None, None),
         ("2", "A01", "D001", Decimal("7.00"), "1"),
     ]
@@ -90,7 +83,7 @@ def test_a_wrong_discharge_drug_flag_refuses_the_upload_and_names_the_field(
     assert "prd_days" in answer["err_msg"]
     answer = his.call("2301", {"feedetail": [rows[0], rows[1] | {"prd_days": "3"}]})
     assert answer["infcode"] == -1 and "dscg_tkdrug_flag" in answer["err_msg"]
-    assert _lines(container, mdtrt_id) == []
+    assert line_details(container, mdtrt_id) == []
 
 
 def test_an_early_morning_visit_belongs_to_its_beijing_day(

@@ -208,3 +208,12 @@ def open_visit(
 
 def request_id() -> str:
     return uuid.uuid4().hex
+
+
+def line_details(container: Container, mdtrt_id: str) -> list[tuple[object, ...]]:
+    """Each stored line of a visit: (sn, ordering department and doctor, supply days, take-home flag)."""
+    with container.uow(SYSTEM) as uow:
+        return [
+            (line.feedetl_sn, line.bilg_dept_codg, line.bilg_dr_codg, line.prd_days, line.dscg_tkdrug_flag)
+            for line in service.get_visit(uow=uow, mdtrt_id=mdtrt_id).lines
+        ]

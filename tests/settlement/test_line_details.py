@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.settlement.helpers import World, at, build_world, fee, open_visit
+from tests.settlement.helpers import World, at, build_world, fee, line_details, open_visit
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
 from yibao.domain.errors import BusinessError
@@ -25,14 +25,6 @@ def _upload(container: Container, mdtrt_id: str, *lines: service.FeeInput) -> No
         service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=list(lines))
 
 
-def _lines(container: Container, mdtrt_id: str) -> list[tuple[object, ...]]:
-    with container.uow(SYSTEM) as uow:
-        return [
-            (line.feedetl_sn, line.bilg_dept_codg, line.bilg_dr_codg, line.prd_days, line.dscg_tkdrug_flag)
-            for line in service.get_visit(uow=uow, mdtrt_id=mdtrt_id).lines
-        ]
-
-
 def test_a_discharge_drug_line_keeps_its_supply_days_flag_and_ordering_doctor(
     container: Container, world: World
 ) -> None:
@@ -46,7 +38,7 @@ def test_a_discharge_drug_line_keeps_its_supply_days_flag_and_ordering_doctor(
         dscg_tkdrug_flag="1",
     )
     _upload(container, mdtrt_id, take_home, fee("2", "ZL001", "30.00"))
-    assert _lines(container, mdtrt_id) == [
+    assert line_details(container, mdtrt_id) == [
         ("1", "A03", "D110105000001", Decimal("7.00"), "1"),
         ("2", None, None, None, None),  # optional: a HIS may leave them out
     ]
@@ -69,7 +61,7 @@ def test_a_bad_line_detail_refuses_the_whole_upload(
     with pytest.raises(BusinessError) as refused:
         _upload(container, mdtrt_id, fee("1", "ZL001", "30.00"), replace(fee("2", "YP001", "2.00"), **change))
     assert (refused.value.code, refused.value.field) == (code, field)
-    assert _lines(container, mdtrt_id) == []  # nothing stored, not even the good line
+    assert line_details(container, mdtrt_id) == []  # nothing stored, not even the good line
 
 
 def test_the_discharge_keeps_how_the_patient_left(container: Container, world: World) -> None:
