@@ -183,6 +183,18 @@ def admin(container: Container) -> Actor:
 
 
 @pytest.fixture
+def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
+    """Point the CLI's own bootstrap (settings from the environment) at the test database."""
+    from yibao.settings import get_settings
+
+    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
+    monkeypatch.setenv("YIBAO_SECRET_KEY", container.settings.secret_key)
+    get_settings.cache_clear()
+    yield container
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def app_client(container: Container) -> Iterator[TestClient]:
     """An HTTP client on the full application (no one signed in)."""
     with TestClient(create_app(container)) as client:

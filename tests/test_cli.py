@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,17 +32,6 @@ def test_every_command_has_help(path: list[str]) -> None:
     result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    """Point the CLI's own bootstrap at the test database."""
-    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
-    from yibao.settings import get_settings
-
-    get_settings.cache_clear()
-    yield container
-    get_settings.cache_clear()
 
 
 def test_region_add_and_refusal(cli_env: Container) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from tests.assessment.helpers import DOCTOR, PATENT, WESTERN_LISTED, WESTERN_OUTSIDE, world_with_drugs
@@ -16,16 +14,6 @@ from yibao.bootstrap import Container
 from yibao.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
-    from yibao.settings import get_settings
-
-    get_settings.cache_clear()
-    yield container
-    get_settings.cache_clear()
 
 
 def test_report_terms_assess_points(cli_env: Container, tmp_path: Path) -> None:

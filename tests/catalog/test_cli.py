@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from yibao.bootstrap import Container
@@ -14,17 +12,6 @@ from yibao.core.excel import read_xlsx_rows
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "catalog"
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    """Point the CLI's own bootstrap at the test database."""
-    from yibao.settings import get_settings
-
-    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
-    get_settings.cache_clear()
-    yield container
-    get_settings.cache_clear()
 
 
 def test_import_show_export_and_mappings(cli_env: Container, tmp_path: Path) -> None:

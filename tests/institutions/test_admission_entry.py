@@ -4,11 +4,9 @@ forms and the one-screen institution page."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from typer.testing import CliRunner
@@ -135,16 +133,6 @@ def test_api_refuses_applying_inside_a_ban_naming_its_end(
         refused.json()["error"]["code"] == "REENTRY_BAN_NO_RENEW"
         and "2029-01-09" in refused.json()["error"]["message"]
     )
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
-    from yibao.settings import get_settings
-
-    get_settings.cache_clear()
-    yield container
-    get_settings.cache_clear()
 
 
 def test_cli_walks_the_admission(cli_env: Container, tmp_path: Path) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from tests.factories import add_region
@@ -14,17 +12,6 @@ from yibao.bootstrap import Container
 from yibao.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    """Point the CLI's own bootstrap at the test database."""
-    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
-    from yibao.settings import get_settings
-
-    get_settings.cache_clear()
-    yield container
-    get_settings.cache_clear()
 
 
 def test_add_list_show(cli_env: Container) -> None:

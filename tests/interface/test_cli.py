@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -18,17 +16,6 @@ from yibao.interface.models import Credential, Message
 from yibao.settlement.models import Settlement, VisitProcedure
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
-    monkeypatch.setenv("YIBAO_SECRET_KEY", container.settings.secret_key)
-    from yibao.settings import get_settings
-
-    get_settings.cache_clear()
-    yield container
-    get_settings.cache_clear()
 
 
 def test_credentials_create_list_revoke(cli_env: Container) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -121,16 +119,6 @@ def test_console_pages_rules_runs_findings_drill_down_and_cases(
     assert assigned.status_code == 303
     assert "稽核员乙" in client.get(f"/console/monitoring/cases/{case_no}").text
     assert client.get("/console/monitoring/cases/NOPE").status_code == 404
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
-    from yibao.settings import get_settings
-
-    get_settings.cache_clear()
-    yield container
-    get_settings.cache_clear()
 
 
 def test_cli_load_knowledge_list_run_evaluate_and_refuse(cli_env: Container, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ kept as the evidence of 冒名就医, and a refused check stores nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -19,7 +18,6 @@ from yibao.cli import app
 from yibao.core.clock import LOCAL_TZ
 from yibao.core.security import SYSTEM, Role
 from yibao.domain.errors import BusinessError
-from yibao.settings import get_settings
 from yibao.settlement import service
 from yibao.settlement.models import IdentityCheck
 from yibao.staff import service as staff
@@ -98,14 +96,6 @@ def test_checks_through_the_api(
     assert missing.status_code == 422 and missing.json()["error"]["errors"][0]["field"] == "matched"
     listed = app_client.get(url, headers=admin_headers).json()
     assert [(c["method"], c["matched"]) for c in listed] == [("2", True)]
-
-
-@pytest.fixture
-def cli_env(container: Container, monkeypatch: pytest.MonkeyPatch) -> Iterator[Container]:
-    monkeypatch.setenv("YIBAO_DATABASE_URL", container.settings.database_url)
-    get_settings.cache_clear()
-    yield container
-    get_settings.cache_clear()
 
 
 def test_checks_through_the_cli(cli_env: Container, world: World) -> None:
