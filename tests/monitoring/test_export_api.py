@@ -72,6 +72,7 @@ def test_api_exports_a_settled_month_into_a_generated_folder_with_the_rows_per_t
         "setl_list_oprn_d": 0,
         "fixmedins_b": 1,
         "ward_round_d": 0,
+        "identity_check_d": 0,
     }
     folder = export_dir / body["name"]
     assert [r["mdtrt_id"] for r in pq.read_table(folder / "mdtrt_d.parquet").to_pylist()] == [mdtrt_id]
