@@ -86,7 +86,18 @@ def make_engine(url: str, *, echo: bool = False, pre_ping: bool = False) -> Engi
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+    elif parsed.get_driver_name() == "psycopg":
+        event.listen(engine, "connect", _binary_arrays)
     return engine
+
+
+def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+    # Lists go to PostgreSQL as binary arrays: the text form quotes every element with a regular
+    # expression, which for the settlement's write (its lines, funds and audit rows as arrays) was
+    # the largest single cost of sending it.
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
