@@ -82,3 +82,29 @@ def test_statement_listeners_see_every_statement_inside_the_transaction(containe
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT")]
     selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
     assert len(inserts) == 1 and len(selects) == 2
+
+
+AWKWARD = ['引号"与反斜杠\\', "{花括号,逗号}", None, "", "NULL", "  空格  ", "换行\n"]
+
+
+def test_arrays_of_awkward_text_and_numbers_arrive_intact(container: Container) -> None:
+    """The settlement's write sends its lines and audit rows as arrays (binary on PostgreSQL): quotes,
+    braces, commas, backslashes, empty strings, the word NULL and real NULLs all arrive as sent."""
+    if container.engine.dialect.name != "postgresql":
+        assert container.engine.dialect.name == "sqlite"  # SQLite has no arrays: one statement per row
+        return
+    from sqlalchemy import BigInteger, String, column, func
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    rows = (
+        func.unnest(
+            bindparam("texts", type_=ARRAY(String())), bindparam("numbers", type_=ARRAY(BigInteger()))
+        )
+        .table_valued(column("text", String()), column("number", BigInteger()))
+        .render_derived(name="r")
+    )
+    stmt = select(rows.c.text, rows.c.number)
+    numbers = [1, -2, None, 2**40, 0, 7, 8]
+    with container.engine.connect() as conn:
+        got = fetch_all(conn, stmt, {"texts": AWKWARD, "numbers": numbers})
+    assert [(r.text, r.number) for r in got] == list(zip(AWKWARD, numbers, strict=True))
