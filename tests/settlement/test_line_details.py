@@ -74,3 +74,28 @@ def test_the_discharge_keeps_how_the_patient_left(container: Container, world: W
     with container.uow(SYSTEM) as uow:
         visit = service.get_visit(uow=uow, mdtrt_id=mdtrt_id).visit
         assert (visit.status, visit.dscg_way) == ("discharged", "2")
+
+
+def test_a_discharge_before_a_fee_already_uploaded_is_refused(container: Container, world: World) -> None:
+    """Every fee falls within its stay: a discharge on the 4th cannot stand while a fee of the 5th is
+    uploaded (the rule fee uploads after the discharge already meet); once that line is cancelled it can."""
+    mdtrt_id = open_visit(container, world.worker)  # from 2024-03-01
+    _upload(
+        container,
+        mdtrt_id,
+        fee("1", "ZL001", "30.00", day="2024-03-01"),
+        fee("2", "ZL001", "30.00", day="2024-03-05"),
+    )
+    with container.uow(SYSTEM) as uow, pytest.raises(BusinessError) as refused:
+        service.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=at("2024-03-04"))
+    assert (refused.value.code, refused.value.field) == ("FEE_AFTER_DISCHARGE", "endtime")
+    assert "2" in refused.value.message
+    with container.uow(SYSTEM) as uow:
+        visit = service.get_visit(uow=uow, mdtrt_id=mdtrt_id).visit
+        assert (visit.status, visit.endtime) == ("open", None)  # nothing stored
+    with container.uow(SYSTEM) as uow:
+        service.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=at("2024-03-05", hour=1))  # the same day: fine
+    with container.uow(SYSTEM) as uow:
+        service.cancel_fees(uow=uow, mdtrt_id=mdtrt_id, feedetl_sns=["2"])
+    with container.uow(SYSTEM) as uow:
+        service.discharge(uow=uow, mdtrt_id=mdtrt_id, endtime=at("2024-03-04"))  # no fee after the 4th now

@@ -83,6 +83,18 @@ class SettlementRepository:
         stmt = select(IdentityCheck).where(IdentityCheck.visit_id.in_(list(visit_ids)))
         return list(self.session.scalars(stmt.order_by(IdentityCheck.visit_id, IdentityCheck.check_time)))
 
+    def lines_from(self, visit_id: int, moment: datetime, *, most: int) -> list[str]:
+        """The serial numbers of a visit's lines (not cancelled) with a fee time at or after `moment`."""
+        stmt = (
+            select(FeeLine.feedetl_sn)
+            .where(
+                FeeLine.visit_id == visit_id, FeeLine.status != "cancelled", FeeLine.fee_ocur_time >= moment
+            )
+            .order_by(FeeLine.id)
+            .limit(most)
+        )
+        return list(self.session.scalars(stmt))
+
     def line_sns(self, visit_id: int) -> set[str]:
         return set(self.session.scalars(select(FeeLine.feedetl_sn).where(FeeLine.visit_id == visit_id)))
 

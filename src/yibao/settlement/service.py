@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from yibao.catalog.models import CodeMapping
-from yibao.core.clock import local_day
+from yibao.core.clock import LOCAL_TZ, local_day
 from yibao.core.db import utcnow
 from yibao.core.paging import Page
 from yibao.core.security import Perm
@@ -292,6 +292,7 @@ def discharge(
         raise invalid(
             "DATES_ORDER", "endtime", f"字段 endtime（{endtime}）不能早于就诊开始时间（{visit.begntime}）"
         )
+    _refuse_fees_after(repo, visit, endtime)
     visit.endtime = endtime
     if visit.status == "open":
         visit.status = "discharged"
@@ -322,6 +323,20 @@ def discharge(
     )
     uow.commit()
     return visit
+
+
+def _refuse_fees_after(repo: SettlementRepository, visit: Visit, endtime: datetime) -> None:
+    """Refuse a discharge before the day of a fee already uploaded for the stay: every fee falls within
+    the visit (the rule `upload_fees` applies to lines sent after the discharge)."""
+    last = local_day(endtime)
+    late = repo.lines_from(visit.id, datetime.combine(last + timedelta(days=1), time(0), LOCAL_TZ), most=5)
+    if late:
+        raise invalid(
+            "FEE_AFTER_DISCHARGE",
+            "endtime",
+            f"字段 endtime（出院 {last}）早于已上传明细 {'、'.join(late)} 的费用日期，"
+            "请先撤销这些明细或更正出院时间",
+        )
 
 
 # 人证核验 methods (the product's own codes: the national dictionaries have none for biometric checks).
