@@ -16,7 +16,6 @@ from yibao.enrolment import service as enrolment
 from yibao.enrolment.models import AccountEntry
 from yibao.settlement import repository, service
 from yibao.settlement.models import LedgerCounter, Settlement
-from yibao.settlement.repository import BillRepository
 
 BILLS = 6
 
@@ -79,15 +78,13 @@ def test_a_balance_spent_since_it_was_read_refuses_the_whole_settlement(
     mdtrt_id = open_visit(container, world.worker)
     with container.uow(SYSTEM) as uow:
         service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=[fee("1", "ZL001", "60000.00")])
-    read = BillRepository.locked_counters
+    read = repository._counters_and_balance
 
-    def stale(
-        self: BillRepository, person_year_id: int, psn_no: str | None
-    ) -> tuple[dict[str, int], int | None]:
-        counters, balance = read(self, person_year_id, psn_no)
+    def stale(rows: Any) -> tuple[dict[str, int], int | None]:
+        counters, balance = read(rows)
         return counters, None if balance is None else balance + 50_000  # money spent meanwhile
 
-    monkeypatch.setattr(BillRepository, "locked_counters", stale)
+    monkeypatch.setattr(repository, "_counters_and_balance", stale)
     with container.uow(SYSTEM) as uow, pytest.raises(BusinessError) as refused:
         service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=request_id())
     assert refused.value.code == "ACCOUNT_INSUFFICIENT"

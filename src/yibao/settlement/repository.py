@@ -565,36 +565,22 @@ def _visit_year_counters_statement(with_account: bool) -> Any:
 
 
 _EARLIER = select(_S.c.id).where(_S.c.request_id == bindparam("request_id"))
-_PERSON_YEAR_LOCKED = (
-    select(_PY.c.id)
-    .where(
-        _PY.c.psn_no == bindparam("psn_no"),
-        _PY.c.insutype == bindparam("insutype"),
-        _PY.c.year == bindparam("year"),
-    )
-    .with_for_update()
-)
 
 
 @cache
-def _person_year_insert(dialect: str) -> Any:
-    return _dialect_insert(dialect)(_PY).on_conflict_do_nothing()
-
-
-@cache
-def _locked_counters_statement(with_account: bool) -> Any:
-    """The counters of the bound `person_year_id`, and the account balance of `psn_no` if asked."""
-    stmt: Any = select(literal(False).label("is_account"), _LC.c.counter, _LC.c.amount).where(
-        _LC.c.person_year_id == bindparam("person_year_id")
+def _visit_year_insert(dialect: str) -> Any:
+    """The person-year row of the visit of the bound `mdtrt_id`, inserted when missing (the person's
+    first bill of the year). No row is produced when it exists, so no id is drawn; a concurrent insert
+    of the same row makes this one a no-op (ON CONFLICT DO NOTHING, after waiting for the other)."""
+    missing = ~select(_PY.c.id).where(_YEAR_OF_VISIT).exists()
+    source = select(_V.c.psn_no, _V.c.insutype, local_year(func.coalesce(_V.c.endtime, _V.c.begntime))).where(
+        _V.c.mdtrt_id == bindparam("mdtrt_id"), missing
     )
-    if with_account:
-        stmt = union_all(
-            stmt,
-            select(literal(True), literal("", _LC.c.counter.type), _A.c.balance).where(
-                _A.c.psn_no == bindparam("psn_no")
-            ),
-        )
-    return stmt
+    return (
+        _dialect_insert(dialect)(_PY)
+        .from_select(["psn_no", "insutype", "year"], source)
+        .on_conflict_do_nothing()
+    )
 
 
 def _counters_and_balance(rows: Iterable[Any]) -> tuple[dict[str, int], int | None]:
@@ -698,17 +684,18 @@ class BillRepository:
         self, mdtrt_id: str, request_id: str
     ) -> tuple[BillVisit | None, BillLines, LockedYear | None]:
         """For a settlement: the visit locked (``FOR UPDATE OF setl_visit``), its unsettled lines read
-        after that lock, then its person-year row locked and the counters and the personal-account
-        balance read after that lock. Four statements, each run after the one before; on PostgreSQL
-        in one round trip (with the transaction's BEGIN). None for the year when the person has no
-        row for it yet (the first bill of the year: `lock_person_year` makes it)."""
+        after that lock, then its person-year row made if missing (the person's first bill of the
+        year) and locked, and the counters and the personal-account balance read after that lock.
+        Five statements, each run after the one before; on PostgreSQL in one round trip (with the
+        transaction's BEGIN). The year is None only when there is no such visit."""
         key = {"mdtrt_id": mdtrt_id}
         by_request = {"mdtrt_id": mdtrt_id, "request_id": request_id}
-        visit, lines, locked, counted = fetch_each(
+        visit, lines, _made, locked, counted = fetch_each(
             self.conn,
             [
                 (_visit_statement(True, True), by_request),
                 (_lines_statement(True), by_request),
+                (_visit_year_insert(self.conn.dialect.name), key),
                 (_VISIT_YEAR_LOCKED, key),
                 (_visit_year_counters_statement(True), key),
             ],
@@ -760,25 +747,6 @@ class BillRepository:
         """The settlement of a request id (a fresh read, for the refusal paths after the lock)."""
         found = fetch_all(self.conn, _EARLIER, {"request_id": request_id})
         return int(found[0][0]) if found else None
-
-    def lock_person_year(self, psn_no: str, insutype: str, year: int) -> int:
-        """The id of the person-year row, created if missing, locked until the transaction ends."""
-        key = {"psn_no": psn_no, "insutype": insutype, "year": year}
-        found = fetch_all(self.conn, _PERSON_YEAR_LOCKED, key)
-        if not found:
-            self.conn.execute(_person_year_insert(self.conn.dialect.name), key)
-            found = fetch_all(self.conn, _PERSON_YEAR_LOCKED, key)
-        return int(found[0][0])
-
-    def locked_counters(self, person_year_id: int, psn_no: str | None) -> tuple[dict[str, int], int | None]:
-        """The counters of the locked person-year and the account balance of `psn_no` (one statement,
-        read after the lock so both are current)."""
-        params: dict[str, Any] = {"person_year_id": person_year_id}
-        if psn_no is not None:
-            params["psn_no"] = psn_no
-        return _counters_and_balance(
-            fetch_all(self.conn, _locked_counters_statement(psn_no is not None), params)
-        )
 
     # -- writes
     def write_settlement(

@@ -927,7 +927,6 @@ def settle(
     if visit.earlier_id is not None:
         return _first_answer(repo, request_id, visit)
     year = settlement_day(visit).year
-    account_of = visit.psn_no if visit.insutype == "310" else None  # the employee's personal account
     try:
         if visit.status in ("settled", "cancelled"):
             raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销，不能再次结算", "mdtrt_id")
@@ -943,11 +942,8 @@ def settle(
         if bills.earlier(request_id) is not None:  # a concurrent twin settled while we waited for the lock
             return _first_answer(repo, request_id, visit)
         raise
-    if locked is None:  # the person's first bill of the year: make the row, lock it, read after the lock
-        person_year_id = bills.lock_person_year(visit.psn_no, visit.insutype, year)
-        counters, balance = bills.locked_counters(person_year_id, account_of)
-    else:
-        person_year_id, counters, balance = locked
+    assert locked is not None  # made with the visit's reads when missing (the first bill of the year)
+    person_year_id, counters, balance = locked
     b = _calculate(uow, visit, bill, policy, counters, balance, facts)
     values = {
         "setl_id": uuid.uuid4().hex,
