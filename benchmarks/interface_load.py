@@ -137,7 +137,6 @@ def serve(port: int, workers: int) -> None:
 
 def _worker(sock: socket.socket) -> None:
     import uvicorn
-    if os.environ.get('SWI'): sys.setswitchinterval(float(os.environ['SWI']))
 
     config = uvicorn.Config(server_app(), log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
@@ -405,7 +404,6 @@ def run_clients(
 
 
 def _client_process(queue: Any, specs: list[ClientSpec], kwargs: dict[str, Any]) -> None:
-    if os.environ.get('SWI'): sys.setswitchinterval(float(os.environ['SWI']))
     queue.put(run_clients(specs, **kwargs))
 
 
