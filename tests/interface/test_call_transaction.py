@@ -26,7 +26,7 @@ from yibao.interface.nhsa.envelope import Call, Result
 from yibao.interface.nhsa.gateway import signed_headers
 from yibao.interface.nhsa.jsontext import dumps, loads, python_dumps
 from yibao.interface.repository import InterfaceRepository
-from yibao.settlement.models import Settlement, Visit
+from yibao.settlement.models import Settlement, SettlementFund, Visit
 
 
 def _count(container: Container, model: Any) -> int:
@@ -72,6 +72,51 @@ def test_a_call_is_one_transaction_with_one_commit(container: Container, app_cli
     with container.uow() as uow:
         row = uow.session.scalars(select(Message).where(Message.infno == "2207")).one()
         assert row.setl_id == out["setlinfo"]["setl_id"]
+
+
+def test_a_settlement_is_answered_from_what_it_wrote_with_no_rollback_and_no_read_back(
+    container: Container, app_client: TestClient
+) -> None:
+    """2206 and 2207 read the visit with the person in one go and 2207 answers its funds as written:
+    no ROLLBACK (it would make the driver drop every prepared statement of the connection), on
+    PostgreSQL a fixed handful of statements, and the answer equals what is stored."""
+    world, his = his_world(container, app_client)
+    mdtrt_id = register(his, world.worker)
+    his.ok("2204", {"feedetail": [fee_row("1", mdtrt_id, world.worker, "ZL001", "3000.00")]})
+    data = settle_data(world.worker, mdtrt_id, "3000.00")
+    rollbacks: list[int] = []
+    statements: dict[str, list[str]] = {"2206": [], "2207": []}
+    current = ["2206"]
+    on_rollback = lambda _conn: rollbacks.append(1)  # noqa: E731
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements[current[0]].append(statement)
+
+    event.listen(container.engine, "rollback", on_rollback)
+    event.listen(container.engine, "before_cursor_execute", record)
+    try:
+        his.ok("2206", data)
+        current[0] = "2207"
+        out = his.ok("2207", data)
+    finally:
+        event.remove(container.engine, "rollback", on_rollback)
+        event.remove(container.engine, "before_cursor_execute", record)
+    assert rollbacks == []
+    if container.engine.dialect.name == "postgresql":
+        # gateway read; visit, person, relations; the settlement's five reads; its write; the message row
+        assert len(statements["2207"]) == 11, statements["2207"]
+        assert not any("setl_settlement_fund" in s.split("FROM", 1)[-1][:40] for s in statements["2207"])
+    with container.uow() as uow:
+        row = uow.session.scalars(
+            select(Settlement).where(Settlement.setl_id == out["setlinfo"]["setl_id"])
+        ).one()
+        stored = uow.session.scalars(
+            select(SettlementFund).where(SettlementFund.settlement_id == row.id).order_by(SettlementFund.id)
+        ).all()
+    assert [(d["fund_pay_type"], d["fund_payamt"]) for d in out["setldetail"]] == [
+        (f.fund_pay_type, Decimal(f.amount) / 100) for f in stored
+    ]
+    assert stored and out["setlinfo"]["psn_no"] == world.worker and out["setlinfo"]["psn_name"]
 
 
 def test_a_replay_after_the_merged_write_returns_the_first_answer(

@@ -106,14 +106,16 @@ def fetch_all(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any]) 
 
 
 def fetch_each(
-    conn: Connection, statements: Sequence[tuple[ClauseElement, Mapping[str, Any]]]
+    conn: Connection, statements: Sequence[tuple[ClauseElement, Mapping[str, Any]]], *, commit: bool = False
 ) -> list[Sequence[Any]]:
     """The rows of each statement, run one after the other in this order.
 
     On PostgreSQL several statements go out together in one pipeline: one network round trip for
     all (and for the BEGIN of a transaction not open yet), each still run after the one before has
     finished (so a read after a lock sees what the lock waited for). The first failure raises, and
-    the statements after it do not run.
+    the statements after it do not run. With `commit` the transaction's COMMIT travels in the same
+    round trip, after the statements (on PostgreSQL; elsewhere the caller commits as usual). The
+    caller must still commit through SQLAlchemy, which then finds nothing left to send.
     """
     if conn.dialect.name != "postgresql":
         answers: list[Sequence[Any]] = []
@@ -130,7 +132,7 @@ def fetch_each(
     try:
         # A pipeline also when the transaction is not open yet: its BEGIN then shares the round trip.
         opening = not driver.autocommit and driver.info.transaction_status == _IDLE  # type: ignore[union-attr]
-        with driver.pipeline() if len(statements) > 1 or opening else nullcontext():  # type: ignore[union-attr]
+        with driver.pipeline() if len(statements) > 1 or opening or commit else nullcontext():  # type: ignore[union-attr]
             for stmt, params in statements:
                 compiled = _compiled(conn, stmt)
                 values = compiled.defaults | dict(params) if compiled.defaults else dict(params)
@@ -143,6 +145,8 @@ def fetch_each(
                     for listener in listeners:
                         listener(conn, cursor, compiled.sql, values, None, False)
                 cursor.execute(compiled.raw, [values[name] for name in compiled.order], prepare=True)
+            if commit:
+                driver.commit()  # type: ignore[union-attr]  # COMMIT and the pipeline's sync: every answer, then the commit's
         return [_rows(cursor, compiled) for cursor, compiled, _values in sent]
     except driver_error as err:  # as SQLAlchemy would raise it (IntegrityError, OperationalError…)
         failed = sent[-1] if sent else None

@@ -14,7 +14,7 @@ from sqlalchemy import ARRAY, Table, bindparam, column, event, func, insert, sel
 from sqlalchemy.orm import Session
 
 from yibao.core.db import utcnow
-from yibao.core.prepared import fetch_all
+from yibao.core.prepared import fetch_all, fetch_each
 from yibao.core.security import SYSTEM, Actor
 
 
@@ -184,6 +184,21 @@ def audit_rows_insert(*, prefix: str) -> Any:
 def audit_arrays(rows: list[dict[str, Any]], *, prefix: str) -> dict[str, list[Any]]:
     """The parameters of `audit_rows_insert` for these rows."""
     return {prefix + name: [row[name] for row in rows] for name in AUDIT_COLUMNS}
+
+
+def commit_with(session: Session, statements: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Commit the session's transaction together with these last statements (run in order): on
+    PostgreSQL the pending audit rows, the statements and the COMMIT go out in one round trip.
+    A failing statement raises and nothing is committed (the caller rolls back)."""
+    session.flush()
+    rows = session.info.pop(_PENDING, None)
+    conn = session.connection()
+    if rows and conn.dialect.name == "postgresql":
+        statements = [(_audit_insert("postgresql"), audit_arrays(rows, prefix="")), *statements]
+    elif rows:
+        session.info[_PENDING] = rows  # written by the commit below, as usual
+    fetch_each(conn, statements, commit=True)
+    session.commit()  # on PostgreSQL already committed: SQLAlchemy closes its transaction, sends nothing
 
 
 @event.listens_for(Session, "before_commit")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from yibao.catalog.models import CatalogItem, CodeMapping
 from yibao.core.paging import Page, paginate
 from yibao.core.prepared import fetch_all, fetch_each
+from yibao.core.uow import commit_with
 from yibao.enrolment.models import Account, Person, Relation
 from yibao.institutions.models import Institution
 from yibao.interface.models import (
@@ -48,6 +49,7 @@ _RELATIONS = (
     .where(Relation.psn_no == bindparam("psn_no", type_=String))
     .order_by(Relation.id)
 )
+_VISIT = select(cast(Table, Visit.__table__)).where(Visit.mdtrt_id == bindparam("mdtrt_id", type_=String))
 _FUNDS = (
     select(cast(Table, SettlementFund.__table__))
     .where(SettlementFund.settlement_id == bindparam("settlement_id", type_=Integer))
@@ -172,9 +174,10 @@ class InterfaceRepository:
         signed = SignInState(row[3], row[4] is not None) if row[3] is not None else None
         return GatewayReads(earlier, signed)
 
-    def add_message(self, values: dict[str, object]) -> None:
-        """Insert one message row (one prepared statement, no read back)."""
-        fetch_all(self.session.connection(), _ADD_MESSAGE, values)
+    def add_message(self, values: dict[str, Any]) -> None:
+        """Insert one message row and commit the call's transaction with it: on PostgreSQL the row (one
+        prepared statement, no read back), the pending audit rows and the COMMIT in one round trip."""
+        commit_with(self.session, [(_ADD_MESSAGE, values)])
 
     # sign-ins --------------------------------------------------------------------------------
     def sign_in(self, sign_no: str) -> SignIn | None:
@@ -225,6 +228,25 @@ class InterfaceRepository:
         relations = [Relation(**row._asdict()) for row in answers[1]]
         funds = [SettlementFund(**row._asdict()) for row in answers[2]] if settlement_id is not None else []
         return person, relations, funds
+
+    def visit_and_person(
+        self, mdtrt_id: str, psn_no: str
+    ) -> tuple[Visit | None, Person | None, list[Relation]]:
+        """A visit, and the person named by the caller with their relations, read together (one round
+        trip on PostgreSQL) as transient objects: what a settlement's checks and answer need."""
+        visits, people, relations = fetch_each(
+            self.session.connection(),
+            [
+                (_VISIT, {"mdtrt_id": mdtrt_id}),
+                (_PERSON, {"psn_no": psn_no}),
+                (_RELATIONS, {"psn_no": psn_no}),
+            ],
+        )
+        return (
+            Visit(**visits[0]._asdict()) if visits else None,
+            Person(**people[0]._asdict()) if people else None,
+            [Relation(**row._asdict()) for row in relations],
+        )
 
     def account(self, psn_no: str) -> Account | None:
         return self.session.scalar(select(Account).where(Account.psn_no == psn_no))

@@ -405,8 +405,7 @@ def _remember(
                 "reversed_by": None,
                 "received_at": now,
             }
-        )
-        session.commit()
+        )  # and the call's commit
     except IntegrityError:
         session.rollback()
         earlier = repo.gateway_reads(envelope.msgid, None).earlier

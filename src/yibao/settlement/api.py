@@ -142,8 +142,9 @@ def pre_settle(mdtrt_id: str, uow: UowDep) -> BreakdownOut:
 
 @router.post("/visits/{mdtrt_id}/settlement", response_model=SettlementOut)
 def settle(mdtrt_id: str, body: SettleIn, uow: UowDep) -> SettlementOut:
-    row = service.settle(uow=uow, mdtrt_id=mdtrt_id, request_id=body.request_id, mid_stay=body.mid_stay)
-    return _settlement(service.get_settlement(uow=uow, setl_id=row.setl_id))
+    return _settlement(
+        service.settle_view(uow=uow, mdtrt_id=mdtrt_id, request_id=body.request_id, mid_stay=body.mid_stay)
+    )
 
 
 @router.get("/settlements/{setl_id}", response_model=SettlementOut)

@@ -789,7 +789,6 @@ def quote(
     facts = _catalog_facts(bill.lines, visit)  # once for the calculation and the rules
     breakdown = _calculate(uow, visit, bill, policy, counters, visit.account_balance, facts)
     check = _rule_check(uow, visit, bill, facts)
-    uow.rollback()
     return Quote(breakdown, tuple(check.findings), check.blocked)
 
 
@@ -892,11 +891,9 @@ def _existing(
     return found
 
 
-def _trace_json(trace: Sequence[engine.TraceItem]) -> str:
-    return json.dumps(
-        [{"key": t.key, "amount": t.amount, "clause": t.clause, "text": t.text} for t in trace],
-        ensure_ascii=False,
-    )
+def _view(repo: SettlementRepository, row: Settlement) -> SettlementView:
+    """A stored settlement with its fund rows and trace, as read back."""
+    return SettlementView(row, repo.funds(row.id), json.loads(row.trace))
 
 
 def settle(
@@ -908,7 +905,28 @@ def settle(
     expected_medfee: int | None = None,
     medfee_field: str = "medfee_sumamt",
 ) -> Settlement:
+    """Settle a visit's unsettled lines (结算) once per request id: `settle_view`'s settlement."""
+    return settle_view(
+        uow=uow,
+        mdtrt_id=mdtrt_id,
+        request_id=request_id,
+        mid_stay=mid_stay,
+        expected_medfee=expected_medfee,
+        medfee_field=medfee_field,
+    ).settlement
+
+
+def settle_view(
+    *,
+    uow: UnitOfWork,
+    mdtrt_id: str,
+    request_id: str,
+    mid_stay: bool = False,
+    expected_medfee: int | None = None,
+    medfee_field: str = "medfee_sumamt",
+) -> SettlementView:
     """Settle a visit's unsettled lines (结算) once per request id; everything is written or nothing.
+    Answers the settlement with its fund rows and trace as written (a repeat: as first stored).
 
     The visit is locked first, then the person's year (``FOR UPDATE``), so two bills of one person
     run one after the other and a repeat of a request waits for the first and answers its result.
@@ -925,13 +943,13 @@ def settle(
     found, bill, locked = bills.bill_to_settle(mdtrt_id, request_id)
     visit = _visible_bill(uow, found, mdtrt_id)
     if visit.earlier_id is not None:
-        return _first_answer(repo, request_id, visit)
+        return _view(repo, _first_answer(repo, request_id, visit))
     year = settlement_day(visit).year
     try:
         if visit.status in ("settled", "cancelled"):
             raise conflict("VISIT_CLOSED", f"就诊 {mdtrt_id} 已结算或已撤销，不能再次结算", "mdtrt_id")
         if bill.earlier_id is not None:
-            return _first_answer(repo, request_id, visit)
+            return _view(repo, _first_answer(repo, request_id, visit))
         if expected_medfee is not None:
             _refuse_other_total(bill, expected_medfee, medfee_field)
         policy = _policy_for(uow, visit, bill)
@@ -940,11 +958,14 @@ def settle(
         _refuse_blocked(uow, visit, bill, facts)
     except BusinessError:
         if bills.earlier(request_id) is not None:  # a concurrent twin settled while we waited for the lock
-            return _first_answer(repo, request_id, visit)
+            return _view(repo, _first_answer(repo, request_id, visit))
         raise
     assert locked is not None  # made with the visit's reads when missing (the first bill of the year)
     person_year_id, counters, balance = locked
     b = _calculate(uow, visit, bill, policy, counters, balance, facts)
+    trace: list[dict[str, object]] = [
+        {"key": t.key, "amount": t.amount, "clause": t.clause, "text": t.text} for t in b.trace
+    ]
     values = {
         "setl_id": uuid.uuid4().hex,
         "request_id": request_id,
@@ -961,7 +982,7 @@ def settle(
         "policy_version": policy.version,
         "review_required": b.review_required,
         "ledger_delta": json.dumps(dict(b.ledger_delta), sort_keys=True),
-        "trace": _trace_json(b.trace),
+        "trace": json.dumps(trace, ensure_ascii=False),
         "settled_at": utcnow(),
         "settled_by": uow.actor.username,
         **{name: getattr(b, name) for name in _AMOUNTS},
@@ -1023,12 +1044,19 @@ def settle(
         uow.rollback()
         if repo.settlement_by_request(request_id) is None:
             raise
-        return _first_answer(repo, request_id, visit)  # the request id was used meanwhile
+        return _view(repo, _first_answer(repo, request_id, visit))  # the request id was used meanwhile
     if debit is not None:
         _refuse_uncovered_debit(debit, balance_after)
     settlement = Settlement(**values)
     settlement.id = settlement_id
-    return _commit_once(uow, repo, settlement, request_id)
+    kept = _commit_once(uow, repo, settlement, request_id)
+    if kept is not settlement:  # a concurrent request with the same id won the race
+        return _view(repo, kept)
+    funds = [
+        SettlementFund(settlement_id=settlement_id, fund_pay_type=kind, amount=amount)
+        for kind, amount in b.fund_details
+    ]
+    return SettlementView(settlement, funds, trace)
 
 
 def _refuse_other_total(bill: BillLines, expected: int, field: str) -> None:
@@ -1231,7 +1259,7 @@ def get_settlement(*, uow: UnitOfWork, setl_id: str) -> SettlementView:
         or uow.actor.institution_code not in (None, row.fixmedins_code)
     ):
         raise not_found("SETTLEMENT_NOT_FOUND", f"结算 {setl_id} 不存在", "setl_id")
-    return SettlementView(row, repo.funds(row.id), json.loads(row.trace))
+    return _view(repo, row)
 
 
 def ledger(*, uow: UnitOfWork, psn_no: str, insutype: str, year: int) -> dict[str, int]:

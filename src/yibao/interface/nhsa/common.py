@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from yibao.core.clock import local_day, local_text
 from yibao.core.uow import UnitOfWork
@@ -16,6 +16,14 @@ from yibao.interface.nhsa.envelope import Call, yuan
 from yibao.interface.repository import InterfaceRepository
 from yibao.reference.lookup import dictionaries
 from yibao.settlement.models import Settlement, SettlementFund, Visit
+
+
+class Holder(NamedTuple):
+    """The insured person of a visit with their relations (参保关系), as read for an answer."""
+
+    person: Person | None
+    relations: list[Relation]
+
 
 CIVIL_SERVANT = "320"
 PSN_CERT_TYPE_ID = "01"  # 居民身份证
@@ -72,7 +80,20 @@ def person_fields(
 
 def own_visit(call: Call, uow: UnitOfWork, mdtrt_id: str, psn_no: str | None, *, path: str) -> Visit:
     """A visit this institution opened, for the person named; else VISIT_NOT_FOUND."""
-    visit = InterfaceRepository(uow.session).visit(mdtrt_id)
+    return _owned(call, InterfaceRepository(uow.session).visit(mdtrt_id), mdtrt_id, psn_no, path)
+
+
+def own_visit_and_person(
+    call: Call, uow: UnitOfWork, mdtrt_id: str, psn_no: str, *, path: str
+) -> tuple[Visit, Holder]:
+    """`own_visit`, read together with the person and their relations for the answer (one round trip
+    on PostgreSQL); the visit and the person are transient (not in the session)."""
+    visit, person, relations = InterfaceRepository(uow.session).visit_and_person(mdtrt_id, psn_no)
+    return _owned(call, visit, mdtrt_id, psn_no, path), Holder(person, relations)
+
+
+def _owned(call: Call, visit: Visit | None, mdtrt_id: str, psn_no: str | None, path: str) -> Visit:
+    """The visit if this institution opened it for the person named; else refused."""
     if (
         visit is None
         or visit.fixmedins_code != call.fixmedins_code
@@ -151,14 +172,22 @@ def setldetail(uow: UnitOfWork, funds: Sequence[tuple[str, int]], inscp_scp_amt:
 
 
 def settlement_output(
-    call: Call, uow: UnitOfWork, row: Settlement, funds: Sequence[SettlementFund] | None, visit: Visit
+    call: Call,
+    uow: UnitOfWork,
+    row: Settlement,
+    funds: Sequence[SettlementFund] | None,
+    visit: Visit,
+    holder: Holder | None = None,
 ) -> dict[str, Any]:
-    """setlinfo and setldetail of a stored settlement or reversal (its funds read here, together with
-    the person, when not given)."""
-    person, relations, read = InterfaceRepository(uow.session).answer_reads(
-        row.psn_no, row.id if funds is None else None
-    )
-    funds = read if funds is None else funds
+    """setlinfo and setldetail of a stored settlement or reversal (its funds and its person read here,
+    together, when not given)."""
+    if holder is None or funds is None:
+        person, relations, read = InterfaceRepository(uow.session).answer_reads(
+            row.psn_no, row.id if funds is None else None
+        )
+        funds = read if funds is None else funds
+    else:
+        person, relations = holder
     day = local_day(visit.begntime)
     info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id, "setl_id": row.setl_id}
     if person is not None:

@@ -10,6 +10,7 @@ from yibao.interface.nhsa.common import (
     basic_relation,
     clr_type_of,
     own_visit,
+    own_visit_and_person,
     person_fields,
     setldetail,
     setlinfo,
@@ -19,7 +20,7 @@ from yibao.interface.nhsa.envelope import Call, Result
 from yibao.interface.repository import InterfaceRepository
 from yibao.reference.lookup import dictionaries
 from yibao.settlement import service as settlement
-from yibao.settlement.models import Visit
+from yibao.settlement.models import SettlementFund, Visit
 
 
 def pre_settle(call: Call) -> Result:
@@ -33,14 +34,11 @@ def pre_settle(call: Call) -> Result:
         dicts = dictionaries(uow.session)
         for name in ("insutype", "med_type", "mid_setl_flag", "acct_used_flag"):
             data.code(name, dicts, required=False)
-        visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
-        uow.session.expunge(visit)  # kept as read: the quote's rollback would expire it (a second read)
+        visit, (person, relations) = own_visit_and_person(call, uow, mdtrt_id, psn_no, path="input.data")
         quote = settlement.quote(
             uow=uow, mdtrt_id=visit.mdtrt_id, expected_medfee=medfee, medfee_field="input.data.medfee_sumamt"
         )
         breakdown = quote.breakdown
-        repo = InterfaceRepository(uow.session)
-        person, relations = repo.person_and_relations(visit.psn_no)
         day = local_day(visit.begntime)
         info: dict[str, Any] = {"mdtrt_id": visit.mdtrt_id}
         if person is not None:
@@ -92,9 +90,10 @@ def settle(call: Call) -> Result:
         dicts = dictionaries(uow.session)
         for name in ("insutype", "med_type", "mid_setl_flag", "acct_used_flag"):
             data.code(name, dicts, required=False)
-        visit = own_visit(call, uow, mdtrt_id, psn_no, path="input.data")
+        visit, holder = own_visit_and_person(call, uow, mdtrt_id, psn_no, path="input.data")
+        funds: list[SettlementFund] | None = None
         try:
-            row = settlement.settle(
+            view = settlement.settle_view(
                 uow=uow,
                 mdtrt_id=visit.mdtrt_id,
                 request_id=call.envelope.msgid,
@@ -102,6 +101,7 @@ def settle(call: Call) -> Result:
                 expected_medfee=medfee,
                 medfee_field="input.data.medfee_sumamt",
             )
+            row, funds = view.settlement, view.funds
         except BusinessError as exc:
             uow.rollback()
             twin = InterfaceRepository(uow.session).settlement_by_request(call.envelope.msgid)
@@ -113,7 +113,7 @@ def settle(call: Call) -> Result:
                 raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔结算", "msgid") from exc
         if row.visit_id != visit.id or row.medfee_sumamt != medfee:
             raise conflict("MSGID_REUSED", "字段 msgid：报文ID已用于另一笔结算", "msgid")
-        output = settlement_output(call, uow, row, None, visit)  # funds read with the person
+        output = settlement_output(call, uow, row, funds, visit, holder)  # nothing read again
     return Result(output, psn_no=visit.psn_no, mdtrt_id=visit.mdtrt_id, setl_id=row.setl_id)
 
 
