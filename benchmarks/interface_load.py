@@ -12,8 +12,9 @@ Setup (not timed): a fresh database (a private PostgreSQL schema dropped afterwa
 SQLite file), the world of benchmarks/settlement.py (national dictionaries, region 439901, three
 hospitals, I catalog items mapped for each, P persons, the sample policies) and one interface
 credential per hospital. The server (`yibao.web.app.create_app`, caches warmed and frozen as
-`yibao serve` does) runs under uvicorn on 127.0.0.1 in W worker processes (`--server-workers`,
-uvicorn's own supervisor; each worker has its own connection pool of N connections, `--pool`).
+`yibao serve` does) runs under uvicorn on 127.0.0.1 in W worker processes sharing one listening
+socket (`--server-workers`, as `yibao serve --workers W` runs: `yibao.web.server`; each worker has
+its own connection pool of N connections, `--pool`).
 
 The clients run in C processes of their own (`--client-procs`), so that one Python process's GIL
 does not queue them: client n runs in process n mod C. Each client is a thread with its own
@@ -39,7 +40,6 @@ import multiprocessing
 import os
 import platform
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -107,39 +107,11 @@ def server_app() -> Any:
 
 
 def serve(port: int, workers: int) -> None:
-    """Run the application under uvicorn in `workers` processes sharing one listening socket (the
-    child process of the benchmark; SIGTERM stops the workers).
+    """Run the application in `workers` processes sharing one listening socket, as `yibao serve
+    --workers` does (the child process of the benchmark; SIGTERM stops the workers)."""
+    from yibao.web.server import listening_socket, serve_socket
 
-    Not uvicorn's own `workers=`: its supervisor makes the socket without naming the protocol
-    (proto 0), so asyncio does not set TCP_NODELAY on the accepted connections and every answer
-    after the first on a kept-alive connection waits about 40 ms for the client's delayed ACK.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(2048)
-    ctx = multiprocessing.get_context("fork")  # nothing opened yet: each worker makes its own engine
-    children = [ctx.Process(target=_worker, args=(sock,), daemon=True) for _ in range(workers)]
-    for child in children:
-        child.start()
-
-    def stop(*_args: object) -> None:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.join(timeout=20)
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    for child in children:
-        child.join()
-
-
-def _worker(sock: socket.socket) -> None:
-    import uvicorn
-
-    config = uvicorn.Config(server_app(), log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    serve_socket(listening_socket("127.0.0.1", port), server_app, workers=workers, log_level="warning")
 
 
 def _cpu_seconds(pids: list[int]) -> dict[int, float]:

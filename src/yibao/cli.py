@@ -27,24 +27,38 @@ def migrate() -> None:
 def serve(
     host: str = typer.Option(None, help="监听地址（默认 127.0.0.1）"),
     port: int = typer.Option(None, help="端口（默认 8000）"),
+    workers: int = typer.Option(None, min=1, max=64, help="服务进程数（默认 1；一般每个 CPU 核一个）"),
     setup: bool = typer.Option(True, help="启动前升级数据库、加载参考数据并创建初始管理员"),
 ) -> None:
     """启动 API 与管理台。Serve the REST API and the console."""
-    import uvicorn
-
     from yibao.bootstrap import bootstrap
     from yibao.setup import prepare
     from yibao.web.app import create_app
+    from yibao.web.server import serve as run_server
 
     container = bootstrap()
     if setup:
         with refusals():
             prepare(container, console=console)
     settings = container.settings
-    console.print(f"管理台：http://{host or settings.host}:{port or settings.port}/console  API 文档：/docs")
-    uvicorn.run(
-        create_app(container), host=host or settings.host, port=port or settings.port, log_level="info"
-    )
+    host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
+    console.print(f"管理台：http://{host}:{port}/console  API 文档：/docs  服务进程：{workers}")
+    if workers == 1:
+        run_server(lambda: create_app(container), host=host, port=port)
+        return
+    container.engine.dispose()  # each worker opens its own connections after the fork
+    run_server(_worker_app, host=host, port=port, workers=workers)
+
+
+def _worker_app() -> object:
+    """The application of one server process: its own container, its hot-path caches loaded."""
+    from yibao.bootstrap import bootstrap
+    from yibao.setup import warm_caches
+    from yibao.web.app import create_app
+
+    container = bootstrap()
+    warm_caches(container)
+    return create_app(container)
 
 
 for _module in entry_modules("cli"):

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     export_dir: Path = Path("./var/exports")
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(1, ge=1, le=64)  # server processes of `yibao serve` (one per core is typical)
     admin_username: str = "admin"
     admin_password: str = "admin12345"
 

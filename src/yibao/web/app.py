@@ -34,7 +34,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     async def _login(request: Request, exc: LoginRequiredError) -> Response:
         return RedirectResponse(f"/console/login?next={exc.next_url}", status_code=303)
 
-    for module in entry_modules("api"):
+    # The national interface's endpoint takes most requests: its router is matched first (the router
+    # tries the routes in order, and every one tried costs the request).
+    for module in sorted(entry_modules("api"), key=lambda module: module.__name__ != "yibao.interface.api"):
         app.include_router(module.router)
     nav: list[NavItem] = []
     app.include_router(pages.router)
