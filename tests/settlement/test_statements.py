@@ -102,3 +102,26 @@ def test_a_repeated_request_answers_from_the_first_settlement_in_few_statements(
     assert again.setl_id == first.setl_id
     postgres = container.engine.dialect.name == "postgresql"
     assert len(seen) == (SETTLEMENT_READS + 2 if postgres else SETTLEMENT_READS + 3)  # + BEGIN on SQLite
+
+
+FEE_UPLOAD_POSTGRES = 4  # the visit locked, its lines' keys, the mappings (one round trip); the insert
+
+
+def _upload_statements(container: Container, psn_no: str, lines: int, day: str) -> int:
+    mdtrt_id = open_visit(container, psn_no, day=day)
+    fees = [fee(str(n), "ZL001", "10.00", day=day) for n in range(lines)]
+    with counting(container) as seen, container.uow(SYSTEM) as uow:
+        stored = service.upload_fees(uow=uow, mdtrt_id=mdtrt_id, fees=fees, commit=False)
+        assert len({line.id for line in stored}) == lines  # every line answered with its own id
+    return len(seen)
+
+
+def test_a_200_line_fee_upload_takes_as_many_statements_as_a_20_line_upload(container: Container) -> None:
+    """费用明细上传 (2204/2301): the visit lock, the serial numbers already used, the institution's
+    mappings and the insert are a fixed handful of statements whatever the number of lines."""
+    world = build_world(container)
+    _upload_statements(container, world.resident, 1, "2024-03-01")  # the in-memory tables loaded
+    twenty = _upload_statements(container, world.resident, 20, "2024-04-01")
+    assert twenty == _upload_statements(container, world.resident, 200, "2024-05-01")
+    if container.engine.dialect.name == "postgresql":
+        assert twenty == FEE_UPLOAD_POSTGRES

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
     Select,
     String,
     Table,
@@ -94,9 +95,6 @@ class SettlementRepository:
             .limit(most)
         )
         return list(self.session.scalars(stmt))
-
-    def line_sns(self, visit_id: int) -> set[str]:
-        return set(self.session.scalars(select(FeeLine.feedetl_sn).where(FeeLine.visit_id == visit_id)))
 
     def search_visits(
         self,
@@ -218,18 +216,6 @@ class SettlementRepository:
             select(Institution)
             .where(Institution.fixmedins_code == fixmedins_code)
             .options(lazyload(Institution.departments))
-        )
-
-    def mappings(self, fixmedins_code: str, codes: Iterable[str]) -> list[CodeMapping]:
-        wanted = sorted(set(codes))
-        if not wanted:
-            return []
-        return list(
-            self.session.scalars(
-                select(CodeMapping).where(
-                    CodeMapping.fixmedins_code == fixmedins_code, CodeMapping.medins_list_codg.in_(wanted)
-                )
-            )
         )
 
     def chronic_registrations(self, psn_no: str, day: date) -> list[ChronicRegistration]:
@@ -642,6 +628,71 @@ def _bill_visit(rows: Sequence[Any]) -> BillVisit | None:
     )
 
 
+# A fee upload's reads (费用明细上传): the visit locked, its lines' keys, the institution's mappings.
+_VISIT_LOCKED_ROW = select(_V).where(_V.c.mdtrt_id == bindparam("mdtrt_id")).with_for_update()
+_LINE_KEYS = select(_L.c.feedetl_sn, _L.c.refund_of, _L.c.status).where(_L.c.visit_id == _visit_row_id())
+_M = cast(Table, CodeMapping.__table__)
+
+
+@cache
+def _visit_mappings_statement(dialect: str) -> Any:
+    """The mappings of the visit's institution for the bound hospital codes `codes` (a list)."""
+    owner = select(_V.c.fixmedins_code).where(_V.c.mdtrt_id == bindparam("mdtrt_id")).scalar_subquery()
+    codes = (
+        _M.c.medins_list_codg == func.any(bindparam("codes", type_=ARRAY(String())))
+        if dialect == "postgresql"
+        else _M.c.medins_list_codg.in_(bindparam("codes", expanding=True))
+    )
+    return select(_M).where(_M.c.fixmedins_code == owner, codes)
+
+
+# The columns a new fee line is stored with (the split columns stay empty until it is settled).
+_NEW_LINE_COLUMNS = (
+    "visit_id",
+    "feedetl_sn",
+    "fee_ocur_time",
+    "medins_list_codg",
+    "medins_list_name",
+    "hilist_code",
+    "cnt",
+    "pric",
+    "amount",
+    "refund_of",
+    "bilg_dept_codg",
+    "bilg_dr_codg",
+    "prd_days",
+    "dscg_tkdrug_flag",
+    "status",
+)
+
+
+@cache
+def _lines_insert(dialect: str) -> Any:
+    """New fee lines, answering each one's id with its serial number: on PostgreSQL one statement over
+    `unnest` of parallel arrays (the same text for any number of lines), elsewhere an executemany."""
+    returning = (_L.c.id, _L.c.feedetl_sn)
+    if dialect != "postgresql":
+        return insert(_L).returning(*returning)
+    types = [
+        (name, DateTime(timezone=True) if name == "fee_ocur_time" else _L.c[name].type)
+        for name in _NEW_LINE_COLUMNS
+    ]
+    rows = _unnest("new_lines", *types)
+    return (
+        insert(_L)
+        .from_select(list(_NEW_LINE_COLUMNS), select(*(rows.c[name] for name in _NEW_LINE_COLUMNS)))
+        .returning(*returning)
+    )
+
+
+class FeeUploadReads(NamedTuple):
+    """What a fee upload checks, read under the visit's lock."""
+
+    visit: Visit | None  # transient (not in the session)
+    lines: list[Any]  # (feedetl_sn, refund_of, status) of each of the visit's lines, cancelled ones too
+    mappings: list[CodeMapping]  # the visit's institution's mappings of the uploaded codes, transient
+
+
 class LockedYear(NamedTuple):
     """The person-year row locked for a settlement, with what was read after the lock."""
 
@@ -705,6 +756,43 @@ class BillRepository:
             return _bill_visit(visit), bill, None
         counters, balance = _counters_and_balance(counted)
         return _bill_visit(visit), bill, LockedYear(int(locked[0][0]), counters, balance)
+
+    def fee_upload_reads(self, mdtrt_id: str, codes: Iterable[str]) -> FeeUploadReads:
+        """For a fee upload: the visit locked (``FOR UPDATE``), then the serial number, refund target
+        and status of each of its lines, and its institution's mappings of these hospital codes —
+        three statements, on PostgreSQL in one round trip."""
+        self.session.flush()  # a visit registered in the same unit of work is read too
+        key = {"mdtrt_id": mdtrt_id}
+        visits, lines, mappings = fetch_each(
+            self.conn,
+            [
+                (_VISIT_LOCKED_ROW, key),
+                (_LINE_KEYS, key),
+                (_visit_mappings_statement(self.conn.dialect.name), key | {"codes": sorted(set(codes))}),
+            ],
+        )
+        return FeeUploadReads(
+            Visit(**visits[0]._asdict()) if visits else None,
+            list(lines),
+            [CodeMapping(**row._asdict()) for row in mappings],
+        )
+
+    def insert_lines(self, lines: Sequence[FeeLine]) -> None:
+        """Store new fee lines (one statement whatever their number) and give each its id."""
+        stmt = _lines_insert(self.conn.dialect.name)
+        if self.conn.dialect.name == "postgresql":
+            arrays: dict[str, list[Any]] = {
+                f"new_lines_{name}": [getattr(line, name) for line in lines] for name in _NEW_LINE_COLUMNS
+            }
+            arrays["new_lines_fee_ocur_time"] = [_utc(line.fee_ocur_time) for line in lines]
+            stored = fetch_all(self.conn, stmt, arrays)
+        else:
+            stored = self.conn.execute(
+                stmt, [{name: getattr(line, name) for name in _NEW_LINE_COLUMNS} for line in lines]
+            ).all()
+        ids = {sn: line_id for line_id, sn in stored}
+        for line in lines:
+            line.id = ids[line.feedetl_sn]
 
     def _bill_lines(self, rows: Iterable[Any]) -> BillLines:
         lines: list[BillLine] = []
@@ -931,6 +1019,13 @@ class BillRepository:
             )
         if fresh:
             self.conn.execute(insert(_LC), fresh)
+
+
+def _utc(moment: datetime) -> datetime:
+    """A timestamp as stored (UTC); a naive one is refused, as the UTC column type does."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return moment.astimezone(UTC)
 
 
 def _dialect_insert(dialect: str) -> Any:

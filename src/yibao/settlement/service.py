@@ -144,7 +144,12 @@ def _act_for_institution(uow: UnitOfWork, fixmedins_code: str) -> None:
 def _visible_visit(
     uow: UnitOfWork, repo: SettlementRepository, mdtrt_id: str, *, lock: bool = False
 ) -> Visit:
-    visit = repo.visit_for_update(mdtrt_id) if lock else repo.visit(mdtrt_id)
+    return _seen_visit(uow, repo.visit_for_update(mdtrt_id) if lock else repo.visit(mdtrt_id), mdtrt_id)
+
+
+def _seen_visit(uow: UnitOfWork, visit: Visit | None, mdtrt_id: str) -> Visit:
+    """The visit if the actor may see it (its region, and its institution for an institution's
+    operator); else VISIT_NOT_FOUND."""
     visible = visit is not None and uow.actor.sees_region(visit.insu_admdvs)
     own = visit is not None and uow.actor.institution_code in (None, visit.fixmedins_code)
     if visit is None or not visible or not own:
@@ -467,31 +472,33 @@ def _check_line(fee: FeeInput, visit: Visit, known: set[str], originals: set[str
 def upload_fees(
     *, uow: UnitOfWork, mdtrt_id: str, fees: Sequence[FeeInput], commit: bool = True
 ) -> list[FeeLine]:
-    """Store a batch of fee lines (all or none), each mapped to its national code by an approved mapping."""
+    """Store a batch of fee lines (all or none), each mapped to its national code by an approved mapping.
+
+    The visit is locked first; its lines' serial numbers and the institution's mappings of the codes
+    are read after the lock (on PostgreSQL the three in one round trip), and the lines are stored in
+    one statement. The rows answered are transient (not in the session), with their ids.
+    """
     uow.actor.require(Perm.SETTLE)
     if not fees:
         raise invalid("NO_LINES", "feedetail", "字段 feedetail 至少需要一条费用明细")
-    repo = SettlementRepository(uow.session)
-    visit = _visible_visit(uow, repo, mdtrt_id, lock=True)
+    bills = BillRepository(uow.session)
+    reads = bills.fee_upload_reads(mdtrt_id, (f.medins_list_codg for f in fees))
+    visit = _seen_visit(uow, reads.visit, mdtrt_id)
     if visit.status in ("settled", "cancelled"):
         raise conflict(
             "VISIT_CLOSED",
             f"就诊 {mdtrt_id} 已{'结算' if visit.status == 'settled' else '撤销'}，不能再上传费用",
             "mdtrt_id",
         )
-    existing = repo.lines(visit.id, unsettled_only=False)
-    known = repo.line_sns(visit.id)
-    originals = {
-        line.feedetl_sn for line in existing if line.refund_of is None and line.status != "cancelled"
-    }
+    known = {sn for sn, _refund_of, _status in reads.lines}  # cancelled serial numbers stay used
+    originals = {sn for sn, refund_of, status in reads.lines if refund_of is None and status != "cancelled"}
     for fee in fees:
         _check_line(fee, visit, known, originals)
         known.add(fee.feedetl_sn)
         if fee.cnt > 0:
             originals.add(fee.feedetl_sn)
-    mappings = repo.mappings(visit.fixmedins_code, (f.medins_list_codg for f in fees))
     by_code: dict[str, list[CodeMapping]] = {}
-    for candidate in mappings:
+    for candidate in reads.mappings:
         if catalog_rules.mapping_in_force(candidate.status):
             by_code.setdefault(candidate.medins_list_codg, []).append(candidate)
     codes = dictionaries(uow.session)
@@ -524,8 +531,7 @@ def upload_fees(
                 status="uploaded",
             )
         )
-    uow.session.add_all(rows)
-    uow.flush()
+    bills.insert_lines(rows)
     uow.audit(
         action="fee.upload",
         entity="visit",
