@@ -51,7 +51,7 @@ def test_the_shared_socket_names_tcp_so_answers_are_not_held_for_the_delayed_ack
         sock.close()
 
 
-def test_yibao_serve_with_two_workers_answers_and_stops_on_sigterm(
+def test_yibao_serve_with_two_workers_answers_replaces_a_dead_worker_and_stops_on_sigterm(
     cli_env: Container, tmp_path: Path
 ) -> None:
     port = _free_port()
@@ -84,6 +84,24 @@ def test_yibao_serve_with_two_workers_answers_and_stops_on_sigterm(
         assert [a.json() for a in answers] == [{"status": "ok"}] * 20
         # A delayed-ACK stall would make this at least 20 × 40 ms = 0.8 s; it takes a few ms.
         assert elapsed < 0.5, f"20 kept-alive requests took {elapsed:.3f} s"
+        # A worker that dies is replaced: the server keeps its size and goes on answering.
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not (len(_children(server.pid) - {killed}) >= len(workers) and not _alive(killed)):
+            assert time.monotonic() < deadline, "no worker replaced the one that died"
+            time.sleep(0.1)
+        replaced = _children(server.pid)
+        assert killed not in replaced and len(replaced - workers) == 1
+        deadline = time.monotonic() + 60
+        while True:  # the new worker builds its application; the other one answers meanwhile
+            try:
+                assert httpx.get(f"{base}/healthz", timeout=2).json() == {"status": "ok"}
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        workers = replaced
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=30)

@@ -9,12 +9,17 @@ client's delayed ACK. A socket opened with ``IPPROTO_TCP`` has none of that.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
+from multiprocessing.connection import wait
 from typing import Any
+
+log = logging.getLogger("yibao.server")
 
 AppFactory = Callable[[], Any]  # builds the ASGI application of one worker
 
@@ -45,25 +50,42 @@ def serve(factory: AppFactory, *, host: str, port: int, workers: int = 1, log_le
 def serve_socket(
     sock: socket.socket, factory: AppFactory, *, workers: int, log_level: str = "warning"
 ) -> None:
-    """Run `workers` forked processes serving on `sock`, and wait for them; SIGTERM stops them all."""
+    """Run `workers` forked processes serving on `sock` until SIGTERM (or Ctrl-C) stops them all.
+
+    A worker that dies (killed, out of memory) is replaced, so the server keeps its size; one that
+    dies within seconds of its start is replaced after a pause that doubles each time (at most 30 s),
+    so a worker that cannot start does not spin.
+    """
     ctx = multiprocessing.get_context("fork")  # the factory runs in each child: nothing shared but the socket
-    children = [
-        ctx.Process(target=_run, args=(sock, factory, log_level), daemon=True) for _ in range(workers)
-    ]
-    for child in children:
+
+    def start() -> tuple[Any, float]:
+        child = ctx.Process(target=_run, args=(sock, factory, log_level), daemon=True)
         child.start()
+        return child, time.monotonic()
+
+    children = [start() for _ in range(workers)]
 
     def stop(*_args: object) -> None:
-        for child in children:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for child, _started in children:
             child.terminate()
-        for child in children:
+        for child, _started in children:
             child.join(timeout=20)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    pause = 0.0
     try:
-        for child in children:
-            child.join()
+        while True:
+            wait([child.sentinel for child, _started in children])
+            for index, (child, started) in enumerate(children):
+                if child.is_alive():
+                    continue
+                child.join()
+                pause = min(30.0, max(1.0, pause * 2)) if time.monotonic() - started < 5 else 0.0
+                log.warning("server worker %s ended (exit %s): starting another", child.pid, child.exitcode)
+                time.sleep(pause)
+                children[index] = start()
     except KeyboardInterrupt:
         stop()
 
