@@ -168,25 +168,34 @@ def inpatient(his: His, psn_no: str) -> dict[str, dict[str, Any]]:
     out["2303"] = his.ok("2303", data)
     out["2304"] = his.ok("2304", data)
     setl_id = str(out["2304"]["setlinfo"]["setl_id"])
-    out["2402"] = his.ok(
-        "2402",
-        {
-            "dscginfo": {
-                "mdtrt_id": mdtrt_id,
-                "psn_no": psn_no,
-                "insutype": "310",
-                "endtime": "2024-03-05 10:00:00",
-                "dscg_dept_codg": "A01",
-                "dscg_dept_name": "内科",
-                "dscg_way": "1",
-            },
-            "diseinfo": [],
-        },
-    )
+    out["2402"] = his.ok("2402", discharge_data(mdtrt_id, psn_no))
     out["5202"] = his.ok("5202", {"data": {"psn_no": psn_no, "mdtrt_id": mdtrt_id}})
     out["2305"] = his.ok("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": setl_id, "psn_no": psn_no}})
     out["_mdtrt_id"] = {"value": mdtrt_id}
     return out
+
+
+def discharge_data(
+    mdtrt_id: str, psn_no: str, rows: list[dict[str, Any]] | None = None, **info: Any
+) -> dict[str, Any]:
+    """The input of a 2402 discharge on 2024-03-05 from 内科 (`info` overrides dscginfo fields; `rows`
+    are the oprninfo procedures, left out when None)."""
+    body: dict[str, Any] = {
+        "dscginfo": {
+            "mdtrt_id": mdtrt_id,
+            "psn_no": psn_no,
+            "insutype": "310",
+            "endtime": "2024-03-05 10:00:00",
+            "dscg_dept_codg": "A01",
+            "dscg_dept_name": "内科",
+            "dscg_way": "1",
+        }
+        | info,
+        "diseinfo": [],
+    }
+    if rows is not None:
+        body["oprninfo"] = rows
+    return body
 
 
 def drug_row(sn: str, code: str, price: str, cnt: str = "1", **extra: Any) -> dict[str, Any]:

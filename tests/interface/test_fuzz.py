@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.interface.helpers import ENDPOINT, fee_row, his_world
-from tests.interface.scenario import admission, register
+from tests.interface.scenario import admission, discharge_data, register
 from tests.settlement.helpers import person_id
 from yibao.bootstrap import Container
 from yibao.interface.models import Message, VisitSpecialFlag
@@ -133,17 +133,9 @@ def test_fuzzed_procedures_and_visit_flags_never_fail(container: Container, app_
             row = {"oprn_oprt_code": "36.0601", "oprn_oprt_name": "支架", "main_oprn_flag": "0"} | {
                 k: v for k, v in changes.items() if k in PROCEDURE_KEYS
             }
-            info = {
-                "mdtrt_id": mdtrt_id,
-                "psn_no": world.worker,
-                "insutype": "310",
-                "endtime": "2024-03-05 10:00:00",
-                "dscg_dept_codg": "A01",
-                "dscg_dept_name": "内科",
-                "dscg_way": "1",
-                "oprn_oprt_code": changes.get("oprn_oprt_code", "88.5101"),
-            }
-            data: dict[str, Any] = {"dscginfo": info, "diseinfo": [], "oprninfo": [row] * rows}
+            data: dict[str, Any] = discharge_data(
+                mdtrt_id, world.worker, [row] * rows, oprn_oprt_code=changes.get("oprn_oprt_code", "88.5101")
+            )
         else:
             flag = {
                 "mdtrt_id": mdtrt_id,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 
 from tests.interface.helpers import fee_row, his_world
-from tests.interface.scenario import admission, register, settle_data
+from tests.interface.scenario import admission, discharge_data, register, settle_data
 from tests.settlement.helpers import line_details
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
@@ -41,21 +41,7 @@ def test_a_discharge_drug_line_and_the_way_of_leaving_are_kept(
         ("1", "A01", "D001", None, None),
         ("2", "A01", "D001", Decimal("7.00"), "1"),
     ]
-    his.ok(
-        "2402",
-        {
-            "dscginfo": {
-                "mdtrt_id": mdtrt_id,
-                "psn_no": world.worker,
-                "insutype": "310",
-                "endtime": "2024-03-05 10:00:00",
-                "dscg_dept_codg": "A01",
-                "dscg_dept_name": "内科",
-                "dscg_way": "5",
-            },
-            "diseinfo": [],
-        },
-    )
+    his.ok("2402", discharge_data(mdtrt_id, world.worker, dscg_way="5"))
     with container.uow(SYSTEM) as uow:
         assert settlement.get_visit(uow=uow, mdtrt_id=mdtrt_id).visit.dscg_way == "5"  # 死亡
 

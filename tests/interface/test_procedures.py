@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.interface.helpers import his_world
-from tests.interface.scenario import admission
+from tests.interface.scenario import admission, discharge_data
 from tests.settlement.test_statements import counting
 from yibao.bootstrap import Container
 from yibao.core.security import SYSTEM
@@ -19,27 +19,6 @@ from yibao.settlement.models import Visit, VisitProcedure
 STENT = "36.0601"  # 冠状动脉药物涂层支架置入术
 ANGIOGRAPHY = "88.5101"  # 上腔静脉造影
 GRAY = "36.0600"  # 灰码: not for settlement
-
-
-def _discharge(
-    mdtrt_id: str, psn_no: str, rows: list[dict[str, Any]] | None = None, **info: Any
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "dscginfo": {
-            "mdtrt_id": mdtrt_id,
-            "psn_no": psn_no,
-            "insutype": "310",
-            "endtime": "2024-03-05 10:00:00",
-            "dscg_dept_codg": "A01",
-            "dscg_dept_name": "内科",
-            "dscg_way": "1",
-        }
-        | info,
-        "diseinfo": [],
-    }
-    if rows is not None:
-        body["oprninfo"] = rows
-    return body
 
 
 def _row(code: str, **extra: Any) -> dict[str, Any]:
@@ -64,7 +43,7 @@ def test_the_flagged_main_procedure_comes_first(container: Container, app_client
         _row(ANGIOGRAPHY, main_oprn_flag="0", oprn_oprt_date="2024-03-02"),
         _row(STENT, oprn_oprt_name="冠脉支架", main_oprn_flag="1", oprn_oprt_begntime="2024-03-03 09:00:00"),
     ]
-    his.ok("2402", _discharge(mdtrt_id, world.worker, rows))
+    his.ok("2402", discharge_data(mdtrt_id, world.worker, rows))
     assert _stored(container, mdtrt_id) == [(1, STENT, True), (2, ANGIOGRAPHY, False)]
     with container.uow(SYSTEM) as uow:
         dates = [
@@ -85,15 +64,15 @@ def test_the_discharge_procedure_field_alone_is_the_main_one(
     procedures replaces them."""
     world, his = his_world(container, app_client)
     mdtrt_id = admission(his, world.worker)
-    his.ok("2402", _discharge(mdtrt_id, world.worker, oprn_oprt_code=STENT))
+    his.ok("2402", discharge_data(mdtrt_id, world.worker, oprn_oprt_code=STENT))
     assert _stored(container, mdtrt_id) == [(1, STENT, True)]
     (visit,) = _visits_5201(his, world.worker)
     assert (visit["oprn_oprt_code"], visit["oprn_oprt_name"]) == (STENT, "冠状动脉药物涂层支架置入术")
-    his.ok("2402", _discharge(mdtrt_id, world.worker))
+    his.ok("2402", discharge_data(mdtrt_id, world.worker))
     assert _stored(container, mdtrt_id) == [(1, STENT, True)]
     his.ok(
         "2402",
-        _discharge(mdtrt_id, world.worker, [_row(STENT), _row(ANGIOGRAPHY)], oprn_oprt_code=ANGIOGRAPHY),
+        discharge_data(mdtrt_id, world.worker, [_row(STENT), _row(ANGIOGRAPHY)], oprn_oprt_code=ANGIOGRAPHY),
     )
     assert _stored(container, mdtrt_id) == [(1, ANGIOGRAPHY, True), (2, STENT, False)]
 
@@ -101,23 +80,25 @@ def test_the_discharge_procedure_field_alone_is_the_main_one(
 def test_a_visit_without_procedures_answers_none(container: Container, app_client: TestClient) -> None:
     world, his = his_world(container, app_client)
     mdtrt_id = admission(his, world.worker)
-    his.ok("2402", _discharge(mdtrt_id, world.worker))
+    his.ok("2402", discharge_data(mdtrt_id, world.worker))
     assert _stored(container, mdtrt_id) == []
     (visit,) = _visits_5201(his, world.worker)
     assert visit["oprn_oprt_code"] is None and visit["oprn_oprt_name"] is None
 
 
-def test_bad_procedures_refuse_the_whole_discharge(container: Container, app_client: TestClient) -> None:
+def test_bad_procedures_refuse_the_wholedischarge_data(container: Container, app_client: TestClient) -> None:
     """An unknown or gray code, a bad flag, two main procedures: refused, the visit stays in hospital
     and no procedure is stored."""
     world, his = his_world(container, app_client)
     mdtrt_id = admission(his, world.worker)
-    his.refused("2402", _discharge(mdtrt_id, world.worker, [_row("99.9999")]), "ICD_UNKNOWN")
-    his.refused("2402", _discharge(mdtrt_id, world.worker, [_row(GRAY)]), "ICD_GRAY")
-    his.refused("2402", _discharge(mdtrt_id, world.worker, oprn_oprt_code=GRAY), "ICD_GRAY")
-    his.refused("2402", _discharge(mdtrt_id, world.worker, [_row(STENT, main_oprn_flag="5")]), "DICT_CODE")
+    his.refused("2402", discharge_data(mdtrt_id, world.worker, [_row("99.9999")]), "ICD_UNKNOWN")
+    his.refused("2402", discharge_data(mdtrt_id, world.worker, [_row(GRAY)]), "ICD_GRAY")
+    his.refused("2402", discharge_data(mdtrt_id, world.worker, oprn_oprt_code=GRAY), "ICD_GRAY")
+    his.refused(
+        "2402", discharge_data(mdtrt_id, world.worker, [_row(STENT, main_oprn_flag="5")]), "DICT_CODE"
+    )
     two_mains = [_row(STENT, main_oprn_flag="1"), _row(ANGIOGRAPHY, oprn_oprt_type="1")]
-    his.refused("2402", _discharge(mdtrt_id, world.worker, two_mains), "PROCEDURE_MAIN")
+    his.refused("2402", discharge_data(mdtrt_id, world.worker, two_mains), "PROCEDURE_MAIN")
     with container.uow(SYSTEM) as uow:
         visit = uow.session.scalars(select(Visit).where(Visit.mdtrt_id == mdtrt_id)).one()
         assert visit.endtime is None and visit.status == "open"
@@ -129,9 +110,9 @@ def test_procedures_of_many_visits_are_read_in_one_query(
 ) -> None:
     world, his = his_world(container, app_client)
     first = admission(his, world.worker)
-    his.ok("2402", _discharge(first, world.worker, oprn_oprt_code=STENT))
+    his.ok("2402", discharge_data(first, world.worker, oprn_oprt_code=STENT))
     second = admission(his, world.resident, insutype="390")
-    his.ok("2402", _discharge(second, world.resident, [_row(ANGIOGRAPHY), _row(STENT)]))
+    his.ok("2402", discharge_data(second, world.resident, [_row(ANGIOGRAPHY), _row(STENT)]))
     third = admission(his, world.worker)
     with container.uow(SYSTEM) as uow, counting(container) as seen:
         found = settlement.visit_procedures(uow=uow, mdtrt_ids=[first, second, third])
